@@ -1,0 +1,33 @@
+#pragma once
+// Messages for people go to stderr, prefixed with the tool's name; stdout is
+// reserved for data (manifests, listings).
+
+#include <string>
+
+namespace virtsnap::util {
+
+enum class Verbosity { quiet, normal, verbose };
+
+class Log {
+  public:
+    Log(std::string program, Verbosity verbosity) : program_(std::move(program)), verbosity_(verbosity) {}
+
+    // Progress and notices: hidden by --quiet.
+    void info(const std::string& message) const;
+    // Something the user should know even with --quiet (a skipped disk, a
+    // crash-consistent snapshot taken instead of a quiesced one).
+    void warn(const std::string& message) const;
+    // Details shown only with --verbose.
+    void debug(const std::string& message) const;
+
+    Verbosity verbosity() const noexcept { return verbosity_; }
+    const std::string& program() const noexcept { return program_; }
+
+  private:
+    void write(const std::string& line) const;
+
+    std::string program_;
+    Verbosity verbosity_;
+};
+
+} // namespace virtsnap::util

@@ -1,0 +1,126 @@
+#include "util/subprocess.hpp"
+
+#include "util/error.hpp"
+#include "util/unique_fd.hpp"
+
+#include <array>
+#include <cerrno>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace virtsnap::util {
+
+namespace {
+
+// posix_spawn's file actions, released on every path.
+class SpawnActions {
+  public:
+    SpawnActions() { posix_spawn_file_actions_init(&actions_); }
+    ~SpawnActions() { posix_spawn_file_actions_destroy(&actions_); }
+    SpawnActions(const SpawnActions&) = delete;
+    SpawnActions& operator=(const SpawnActions&) = delete;
+    posix_spawn_file_actions_t* get() { return &actions_; }
+
+  private:
+    posix_spawn_file_actions_t actions_;
+};
+
+// Reads both pipes until both reach end of file; polling both avoids the
+// deadlock of a child blocked on a full stderr while we wait on stdout.
+void drain(UniqueFd& out_fd, UniqueFd& err_fd, ProcessResult& result) {
+    std::array<char, 65536> buffer;
+    while (out_fd || err_fd) {
+        std::array<pollfd, 2> fds{{{out_fd.get(), POLLIN, 0}, {err_fd.get(), POLLIN, 0}}};
+        if (::poll(fds.data(), fds.size(), -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            throw SystemError("poll on a child's output", errno);
+        }
+        for (int i = 0; i < 2; ++i) {
+            UniqueFd& fd = i == 0 ? out_fd : err_fd;
+            if (!fd || fds[i].revents == 0)
+                continue;
+            ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                fd.reset();
+                continue;
+            }
+            (i == 0 ? result.out : result.err).append(buffer.data(), static_cast<size_t>(n));
+        }
+    }
+}
+
+} // namespace
+
+std::string ProcessResult::describe_failure() const {
+    if (signal != 0)
+        return "killed by signal " + std::to_string(signal);
+    std::string text = "exited with status " + std::to_string(exit_status);
+    std::string first = err.substr(0, err.find('\n'));
+    if (!first.empty())
+        text += ": " + first;
+    return text;
+}
+
+ProcessResult run_process(const std::vector<std::string>& argv) {
+    if (argv.empty())
+        throw Error("run_process: empty command");
+    Pipe out = make_pipe();
+    Pipe err = make_pipe();
+
+    SpawnActions actions;
+    posix_spawn_file_actions_addopen(actions.get(), 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(actions.get(), out.write_end.get(), 1);
+    posix_spawn_file_actions_adddup2(actions.get(), err.write_end.get(), 2);
+
+    std::vector<char*> args;
+    for (const std::string& arg : argv)
+        args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+
+    pid_t pid = 0;
+    int rc = ::posix_spawnp(&pid, args[0], actions.get(), nullptr, args.data(), environ);
+    if (rc != 0)
+        throw SystemError("cannot run " + quoted(argv[0]), rc);
+    out.write_end.reset();
+    err.write_end.reset();
+
+    ProcessResult result;
+    try {
+        drain(out.read_end, err.read_end, result);
+    } catch (...) {
+        ::waitpid(pid, nullptr, 0); // never leave a zombie behind
+        throw;
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            throw SystemError("waiting for " + quoted(argv[0]), errno);
+    }
+    if (WIFEXITED(status)) {
+        result.exit_status = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        result.signal = WTERMSIG(status);
+    }
+    return result;
+}
+
+ProcessResult run_checked(const std::vector<std::string>& argv) {
+    ProcessResult result = run_process(argv);
+    if (!result.succeeded()) {
+        std::string command;
+        for (const std::string& arg : argv)
+            command += (command.empty() ? "" : " ") + arg;
+        throw Error(quoted(command) + " " + result.describe_failure());
+    }
+    return result;
+}
+
+} // namespace virtsnap::util

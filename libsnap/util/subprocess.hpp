@@ -1,0 +1,29 @@
+#pragma once
+// Runs helper programs (qemu-img, ...) without a shell: arguments are passed
+// as they are, so paths with spaces or quotes cannot be misread.
+
+#include <string>
+#include <vector>
+
+namespace virtsnap::util {
+
+struct ProcessResult {
+    int exit_status = -1; // exit code, or -1 when killed by a signal
+    int signal = 0;       // the signal that ended it, or 0
+    std::string out;
+    std::string err;
+
+    bool succeeded() const noexcept { return exit_status == 0; }
+    // "exited with status 3: <first line of stderr>" or "killed by signal 9".
+    std::string describe_failure() const;
+};
+
+// Runs argv[0] (looked up in PATH) with stdin from /dev/null, collecting its
+// stdout and stderr. Throws SystemError when the program cannot be started
+// (naming it); a non-zero exit is reported in the result, not thrown.
+ProcessResult run_process(const std::vector<std::string>& argv);
+
+// Like run_process, but throws Error naming the command when it fails.
+ProcessResult run_checked(const std::vector<std::string>& argv);
+
+} // namespace virtsnap::util
