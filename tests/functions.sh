@@ -1,0 +1,234 @@
+# shellcheck shell=bash
+# The test bed, sourced by every tests/tools/*.sh scenario.
+#
+#   tb_init                      start libvirtd, build the guest, make a work dir,
+#                                arrange cleanup on every exit
+#   tb_image PATH FORMAT SIZE LABEL [BACKING BACKING_FORMAT]
+#                                an ext4-formatted image (or a qcow2 overlay)
+#   tb_loop IMAGE                a loop device over IMAGE, detached on cleanup
+#   tb_disk_file TARGET PATH FORMAT / tb_disk_block TARGET DEV / tb_disk_cdrom TARGET ISO
+#                                add a disk to the next domain
+#   tb_start_domain NAME [OPTIONS...]   define and start it; options:
+#                                no-agent, no-agent-channel, no-workload, transient
+#   tb_wait_agent NAME           wait until its guest agent answers (virsh domtime)
+#   tb_guest_file IMAGE FORMAT PATH     a file from an ext4 image, read on the host
+#   tb_skip REASON / tb_fail REASON / tb_pass MESSAGE
+#
+# Every domain, loop device and file made here is removed when the script
+# exits, whether it passed or failed.
+
+set -euo pipefail
+
+TB_SOURCE_DIR=${VIRTSNAP_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+TB_BUILD_DIR=${VIRTSNAP_BUILD_DIR:-$TB_SOURCE_DIR/build}
+TB_URI=qemu:///system
+TB_NAME=$(basename "$0" .sh)
+TB_DOMAINS=()
+TB_LOOPS=()
+TB_DISKS_XML=""
+TB_DIR=""
+
+export LIBVIRT_DEFAULT_URI=$TB_URI
+
+tb_log() { echo "[$TB_NAME] $*" >&2; }
+
+tb_fail() {
+    tb_log "FAIL: $*"
+    exit 1
+}
+
+tb_pass() { tb_log "PASS: $*"; }
+
+# A missing requirement skips the test (exit 77) — except in CI, where
+# everything is installed and a skip would hide a broken set-up.
+tb_skip() {
+    if [ "${CI:-}" = true ]; then
+        tb_fail "requirement missing in CI: $*"
+    fi
+    tb_log "SKIP: $*"
+    exit 77
+}
+
+virsh_() { virsh -q -c "$TB_URI" "$@"; }
+
+tb_cleanup() {
+    local status=$?
+    set +e
+    for dom in "${TB_DOMAINS[@]}"; do
+        virsh_ destroy "$dom" >/dev/null 2>&1
+        virsh_ undefine "$dom" >/dev/null 2>&1
+    done
+    for loop in "${TB_LOOPS[@]}"; do
+        losetup -d "$loop" 2>/dev/null
+    done
+    if [ -n "$TB_DIR" ] && [ -d "$TB_DIR" ]; then
+        if [ "$status" -ne 0 ] && [ "$status" -ne 77 ]; then
+            for log in "$TB_DIR"/*.console.log; do
+                [ -f "$log" ] || continue
+                tb_log "guest console ($log):"
+                tail -n 20 "$log" >&2
+            done
+        fi
+        rm -rf "$TB_DIR"
+    fi
+    exit "$status"
+}
+
+tb_init() {
+    [ "$(id -u)" -eq 0 ] || tb_skip "integration tests need root (libvirt's qemu:///system)"
+    local tool
+    for tool in virsh qemu-img qemu-system-x86_64 mkfs.ext4 debugfs e2fsck losetup; do
+        command -v "$tool" >/dev/null || tb_skip "$tool is not installed (run scripts/setup)"
+    done
+    [ -x "$TB_BUILD_DIR/tests/virtsnap-probe" ] || tb_skip "no build in $TB_BUILD_DIR (run scripts/setup)"
+    trap tb_cleanup EXIT
+    trap 'exit 130' INT TERM
+    "$TB_SOURCE_DIR/scripts/testbed/start-daemons" || tb_fail "libvirtd could not be started"
+    TB_GUEST=$("$TB_SOURCE_DIR/scripts/testbed/guest-build") || tb_fail "the test guest could not be built"
+    local root=${VIRTSNAP_TEST_DIR:-/var/tmp/virtsnap-tests}
+    mkdir -p "$root"
+    chmod 755 "$root"
+    TB_DIR=$(mktemp -d "$root/$TB_NAME.XXXXXX")
+    # QEMU runs as another user and must reach the images.
+    chmod 755 "$TB_DIR"
+    TB_PROBE="$TB_BUILD_DIR/tests/virtsnap-probe"
+}
+
+# tb_image PATH FORMAT SIZE LABEL [BACKING BACKING_FORMAT]
+# Without BACKING: a fresh ext4 filesystem labelled LABEL (initialised eagerly:
+# lazy init would keep writing in the guest and pollute comparisons).
+# With BACKING: an empty qcow2 overlay on it.
+tb_image() {
+    local path=$1 format=$2 size=$3 label=$4 backing=${5:-} backing_format=${6:-}
+    if [ -n "$backing" ]; then
+        qemu-img create -q -f qcow2 -F "$backing_format" -b "$backing" "$path"
+        return
+    fi
+    local raw="$path.mkfs-tmp"
+    truncate -s "$size" "$raw"
+    mkfs.ext4 -q -F -L "$label" -E lazy_itable_init=0,lazy_journal_init=0 "$raw"
+    if [ "$format" = raw ]; then
+        mv "$raw" "$path"
+    else
+        qemu-img convert -q -f raw -O "$format" "$raw" "$path"
+        rm -f "$raw"
+    fi
+}
+
+tb_loop() {
+    local dev
+    dev=$(losetup -f --show "$1") || tb_skip "no loop device available"
+    TB_LOOPS+=("$dev")
+    echo "$dev"
+}
+
+# XML attribute values: the paths may hold quotes, ampersands, non-ASCII.
+tb_xml_escape() {
+    local s=$1
+    s=${s//&/&amp;}
+    s=${s//</&lt;}
+    s=${s//>/&gt;}
+    s=${s//\'/&apos;}
+    s=${s//\"/&quot;}
+    printf '%s' "$s"
+}
+
+tb_disk_file() {
+    TB_DISKS_XML+="<disk type='file' device='disk'><driver name='qemu' type='$3'/><source file='$(tb_xml_escape "$2")'/><target dev='$1' bus='virtio'/></disk>"
+}
+
+tb_disk_block() {
+    TB_DISKS_XML+="<disk type='block' device='disk'><driver name='qemu' type='raw'/><source dev='$(tb_xml_escape "$2")'/><target dev='$1' bus='virtio'/></disk>"
+}
+
+tb_disk_cdrom() {
+    TB_DISKS_XML+="<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='$(tb_xml_escape "$2")'/><target dev='$1' bus='ide'/><readonly/></disk>"
+}
+
+# tb_start_domain NAME [no-agent] [no-agent-channel] [no-workload] [transient]
+tb_start_domain() {
+    local name=$1
+    shift
+    local cmdline="console=ttyS0 quiet" channel=yes transient=no opt
+    for opt in "$@"; do
+        case $opt in
+        no-agent) cmdline+=" virtsnap.agent=0" ;;
+        no-agent-channel) channel=no ;;
+        no-workload) cmdline+=" virtsnap.workload=0" ;;
+        transient) transient=yes ;;
+        *) tb_fail "tb_start_domain: unknown option $opt" ;;
+        esac
+    done
+    local xml="$TB_DIR/$name.xml"
+    {
+        echo "<domain type='qemu'>"
+        echo "  <name>$name</name>"
+        echo "  <memory unit='MiB'>256</memory>"
+        echo "  <vcpu>1</vcpu>"
+        echo "  <os><type arch='x86_64' machine='pc'>hvm</type>"
+        echo "    <kernel>$TB_GUEST/vmlinuz</kernel><initrd>$TB_GUEST/initrd.img</initrd>"
+        echo "    <cmdline>$cmdline</cmdline></os>"
+        echo "  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>"
+        echo "  <devices>"
+        echo "    $TB_DISKS_XML"
+        if [ "$channel" = yes ]; then
+            echo "    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+        fi
+        echo "    <serial type='file'><source path='$TB_DIR/$name.console.log'/><target port='0'/></serial>"
+        echo "    <memballoon model='none'/>"
+        echo "  </devices>"
+        echo "</domain>"
+    } >"$xml"
+    TB_DISKS_XML=""
+    # Registered before it exists, so a failure half-way still cleans it up.
+    TB_DOMAINS+=("$name")
+    if [ "$transient" = yes ]; then
+        virsh_ create "$xml" >/dev/null || tb_fail "domain $name did not start"
+    else
+        virsh_ define "$xml" >/dev/null || tb_fail "domain $name could not be defined"
+        virsh_ start "$name" >/dev/null || tb_fail "domain $name did not start"
+    fi
+}
+
+# tb_wait_agent NAME [TIMEOUT_SECONDS]: waits for the agent through virsh, so
+# that tests of libsnap's own probe do not depend on the thing they test.
+tb_wait_agent() {
+    local name=$1 timeout=${2:-90} start=$SECONDS
+    while [ $((SECONDS - start)) -lt "$timeout" ]; do
+        if virsh_ domtime "$name" >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.5
+    done
+    tb_fail "the guest agent of $name did not answer within $timeout s"
+}
+
+# tb_wait_console NAME TEXT [TIMEOUT]: waits until the guest printed TEXT.
+tb_wait_console() {
+    local name=$1 text=$2 timeout=${3:-90} start=$SECONDS
+    while [ $((SECONDS - start)) -lt "$timeout" ]; do
+        if grep -q "$text" "$TB_DIR/$name.console.log" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.5
+    done
+    tb_fail "guest $name did not print '$text' within $timeout s"
+}
+
+# tb_guest_file IMAGE FORMAT PATH: prints PATH from the ext4 filesystem in
+# IMAGE. It works on a private raw copy whose journal is replayed first, so a
+# live image (opened with -U) reads as a crash-consistent one would.
+tb_guest_file() {
+    local image=$1 format=$2 path=$3
+    local copy
+    copy=$(mktemp "$TB_DIR/read.XXXXXX")
+    qemu-img convert -U -q -f "$format" -O raw "$image" "$copy"
+    e2fsck -fy "$copy" >/dev/null 2>&1 || [ $? -le 2 ] || tb_fail "e2fsck cannot repair a copy of $image"
+    debugfs -R "cat $path" "$copy" 2>/dev/null
+    rm -f "$copy"
+}
+
+# tb_last_record IMAGE FORMAT: the number of the last workload record on it.
+tb_last_record() {
+    tb_guest_file "$1" "$2" /workload.log | awk '$1 == "record" { n = $2 } END { print n + 0 }'
+}
