@@ -1,0 +1,277 @@
+#include "xml/manifest.hpp"
+
+#include "util/error.hpp"
+#include "xml/document.hpp"
+
+#include <libxml/tree.h>
+
+#include <algorithm>
+#include <cctype>
+#include <limits>
+#include <set>
+
+namespace virtsnap::xml {
+
+using util::InputError;
+using util::quoted;
+
+namespace {
+
+constexpr const char* root_name = "virtsnap-manifest";
+constexpr const char* format_version = "1";
+
+const xmlChar* x(const char* text) {
+    return reinterpret_cast<const xmlChar*>(text);
+}
+
+xmlNode* add_child(xmlNode* parent, const char* name) {
+    return xmlNewChild(parent, nullptr, x(name), nullptr);
+}
+
+void set(xmlNode* node, const char* name, const std::string& value) {
+    xmlNewProp(node, x(name), x(value.c_str()));
+}
+
+// Absolute, no NUL, no "." or ".." component: a manifest cannot steer a tool
+// to a path by traversal.
+bool is_clean_absolute_path(const std::string& path) {
+    if (path.empty() || path.front() != '/' || path.find('\0') != std::string::npos || path.size() > 4096)
+        return false;
+    size_t start = 1;
+    while (start <= path.size()) {
+        size_t end = path.find('/', start);
+        if (end == std::string::npos)
+            end = path.size();
+        std::string part = path.substr(start, end - start);
+        if (part == "." || part == "..")
+            return false;
+        start = end + 1;
+    }
+    return path.back() != '/';
+}
+
+bool is_known_format(const std::string& format) {
+    static const std::set<std::string> formats{"raw", "qcow2", "qed", "vmdk", "vdi", "vpc", "vhdx"};
+    return formats.count(format) == 1;
+}
+
+class Reader {
+  public:
+    Reader(const Document& doc, std::string what) : doc_(doc), what_(std::move(what)) {}
+
+    std::string required(const xmlNode* node, const char* name) const {
+        std::optional<std::string> value = attribute(node, name);
+        if (!value || value->empty())
+            fail("<" + element_name(node) + "> lacks the attribute " + name);
+        return *value;
+    }
+
+    const xmlNode* one(const char* xpath, const char* description) const {
+        std::vector<xmlNode*> nodes = doc_.select(xpath);
+        if (nodes.size() != 1)
+            fail("expected exactly one " + std::string(description) + ", found " +
+                 std::to_string(nodes.size()));
+        return nodes.front();
+    }
+
+    [[noreturn]] void fail(const std::string& problem) const {
+        throw InputError(what_ + " is not a valid virtsnap manifest: " + problem);
+    }
+
+  private:
+    const Document& doc_;
+    std::string what_;
+};
+
+std::uint64_t parse_size(const Reader& reader, const std::string& text, const std::string& field) {
+    if (text.empty() || text.size() > 20 || !std::all_of(text.begin(), text.end(), ::isdigit))
+        reader.fail(field + " " + quoted(text) + " is not a whole number");
+    unsigned long long value = std::stoull(text);
+    return static_cast<std::uint64_t>(value);
+}
+
+bool parse_yes_no(const Reader& reader, const std::string& text, const std::string& field) {
+    if (text == "yes")
+        return true;
+    if (text == "no")
+        return false;
+    reader.fail(field + " must be yes or no, not " + quoted(text));
+}
+
+void check_path(const Reader& reader, const std::string& path, const std::string& field) {
+    if (!is_clean_absolute_path(path))
+        reader.fail(field + " " + quoted(path) + " is not a clean absolute path");
+}
+
+void check_format(const Reader& reader, const std::string& format, const std::string& field) {
+    if (!is_known_format(format))
+        reader.fail(field + " " + quoted(format) + " is not a disk image format virtsnap knows");
+}
+
+ManifestDisk parse_disk(const Document& doc, const Reader& reader, xmlNode* node) {
+    ManifestDisk disk;
+    disk.target = reader.required(node, "target");
+    if (!is_valid_target(disk.target))
+        reader.fail("disk target " + quoted(disk.target) + " is not a valid target name");
+    const std::string where = "disk " + quoted(disk.target);
+    disk.source_type = reader.required(node, "type");
+    if (disk.source_type != "file" && disk.source_type != "block")
+        reader.fail(where + ": type must be file or block, not " + quoted(disk.source_type));
+    disk.format = reader.required(node, "format");
+    check_format(reader, disk.format, where + ": format");
+    disk.virtual_size = parse_size(reader, reader.required(node, "virtual-size"), where + ": virtual-size");
+
+    xmlNode* frozen = child_element(node, "frozen");
+    xmlNode* overlay = child_element(node, "overlay");
+    if (!frozen || !overlay)
+        reader.fail(where + " lacks <frozen> or <overlay>");
+    disk.frozen = reader.required(frozen, "path");
+    check_path(reader, disk.frozen, where + ": frozen image");
+    disk.overlay = reader.required(overlay, "path");
+    check_path(reader, disk.overlay, where + ": overlay");
+    if (disk.overlay == disk.frozen)
+        reader.fail(where + ": the overlay is the frozen image itself");
+
+    for (xmlNode* image : doc.select("chain/image", node)) {
+        ChainImage entry{reader.required(image, "path"), reader.required(image, "format")};
+        check_path(reader, entry.path, where + ": chain image");
+        check_format(reader, entry.format, where + ": chain image format");
+        if (entry.path == disk.overlay)
+            reader.fail(where + ": the overlay appears in its own backing chain");
+        disk.chain.push_back(std::move(entry));
+    }
+    return disk;
+}
+
+} // namespace
+
+const ManifestDisk* Manifest::find_disk(const std::string& target) const {
+    for (const ManifestDisk& disk : disks)
+        if (disk.target == target)
+            return &disk;
+    return nullptr;
+}
+
+bool is_valid_snapshot_id(const std::string& id) {
+    // The id becomes part of file names: letters, digits, '-' and '_' only.
+    return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+    });
+}
+
+bool is_valid_target(const std::string& target) {
+    return !target.empty() && target.size() <= 32 && std::all_of(target.begin(), target.end(), [](char c) {
+        return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c));
+    });
+}
+
+bool is_valid_uuid(const std::string& uuid) {
+    if (uuid.size() != 36)
+        return false;
+    for (size_t i = 0; i < uuid.size(); ++i) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? uuid[i] != '-' : !std::isxdigit(static_cast<unsigned char>(uuid[i])))
+            return false;
+    }
+    return true;
+}
+
+std::string to_xml(const Manifest& manifest) {
+    DocPtr doc(xmlNewDoc(x("1.0")));
+    xmlNode* root = xmlNewNode(nullptr, x(root_name));
+    xmlDocSetRootElement(doc.get(), root);
+    set(root, "version", format_version);
+
+    xmlNode* domain = add_child(root, "domain");
+    set(domain, "name", manifest.domain_name);
+    set(domain, "uuid", manifest.domain_uuid);
+
+    xmlNode* snapshot = add_child(root, "snapshot");
+    set(snapshot, "id", manifest.snapshot_id);
+    set(snapshot, "time", manifest.snapshot_time);
+    set(snapshot, "quiesced", manifest.quiesced ? "yes" : "no");
+    if (manifest.freeze_ms >= 0)
+        set(snapshot, "freeze-ms", std::to_string(manifest.freeze_ms));
+
+    xmlNode* disks = add_child(root, "disks");
+    for (const ManifestDisk& disk : manifest.disks) {
+        xmlNode* node = add_child(disks, "disk");
+        set(node, "target", disk.target);
+        set(node, "type", disk.source_type);
+        set(node, "format", disk.format);
+        set(node, "virtual-size", std::to_string(disk.virtual_size));
+        set(add_child(node, "frozen"), "path", disk.frozen);
+        set(add_child(node, "overlay"), "path", disk.overlay);
+        xmlNode* chain = add_child(node, "chain");
+        for (const ChainImage& image : disk.chain) {
+            xmlNode* entry = add_child(chain, "image");
+            set(entry, "path", image.path);
+            set(entry, "format", image.format);
+        }
+    }
+    if (!manifest.failures.empty()) {
+        xmlNode* failures = add_child(root, "failures");
+        for (const ManifestFailure& failure : manifest.failures) {
+            xmlNode* node = xmlNewTextChild(failures, nullptr, x("failure"), x(failure.message.c_str()));
+            set(node, "tool", failure.tool);
+        }
+    }
+
+    xmlChar* buffer = nullptr;
+    int size = 0;
+    xmlDocDumpFormatMemoryEnc(doc.get(), &buffer, &size, "UTF-8", 1);
+    if (!buffer)
+        throw std::bad_alloc();
+    std::string text(reinterpret_cast<const char*>(buffer), static_cast<size_t>(size));
+    xmlFree(buffer);
+    return text;
+}
+
+Manifest parse_manifest(const std::string& text, const std::string& what) {
+    if (text.empty())
+        throw InputError(what + " is empty (did the tool before it in the pipeline fail to start?)");
+    Document doc = Document::parse(text, what);
+    Reader reader(doc, what);
+    if (element_name(doc.root()) != root_name)
+        reader.fail("the root element is <" + element_name(doc.root()) + ">, not <" + root_name + ">");
+    std::string version = reader.required(doc.root(), "version");
+    if (version != format_version)
+        reader.fail("format version " + quoted(version) + " is not supported (this virtsnap reads " +
+                    format_version + ")");
+
+    Manifest manifest;
+    const xmlNode* domain = reader.one("/virtsnap-manifest/domain", "<domain>");
+    manifest.domain_name = reader.required(domain, "name");
+    manifest.domain_uuid = reader.required(domain, "uuid");
+    if (!is_valid_uuid(manifest.domain_uuid))
+        reader.fail("domain UUID " + quoted(manifest.domain_uuid) + " is malformed");
+
+    const xmlNode* snapshot = reader.one("/virtsnap-manifest/snapshot", "<snapshot>");
+    manifest.snapshot_id = reader.required(snapshot, "id");
+    if (!is_valid_snapshot_id(manifest.snapshot_id))
+        reader.fail("snapshot id " + quoted(manifest.snapshot_id) + " is malformed");
+    manifest.snapshot_time = reader.required(snapshot, "time");
+    manifest.quiesced = parse_yes_no(reader, reader.required(snapshot, "quiesced"), "quiesced");
+    if (std::optional<std::string> freeze = attribute(snapshot, "freeze-ms")) {
+        std::uint64_t ms = parse_size(reader, *freeze, "freeze-ms");
+        if (ms > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+            reader.fail("freeze-ms is out of range");
+        manifest.freeze_ms = static_cast<std::int64_t>(ms);
+    }
+
+    reader.one("/virtsnap-manifest/disks", "<disks>");
+    std::set<std::string> targets, overlays;
+    for (xmlNode* node : doc.select("/virtsnap-manifest/disks/disk")) {
+        ManifestDisk disk = parse_disk(doc, reader, node);
+        if (!targets.insert(disk.target).second)
+            reader.fail("disk " + quoted(disk.target) + " appears twice");
+        if (!overlays.insert(disk.overlay).second)
+            reader.fail("overlay " + quoted(disk.overlay) + " is named by two disks");
+        manifest.disks.push_back(std::move(disk));
+    }
+    for (xmlNode* node : doc.select("/virtsnap-manifest/failures/failure"))
+        manifest.failures.push_back({reader.required(node, "tool"), text_of(node)});
+    return manifest;
+}
+
+} // namespace virtsnap::xml

@@ -1,0 +1,133 @@
+#include "temp_dir.hpp"
+#include "util/error.hpp"
+#include "xml/manifest.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+using namespace virtsnap;
+using xml::Manifest;
+
+namespace {
+
+Manifest sample() {
+    Manifest m;
+    m.domain_name = "web & db <prod>";
+    m.domain_uuid = "6f0e3b43-8d0a-4b1e-9a59-2d6d7e6a1c11";
+    m.snapshot_id = "20261122T031500Z-1a2b3c";
+    m.snapshot_time = "2026-11-22T03:15:00Z";
+    m.quiesced = true;
+    m.freeze_ms = 42;
+    xml::ManifestDisk vda;
+    vda.target = "vda";
+    vda.source_type = "file";
+    vda.format = "qcow2";
+    vda.frozen = "/var/lib/libvirt/images/top.qcow2";
+    vda.overlay = "/var/lib/libvirt/images/top.virtsnap-20261122T031500Z-1a2b3c.qcow2";
+    vda.virtual_size = 10737418240;
+    vda.chain = {{"/var/lib/libvirt/images/base.qcow2", "qcow2"}};
+    xml::ManifestDisk vdb;
+    vdb.target = "vdb";
+    vdb.source_type = "file";
+    vdb.format = "raw";
+    vdb.frozen = "/srv/my vm/data disk é.raw";
+    vdb.overlay = "/srv/my vm/data disk é.virtsnap-20261122T031500Z-1a2b3c.qcow2";
+    vdb.virtual_size = 1073741824;
+    m.disks = {vda, vdb};
+    return m;
+}
+
+std::string golden_path(const char* name) {
+    return (std::filesystem::path(VIRTSNAP_TEST_DATA_DIR) / "manifests" / name).string();
+}
+
+// The sample's XML with one substitution, for hostile variants.
+std::string sample_with(const std::string& from, const std::string& to) {
+    std::string text = xml::to_xml(sample());
+    size_t at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    return text.replace(at, from.size(), to);
+}
+
+void check_rejected(const std::string& text, const std::string& expected) {
+    CAPTURE(expected);
+    CHECK_THROWS_WITH_AS(xml::parse_manifest(text, "manifest"), doctest::Contains(expected.c_str()),
+                         util::InputError);
+}
+
+} // namespace
+
+TEST_CASE("golden: a manifest serialises to the documented XML") {
+    std::string text = xml::to_xml(sample());
+    if (std::getenv("VIRTSNAP_REGENERATE_GOLDEN"))
+        test::write_file(golden_path("two-disks.xml"), text);
+    CHECK(test::read_file(golden_path("two-disks.xml")) == text);
+}
+
+TEST_CASE("a manifest survives a round trip, failures included") {
+    Manifest m = sample();
+    m.failures.push_back({"virtsnap-copy", "destination '/backup' is full"});
+    Manifest back = xml::parse_manifest(xml::to_xml(m), "round trip");
+    CHECK(xml::to_xml(back) == xml::to_xml(m));
+    CHECK(back.domain_name == "web & db <prod>");
+    CHECK(back.disks.at(1).frozen == "/srv/my vm/data disk é.raw");
+    CHECK(back.disks.at(0).chain.at(0).path == "/var/lib/libvirt/images/base.qcow2");
+    CHECK(back.failed());
+    CHECK(back.failures.at(0).message == "destination '/backup' is full");
+    CHECK(back.find_disk("vdb") != nullptr);
+    CHECK(back.find_disk("vdz") == nullptr);
+}
+
+TEST_CASE("a crash-consistent snapshot has no freeze window") {
+    Manifest m = sample();
+    m.quiesced = false;
+    m.freeze_ms = -1;
+    std::string text = xml::to_xml(m);
+    CHECK(text.find("freeze-ms") == std::string::npos);
+    CHECK(xml::parse_manifest(text, "m").freeze_ms == -1);
+}
+
+TEST_CASE("truncated and empty manifests are input errors") {
+    std::string text = xml::to_xml(sample());
+    check_rejected(text.substr(0, text.size() / 2), "not valid XML");
+    check_rejected("", "is empty");
+    check_rejected("<domain/>", "root element is <domain>");
+}
+
+TEST_CASE("hostile manifests are refused before any field is used") {
+    check_rejected(
+        sample_with("/var/lib/libvirt/images/top.virtsnap", "/var/lib/libvirt/images/../../../etc/passwd"),
+        "not a clean absolute path");
+    check_rejected(sample_with("\"/var/lib/libvirt/images/top.virtsnap", "\"relative/top.virtsnap"),
+                   "not a clean absolute path");
+    check_rejected(sample_with("6f0e3b43-8d0a", "6f0e3b43-8d0a-"), "UUID");
+    check_rejected(sample_with("20261122T031500Z-1a2b3c\" time", "../x\" time"), "snapshot id");
+    check_rejected(sample_with("target=\"vdb\"", "target=\"vda\""), "appears twice");
+    check_rejected(sample_with("target=\"vdb\"", "target=\"vd/b\""), "target");
+    check_rejected(sample_with("type=\"file\"", "type=\"network\""), "type must be file or block");
+    check_rejected(sample_with("format=\"raw\"", "format=\"rbd:pool/x\""), "format");
+    check_rejected(sample_with("virtual-size=\"1073741824\"", "virtual-size=\"-1\""), "whole number");
+    check_rejected(sample_with("quiesced=\"yes\"", "quiesced=\"maybe\""), "yes or no");
+    check_rejected(sample_with("version=\"1\"", "version=\"99\""), "not supported");
+    check_rejected(
+        sample_with("<overlay path=\"/var/lib/libvirt/images/top.virtsnap-20261122T031500Z-1a2b3c.qcow2\"/>",
+                    "<overlay path=\"/var/lib/libvirt/images/top.qcow2\"/>"),
+        "overlay is the frozen image");
+    check_rejected(
+        sample_with("<domain ", "<domain name=\"x\" uuid=\"6f0e3b43-8d0a-4b1e-9a59-2d6d7e6a1c11\"/><domain "),
+        "exactly one <domain>");
+}
+
+TEST_CASE("field validators") {
+    CHECK(xml::is_valid_snapshot_id("20261122T031500Z-1a2b3c"));
+    CHECK_FALSE(xml::is_valid_snapshot_id("a/b"));
+    CHECK_FALSE(xml::is_valid_snapshot_id(""));
+    CHECK_FALSE(xml::is_valid_snapshot_id(std::string(65, 'a')));
+    CHECK(xml::is_valid_target("vda"));
+    CHECK(xml::is_valid_target("sdaa1"));
+    CHECK_FALSE(xml::is_valid_target("VDA"));
+    CHECK(xml::is_valid_uuid("6f0e3b43-8d0a-4b1e-9a59-2d6d7e6a1c11"));
+    CHECK_FALSE(xml::is_valid_uuid("6f0e3b43-8d0a-4b1e-9a59-2d6d7e6a1c1g"));
+}
