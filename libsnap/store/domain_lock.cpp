@@ -1,0 +1,37 @@
+#include "store/domain_lock.hpp"
+
+#include "store/durable_file.hpp"
+#include "util/error.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+namespace virtsnap::store {
+
+using util::quoted;
+
+DomainLock DomainLock::acquire(const std::string& state_dir, const std::string& domain_uuid,
+                               const std::string& domain_name) {
+    ensure_private_directory(state_dir);
+    std::string path = state_dir + "/" + domain_uuid + ".lock";
+    util::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd)
+        throw util::SystemError("cannot open the lock file " + quoted(path), errno);
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK)
+            throw util::SystemError("cannot lock " + quoted(path), errno);
+        std::string holder = read_if_exists(path).value_or("");
+        while (!holder.empty() && (holder.back() == '\n'))
+            holder.pop_back();
+        throw util::RefusedError("another virtsnap run" + (holder.empty() ? "" : " (pid " + holder + ")") +
+                                 " is working on domain " + quoted(domain_name) + "; lock " + quoted(path));
+    }
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd.get(), 0) != 0 || ::pwrite(fd.get(), pid.data(), pid.size(), 0) < 0)
+        throw util::SystemError("cannot write the lock file " + quoted(path), errno);
+    return DomainLock(std::move(fd), std::move(path));
+}
+
+} // namespace virtsnap::store

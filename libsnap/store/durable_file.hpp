@@ -1,0 +1,26 @@
+#pragma once
+// Files that must survive a crash whole or not at all: the state record, the
+// manifest kept with it. Written to NAME.partial, fsynced, renamed over NAME,
+// then the directory fsynced, so a SIGKILL or power loss at any instant
+// leaves either the old content or the new, never a torn file.
+
+#include <optional>
+#include <string>
+
+namespace virtsnap::store {
+
+// Writes text to path atomically and durably, mode 0600 (the state names
+// disk images; backup data holds secrets). Throws SystemError naming the path.
+void write_durable(const std::string& path, const std::string& text);
+
+// The whole file, or nullopt when it does not exist. Throws SystemError on
+// any other failure.
+std::optional<std::string> read_if_exists(const std::string& path);
+
+// Removes path and fsyncs its directory; a missing file is not an error.
+void remove_durable(const std::string& path);
+
+// Creates dir (and parents) with mode 0700 when missing.
+void ensure_private_directory(const std::string& dir);
+
+} // namespace virtsnap::store
