@@ -84,6 +84,17 @@ xmlNode* Document::select_one(const std::string& xpath, xmlNode* context) const 
     return nodes.empty() ? nullptr : nodes.front();
 }
 
+std::string serialize(xmlDoc* doc) {
+    xmlChar* buffer = nullptr;
+    int size = 0;
+    xmlDocDumpFormatMemoryEnc(doc, &buffer, &size, "UTF-8", 1);
+    if (!buffer)
+        throw std::bad_alloc();
+    std::string text(reinterpret_cast<const char*>(buffer), static_cast<size_t>(size));
+    xmlFree(buffer);
+    return text;
+}
+
 std::optional<std::string> attribute(const xmlNode* node, const char* name) {
     if (!node)
         return std::nullopt;

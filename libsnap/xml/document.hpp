@@ -48,6 +48,9 @@ class Document {
     std::string what_;
 };
 
+// The document as indented UTF-8 text (libxml2 does the escaping).
+std::string serialize(xmlDoc* doc);
+
 // The value of an attribute, or nullopt when it is absent.
 std::optional<std::string> attribute(const xmlNode* node, const char* name);
 // The attribute's value or fallback.

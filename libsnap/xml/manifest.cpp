@@ -217,14 +217,7 @@ std::string to_xml(const Manifest& manifest) {
         }
     }
 
-    xmlChar* buffer = nullptr;
-    int size = 0;
-    xmlDocDumpFormatMemoryEnc(doc.get(), &buffer, &size, "UTF-8", 1);
-    if (!buffer)
-        throw std::bad_alloc();
-    std::string text(reinterpret_cast<const char*>(buffer), static_cast<size_t>(size));
-    xmlFree(buffer);
-    return text;
+    return serialize(doc.get());
 }
 
 Manifest parse_manifest(const std::string& text, const std::string& what) {

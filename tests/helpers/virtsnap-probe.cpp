@@ -4,6 +4,8 @@
 //   virtsnap-probe disks [-c URI] DOMAIN          the disk model (xml::render)
 //   virtsnap-probe agent [-c URI] [--timeout MS] DOMAIN
 //       prints "reachable" or "unreachable: REASON"; exits 0 or 1
+//   virtsnap-probe snapshot-xml [-c URI] --id ID --overlay-dir DIR DOMAIN
+//       the <domainsnapshot> libsnap would use for the eligible disks
 
 #include "cli/common_options.hpp"
 #include "cli/run.hpp"
@@ -11,10 +13,12 @@
 #include "virt/connection.hpp"
 #include "virt/disk_inventory.hpp"
 #include "virt/guest_agent.hpp"
+#include "xml/snapshot_xml.hpp"
 
 #include <boost/program_options.hpp>
 
 #include <iostream>
+#include <map>
 
 namespace po = boost::program_options;
 using namespace virtsnap;
@@ -25,9 +29,12 @@ cli::ExitStatus probe(int argc, char** argv) {
     cli::CommonOptions common;
     std::string command, domain_name;
     long timeout_ms = 10000;
+    std::string snapshot_id = "probe", overlay_dir;
     po::options_description desc("virtsnap-probe options");
     cli::add_common_options(desc, common, true);
-    desc.add_options()("timeout", po::value(&timeout_ms), "agent timeout in milliseconds");
+    desc.add_options()("timeout", po::value(&timeout_ms), "agent timeout in milliseconds") //
+        ("id", po::value(&snapshot_id), "snapshot id")                                     //
+        ("overlay-dir", po::value(&overlay_dir), "directory for block-device overlays");
     po::options_description hidden;
     hidden.add_options()("command", po::value(&command))("domain", po::value(&domain_name));
     po::options_description all;
@@ -38,7 +45,9 @@ cli::ExitStatus probe(int argc, char** argv) {
     po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
     po::notify(vm);
     if (common.help) {
-        std::cout << "usage: virtsnap-probe disks|agent [-c URI] [--timeout MS] DOMAIN\n" << desc;
+        std::cout << "usage: virtsnap-probe disks|agent|snapshot-xml [-c URI] [--timeout MS] [--id ID] "
+                     "[--overlay-dir DIR] DOMAIN\n"
+                  << desc;
         return cli::ExitStatus::ok;
     }
     if (command.empty() || domain_name.empty())
@@ -58,6 +67,16 @@ cli::ExitStatus probe(int argc, char** argv) {
         }
         std::cout << "unreachable: " << status.reason << "\n";
         return cli::ExitStatus::failure;
+    }
+    if (command == "snapshot-xml") {
+        std::vector<xml::Disk> disks = virt::read_domain_disks(domain);
+        std::map<std::string, std::string> overlays;
+        for (const xml::Disk& disk : disks) {
+            if (disk.eligibility == xml::Eligibility::eligible)
+                overlays[disk.target] = xml::overlay_path_for(disk, snapshot_id, "", overlay_dir);
+        }
+        std::cout << xml::snapshot_xml(snapshot_id, disks, overlays);
+        return cli::ExitStatus::ok;
     }
     throw util::UsageError("unknown command '" + command + "'");
 }
