@@ -8,6 +8,10 @@
 #   tb_loop IMAGE                a loop device over IMAGE, detached on cleanup
 #   tb_disk_file TARGET PATH FORMAT / tb_disk_block TARGET DEV / tb_disk_cdrom TARGET ISO
 #                                add a disk to the next domain
+#   tb_mixed_domain NAME [OPTIONS...]   the standard 4-disk domain: vda qcow2 on a
+#                                base (TB_BASE <- TB_TOP), vdb raw with a space and
+#                                non-ASCII letters in its path (TB_RAW), vdc a loop
+#                                device (TB_LOOP), hdc a cdrom; started
 #   tb_start_domain NAME [OPTIONS...]   define and start it; options:
 #                                no-agent, no-agent-channel, no-workload, transient
 #   tb_wait_agent NAME           wait until its guest agent answers (virsh domtime)
@@ -24,7 +28,6 @@ TB_BUILD_DIR=${VIRTSNAP_BUILD_DIR:-$TB_SOURCE_DIR/build}
 TB_URI=qemu:///system
 TB_NAME=$(basename "$0" .sh)
 TB_DOMAINS=()
-TB_LOOPS=()
 TB_DISKS_XML=""
 TB_DIR=""
 
@@ -58,9 +61,13 @@ tb_cleanup() {
         virsh_ destroy "$dom" >/dev/null 2>&1
         virsh_ undefine "$dom" >/dev/null 2>&1
     done
-    for loop in "${TB_LOOPS[@]}"; do
-        losetup -d "$loop" 2>/dev/null
-    done
+    # Every loop device over a file of this test, however it was attached
+    # (tb_loop runs in a $(...) subshell, so no list kept here would see it).
+    if [ -n "$TB_DIR" ]; then
+        losetup -n -l -O NAME,BACK-FILE 2>/dev/null | while read -r loop file; do
+            case $file in "$TB_DIR"/*) losetup -d "$loop" ;; esac
+        done
+    fi
     if [ -n "$TB_DIR" ] && [ -d "$TB_DIR" ]; then
         if [ "$status" -ne 0 ] && [ "$status" -ne 77 ]; then
             for log in "$TB_DIR"/*.console.log; do
@@ -115,11 +122,9 @@ tb_image() {
     fi
 }
 
+# Prints the device; tb_cleanup detaches it (it finds it by its backing file).
 tb_loop() {
-    local dev
-    dev=$(losetup -f --show "$1") || tb_skip "no loop device available"
-    TB_LOOPS+=("$dev")
-    echo "$dev"
+    losetup -f --show "$1" || tb_skip "no loop device available"
 }
 
 # XML attribute values: the paths may hold quotes, ampersands, non-ASCII.
@@ -188,6 +193,26 @@ tb_start_domain() {
         virsh_ define "$xml" >/dev/null || tb_fail "domain $name could not be defined"
         virsh_ start "$name" >/dev/null || tb_fail "domain $name did not start"
     fi
+}
+
+tb_mixed_domain() {
+    local name=$1
+    shift
+    mkdir -p "$TB_DIR/dir with space é"
+    TB_BASE="$TB_DIR/base.qcow2"
+    TB_TOP="$TB_DIR/top.qcow2"
+    TB_RAW="$TB_DIR/dir with space é/data disk ü.raw"
+    tb_image "$TB_BASE" qcow2 64M vda
+    tb_image "$TB_TOP" qcow2 64M vda "$TB_BASE" qcow2
+    tb_image "$TB_RAW" raw 32M vdb
+    tb_image "$TB_DIR/block.img" raw 32M vdc
+    TB_LOOP=$(tb_loop "$TB_DIR/block.img")
+    truncate -s 1M "$TB_DIR/cd.iso"
+    tb_disk_file vda "$TB_TOP" qcow2
+    tb_disk_file vdb "$TB_RAW" raw
+    tb_disk_block vdc "$TB_LOOP"
+    tb_disk_cdrom hdc "$TB_DIR/cd.iso"
+    tb_start_domain "$name" "$@"
 }
 
 # tb_wait_agent NAME [TIMEOUT_SECONDS]: waits for the agent through virsh, so

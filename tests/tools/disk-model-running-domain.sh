@@ -5,22 +5,7 @@
 . "$(dirname "$0")/../functions.sh"
 tb_init
 
-mkdir -p "$TB_DIR/dir with space é"
-base="$TB_DIR/base.qcow2"
-top="$TB_DIR/top.qcow2"
-raw="$TB_DIR/dir with space é/data disk ü.raw"
-tb_image "$base" qcow2 64M vda
-tb_image "$top" qcow2 64M vda "$base" qcow2
-tb_image "$raw" raw 32M vdb
-tb_image "$TB_DIR/block.img" raw 32M vdc
-loop=$(tb_loop "$TB_DIR/block.img")
-truncate -s 1M "$TB_DIR/cd.iso"
-
-tb_disk_file vda "$top" qcow2
-tb_disk_file vdb "$raw" raw
-tb_disk_block vdc "$loop"
-tb_disk_cdrom hdc "$TB_DIR/cd.iso"
-tb_start_domain model no-workload
+tb_mixed_domain model no-workload
 tb_wait_agent model
 
 model=$("$TB_PROBE" disks model) || tb_fail "virtsnap-probe disks failed"
@@ -46,10 +31,10 @@ done < <(virsh_ domblklist model --details)
 [ "$(printf '%s\n' "$model" | grep -c '^disk ')" -eq 4 ] || tb_fail "the model does not have 4 disks"
 
 # Formats and the chain agree with qemu-img.
-[ "$(field vda format)" = "$(qemu-img info -U --output=json "$top" | sed -n 's/.*"format": "\(.*\)".*/\1/p' | head -1)" ] ||
+[ "$(field vda format)" = "$(qemu-img info -U --output=json "$TB_TOP" | sed -n 's/.*"format": "\(.*\)".*/\1/p' | head -1)" ] ||
     tb_fail "vda format differs from qemu-img"
-[ "$(field vda backing)" = "file qcow2 $base" ] || tb_fail "vda chain: '$(field vda backing)', expected 'file qcow2 $base'"
-qemu-img info -U --backing-chain "$top" | grep -q "^image: $base\$" || tb_fail "qemu-img does not see $base under $top"
+[ "$(field vda backing)" = "file qcow2 $TB_BASE" ] || tb_fail "vda chain: '$(field vda backing)', expected 'file qcow2 $TB_BASE'"
+qemu-img info -U --backing-chain "$TB_TOP" | grep -q "^image: $TB_BASE\$" || tb_fail "qemu-img does not see $TB_BASE under $top"
 [ "$(field vdb format)" = raw ] || tb_fail "vdb is not raw"
 [ -z "$(field vdb backing)" ] || tb_fail "vdb has a backing image"
 [ -z "$(field vdc backing)" ] || tb_fail "vdc has a backing image"

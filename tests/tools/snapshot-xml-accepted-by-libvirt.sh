@@ -8,23 +8,10 @@
 . "$(dirname "$0")/../functions.sh"
 tb_init
 
-mkdir -p "$TB_DIR/dir é" "$TB_DIR/overlays"
-base="$TB_DIR/base.qcow2"
-top="$TB_DIR/top.qcow2"
-raw="$TB_DIR/dir é/data ü.raw"
-tb_image "$base" qcow2 64M vda
-tb_image "$top" qcow2 64M vda "$base" qcow2
-tb_image "$raw" raw 32M vdb
-tb_image "$TB_DIR/block.img" raw 32M vdc
-loop=$(tb_loop "$TB_DIR/block.img")
-truncate -s 1M "$TB_DIR/cd.iso"
-tb_disk_file vda "$top" qcow2
-tb_disk_file vdb "$raw" raw
-tb_disk_block vdc "$loop"
-tb_disk_cdrom hdc "$TB_DIR/cd.iso"
-tb_start_domain snap
+mkdir -p "$TB_DIR/overlays"
+tb_mixed_domain snap
 tb_wait_agent snap
-base_sum=$(sha256sum <"$base")
+base_sum=$(sha256sum <"$TB_BASE")
 before=$(virsh_ domblklist snap --details)
 
 "$TB_PROBE" snapshot-xml --id T1 --overlay-dir "$TB_DIR/overlays" snap >"$TB_DIR/snap.xml" ||
@@ -34,8 +21,8 @@ virsh_ snapshot-create snap "$TB_DIR/snap.xml" --disk-only --atomic --no-metadat
 
 source_of() { virsh_ domblklist snap --details | awk -v t="$1" '$3 == t { sub(/^[^\/]*/, ""); print }'; }
 [ "$(source_of vda)" = "$TB_DIR/top.virtsnap-T1.vda.qcow2" ] || tb_fail "vda is on '$(source_of vda)'"
-[ "$(source_of vdb)" = "$TB_DIR/dir é/data ü.virtsnap-T1.vdb.qcow2" ] || tb_fail "vdb is on '$(source_of vdb)'"
-[ "$(source_of vdc)" = "$TB_DIR/overlays/$(basename "$loop").virtsnap-T1.vdc.qcow2" ] || tb_fail "vdc is on '$(source_of vdc)'"
+[ "$(source_of vdb)" = "$TB_DIR/dir with space é/data disk ü.virtsnap-T1.vdb.qcow2" ] || tb_fail "vdb is on '$(source_of vdb)'"
+[ "$(source_of vdc)" = "$TB_DIR/overlays/$(basename "$TB_LOOP").virtsnap-T1.vdc.qcow2" ] || tb_fail "vdc is on '$(source_of vdc)'"
 [ "$(source_of hdc)" = "$TB_DIR/cd.iso" ] || tb_fail "the cdrom was touched"
 [ -z "$(virsh_ snapshot-list snap --name)" ] || tb_fail "the snapshot left metadata in libvirt"
 
@@ -44,8 +31,8 @@ for t in vda vdb vdc; do
 done
 after=$(virsh_ domblklist snap --details)
 [ "$after" = "$before" ] || tb_fail "disks after commit differ: $after"
-rm -f "$TB_DIR/top.virtsnap-T1.vda.qcow2" "$TB_DIR/dir é/data ü.virtsnap-T1.vdb.qcow2" "$TB_DIR"/overlays/*
-qemu-img info -U --backing-chain "$top" | grep -q "^backing file: $base\$" || tb_fail "vda's chain changed"
-[ "$(sha256sum <"$base")" = "$base_sum" ] || tb_fail "the base image changed"
+rm -f "$TB_DIR/top.virtsnap-T1.vda.qcow2" "$TB_DIR/dir with space é/data disk ü.virtsnap-T1.vdb.qcow2" "$TB_DIR"/overlays/*
+qemu-img info -U --backing-chain "$TB_TOP" | grep -q "^backing file: $TB_BASE\$" || tb_fail "vda's chain changed"
+[ "$(sha256sum <"$TB_BASE")" = "$base_sum" ] || tb_fail "the base image changed"
 virsh_ dumpxml snap | grep -q 'virtsnap-T1' && tb_fail "the live definition still names an overlay"
 tb_pass "libvirt took the snapshot from libsnap's XML and shallow commits restored every chain"
