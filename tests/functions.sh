@@ -13,7 +13,8 @@
 #                                non-ASCII letters in its path (TB_RAW), vdc a loop
 #                                device (TB_LOOP), hdc a cdrom; started
 #   tb_start_domain NAME [OPTIONS...]   define and start it; options:
-#                                no-agent, no-agent-channel, no-workload, transient
+#                                no-agent, hung-agent, no-agent-channel, no-workload,
+#                                transient
 #   tb_wait_agent NAME           wait until its guest agent answers (virsh domtime)
 #   tb_guest_file IMAGE FORMAT PATH     a file from an ext4 image, read on the host
 #   tb_skip REASON / tb_fail REASON / tb_pass MESSAGE
@@ -150,7 +151,7 @@ tb_disk_cdrom() {
     TB_DISKS_XML+="<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='$(tb_xml_escape "$2")'/><target dev='$1' bus='ide'/><readonly/></disk>"
 }
 
-# tb_start_domain NAME [no-agent] [no-agent-channel] [no-workload] [transient]
+# tb_start_domain NAME [no-agent] [hung-agent] [no-agent-channel] [no-workload] [transient]
 tb_start_domain() {
     local name=$1
     shift
@@ -158,6 +159,7 @@ tb_start_domain() {
     for opt in "$@"; do
         case $opt in
         no-agent) cmdline+=" virtsnap.agent=0" ;;
+        hung-agent) cmdline+=" virtsnap.agent=hung" ;;
         no-agent-channel) channel=no ;;
         no-workload) cmdline+=" virtsnap.workload=0" ;;
         transient) transient=yes ;;
