@@ -86,8 +86,11 @@ class Reader {
 std::uint64_t parse_size(const Reader& reader, const std::string& text, const std::string& field) {
     if (text.empty() || text.size() > 20 || !std::all_of(text.begin(), text.end(), ::isdigit))
         reader.fail(field + " " + quoted(text) + " is not a whole number");
-    unsigned long long value = std::stoull(text);
-    return static_cast<std::uint64_t>(value);
+    try {
+        return static_cast<std::uint64_t>(std::stoull(text));
+    } catch (const std::out_of_range&) {
+        reader.fail(field + " " + quoted(text) + " is out of range");
+    }
 }
 
 bool parse_yes_no(const Reader& reader, const std::string& text, const std::string& field) {

@@ -109,6 +109,8 @@ TEST_CASE("hostile manifests are refused before any field is used") {
     check_rejected(sample_with("type=\"file\"", "type=\"network\""), "type must be file or block");
     check_rejected(sample_with("format=\"raw\"", "format=\"rbd:pool/x\""), "format");
     check_rejected(sample_with("virtual-size=\"1073741824\"", "virtual-size=\"-1\""), "whole number");
+    check_rejected(sample_with("virtual-size=\"1073741824\"", "virtual-size=\"99999999999999999999\""),
+                   "out of range");
     check_rejected(sample_with("quiesced=\"yes\"", "quiesced=\"maybe\""), "yes or no");
     check_rejected(sample_with("version=\"1\"", "version=\"99\""), "not supported");
     check_rejected(
