@@ -259,3 +259,24 @@ tb_guest_file() {
 tb_last_record() {
     tb_guest_file "$1" "$2" /workload.log | awk '$1 == "record" { n = $2 } END { print n + 0 }'
 }
+
+# tb_gapless IMAGE FORMAT: the workload log on IMAGE is "record 1" .. "record N"
+# with nothing missing or repeated; prints N.
+tb_gapless() {
+    tb_guest_file "$1" "$2" /workload.log |
+        awk '$1 == "record" { if ($2 != NR) { print "gap at line " NR ": " $0 > "/dev/stderr"; bad = 1; exit 1 } n = NR }
+             END { if (!bad) print n + 0 }' ||
+        tb_fail "the workload log on $1 is not a clean sequence"
+}
+
+# tb_sources DOMAIN [--inactive]: "TARGET SOURCE" per disk, as libvirt has it.
+tb_sources() {
+    virsh_ domblklist "$@" --details | awk '{ t = $3; sub(/^ *[^ ]+ +[^ ]+ +[^ ]+ +/, ""); print t, $0 }'
+}
+
+# tb_tool NAME ARGS...: runs the built virtsnap-NAME.
+tb_tool() {
+    local name=$1
+    shift
+    "$TB_BUILD_DIR/tools/virtsnap-$name" "$@"
+}

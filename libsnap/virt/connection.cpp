@@ -1,6 +1,7 @@
 #include "virt/connection.hpp"
 
 #include "util/error.hpp"
+#include "virt/event_loop.hpp"
 #include "virt/libvirt_error.hpp"
 
 #include <libvirt/virterror.h>
@@ -11,11 +12,16 @@ using util::quoted;
 
 Connection Connection::open(const std::string& uri) {
     silence_libvirt_errors();
+    const bool events = start_event_loop();
     virConnectPtr conn = virConnectOpen(uri.empty() ? nullptr : uri.c_str());
     if (!conn)
         throw_last_error("cannot connect to libvirt" + (uri.empty() ? std::string() : " at " + quoted(uri)) +
                          " (is libvirtd running, and may this user use it?)");
-    return Connection(ConnectHandle(conn));
+    // With an event loop, keepalive messages notice a libvirtd that died
+    // instead of waiting on it for ever.
+    if (events)
+        virConnectSetKeepAlive(conn, 5, 3);
+    return Connection(ConnectHandle(conn), events);
 }
 
 std::string Connection::uri() const {
@@ -74,6 +80,17 @@ std::string Domain::xml() const {
 
 std::string Domain::inactive_xml() const {
     CString xml(virDomainGetXMLDesc(dom_.get(), VIR_DOMAIN_XML_INACTIVE));
+    if (!xml)
+        throw_last_error("cannot read the persistent XML of domain " + quoted(name_));
+    return xml.get();
+}
+
+} // namespace virtsnap::virt
+
+namespace virtsnap::virt {
+
+std::string Domain::inactive_xml_secure() const {
+    CString xml(virDomainGetXMLDesc(dom_.get(), VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE));
     if (!xml)
         throw_last_error("cannot read the persistent XML of domain " + quoted(name_));
     return xml.get();

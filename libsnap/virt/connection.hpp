@@ -21,10 +21,13 @@ class Connection {
     // The URI libvirt actually connected to.
     std::string uri() const;
     virConnectPtr get() const noexcept { return conn_.get(); }
+    // Whether libvirt events reach this connection (see event_loop.hpp).
+    bool has_events() const noexcept { return events_; }
 
   private:
-    explicit Connection(ConnectHandle conn) : conn_(std::move(conn)) {}
+    Connection(ConnectHandle conn, bool events) : conn_(std::move(conn)), events_(events) {}
     ConnectHandle conn_;
+    bool events_;
 };
 
 class Domain {
@@ -40,6 +43,8 @@ class Domain {
     std::string xml() const;
     // The persistent definition, whatever the domain's state.
     std::string inactive_xml() const;
+    // The persistent definition with secrets kept, for redefining it.
+    std::string inactive_xml_secure() const;
 
     virDomainPtr get() const noexcept { return dom_.get(); }
 

@@ -1,0 +1,19 @@
+#pragma once
+// Durations and sizes as administrators write them on a command line.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace virtsnap::util {
+
+// "10" (seconds), "10s", "500ms", "2m", "1h". Throws UsageError naming option.
+std::chrono::milliseconds parse_duration(const std::string& text, const std::string& option);
+
+// "0", "512", "64K", "100M", "2G", "1T" (powers of 1024). Throws UsageError.
+std::uint64_t parse_size(const std::string& text, const std::string& option);
+
+// "1.5 GiB", "640 KiB", "12 bytes".
+std::string format_size(std::uint64_t bytes);
+
+} // namespace virtsnap::util

@@ -1,0 +1,63 @@
+#pragma once
+// The shallow active block commit that merges an overlay back into the image
+// it was taken from (SPEC "Disks", PITFALLS 1 and 3): always SHALLOW with an
+// explicit top and base, so nothing below the immediate backing image is ever
+// written; the pivot only after the job is READY (block-job event, with
+// polling as a fallback); a bounded wait that, on timeout, cancels the job and
+// leaves the disk on its overlay, a consistent chain.
+
+#include "util/progress.hpp"
+#include "virt/connection.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace virtsnap::virt {
+
+// Block-job events of one domain, recorded per disk target. Registration
+// needs the connection's event loop; without it, wait() just sleeps and the
+// caller's polling does the work.
+class BlockJobEvents {
+  public:
+    BlockJobEvents(const Connection& conn, const Domain& domain);
+    ~BlockJobEvents();
+    BlockJobEvents(const BlockJobEvents&) = delete;
+    BlockJobEvents& operator=(const BlockJobEvents&) = delete;
+
+    // The last status (VIR_DOMAIN_BLOCK_JOB_READY, _COMPLETED, _FAILED,
+    // _CANCELED) reported for target, waiting up to timeout for one; -1 when
+    // none came. Taking a status clears it.
+    int take(const std::string& target, std::chrono::milliseconds timeout);
+    bool active() const noexcept { return callback_id_ >= 0; }
+
+    struct Shared {
+        std::mutex mutex;
+        std::condition_variable changed;
+        std::map<std::string, int> status;
+    };
+
+  private:
+    virConnectPtr conn_;
+    int callback_id_ = -1;
+    std::shared_ptr<Shared> shared_;
+};
+
+struct CommitRequest {
+    std::string target;                   // "vda"
+    std::string top;                      // the overlay, the disk's active image
+    std::string base;                     // the overlay's immediate backing image
+    std::chrono::milliseconds timeout{0}; // 0: wait for ever
+};
+
+// Commits request.top into request.base and pivots the disk onto base. A
+// commit job already running on the disk (left by a killed run) is adopted
+// rather than started again. Throws on failure; a timeout cancels the job
+// first, leaving the disk on its overlay.
+void commit_active_shallow(const Domain& domain, BlockJobEvents& events, const CommitRequest& request,
+                           util::Progress& progress);
+
+} // namespace virtsnap::virt

@@ -1,0 +1,164 @@
+#include "virt/snapshot.hpp"
+
+#include "util/error.hpp"
+#include "virt/guest_agent.hpp"
+#include "virt/libvirt_error.hpp"
+
+#include <future>
+#include <thread>
+
+namespace virtsnap::virt {
+
+using util::quoted;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// How long to wait for a freeze that overran freeze_timeout before giving up
+// on thawing it ourselves (libvirt then still holds the agent).
+constexpr auto late_freeze_grace = std::chrono::seconds(30);
+
+struct CallResult {
+    bool ok = false;
+    std::string error;
+};
+
+// Runs one libvirt call on its own thread with its own domain reference, so
+// the caller can stop waiting for it.
+template <typename Call> std::shared_future<CallResult> start_call(const Domain& domain, Call call) {
+    auto promise = std::make_shared<std::promise<CallResult>>();
+    std::shared_future<CallResult> future = promise->get_future().share();
+    std::thread([promise, call, dom = share(domain.get())]() {
+        CallResult result;
+        result.ok = call(dom.get());
+        if (!result.ok)
+            result.error = last_error_message();
+        promise->set_value(std::move(result));
+    }).detach();
+    return future;
+}
+
+bool thaw(const Domain& domain, const util::Log& log) {
+    if (virDomainFSThaw(domain.get(), nullptr, 0, 0) >= 0)
+        return true;
+    log.warn("thawing the filesystems of domain " + quoted(domain.name()) +
+             " failed: " + last_error_message() + "; check with 'virsh domfsinfo " + domain.name() +
+             "' and thaw with 'virsh domfsthaw " + domain.name() + "'");
+    return false;
+}
+
+std::int64_t ms_since(Clock::time_point start) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+void create_snapshot(const Domain& domain, const std::string& snapshot_xml) {
+    unsigned int flags = VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC |
+                         VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA;
+    virDomainSnapshotPtr snapshot = virDomainSnapshotCreateXML(domain.get(), snapshot_xml.c_str(), flags);
+    if (!snapshot)
+        throw_last_error("libvirt could not take the snapshot of domain " + quoted(domain.name()));
+    virDomainSnapshotFree(snapshot);
+}
+
+} // namespace
+
+QuiesceMode parse_quiesce_mode(const std::string& text) {
+    if (text == "auto")
+        return QuiesceMode::automatic;
+    if (text == "require")
+        return QuiesceMode::require;
+    if (text == "off")
+        return QuiesceMode::off;
+    throw util::UsageError("--quiesce must be auto, require or off, not " + quoted(text));
+}
+
+QuiescePlan plan_quiesce(const Domain& domain, QuiesceMode mode, std::chrono::milliseconds agent_timeout,
+                         const util::Log& log) {
+    if (mode == QuiesceMode::off)
+        return {false, "--quiesce=off"};
+    AgentStatus agent = probe_guest_agent(domain, agent_timeout);
+    if (agent.reachable) {
+        log.debug("guest agent answered in " + std::to_string(agent.elapsed.count()) + " ms");
+        return {true, ""};
+    }
+    if (mode == QuiesceMode::require)
+        throw util::RefusedError(agent.reason +
+                                 "; --quiesce=require refuses a crash-consistent snapshot (domain " +
+                                 quoted(domain.name()) + " was not changed)");
+    log.warn(agent.reason + "; taking a crash-consistent snapshot instead (quiesced=no)");
+    return {false, agent.reason};
+}
+
+SnapshotOutcome take_snapshot(const Domain& domain, const std::string& snapshot_xml, const QuiescePlan& plan,
+                              std::chrono::milliseconds freeze_timeout, const util::Log& log) {
+    SnapshotOutcome outcome;
+    if (!plan.quiesce) {
+        create_snapshot(domain, snapshot_xml);
+        return outcome;
+    }
+
+    const Clock::time_point frozen_at = Clock::now();
+    const Clock::time_point deadline = frozen_at + freeze_timeout;
+    std::shared_future<CallResult> freeze =
+        start_call(domain, [](virDomainPtr dom) { return virDomainFSFreeze(dom, nullptr, 0, 0) >= 0; });
+    if (freeze.wait_until(deadline) != std::future_status::ready) {
+        // The freeze may still complete inside the guest: wait for libvirt to
+        // return it, then thaw, and take no quiesced snapshot.
+        log.warn("the guest agent of domain " + quoted(domain.name()) + " did not freeze within " +
+                 std::to_string(freeze_timeout.count()) + " ms (--freeze-timeout)");
+        if (freeze.wait_for(late_freeze_grace) != std::future_status::ready)
+            throw util::Error(
+                "the guest agent of domain " + quoted(domain.name()) + " has not finished freezing after " +
+                std::to_string(
+                    std::chrono::duration_cast<std::chrono::seconds>(freeze_timeout + late_freeze_grace)
+                        .count()) +
+                " s; no snapshot was taken; the guest may be frozen: thaw it with 'virsh domfsthaw " +
+                domain.name() + "'");
+        if (freeze.get().ok) {
+            thaw(domain, log);
+            outcome.freeze_ms = ms_since(frozen_at);
+        }
+        outcome.not_quiesced_reason = "the freeze took longer than --freeze-timeout";
+        create_snapshot(domain, snapshot_xml);
+        return outcome;
+    }
+    CallResult frozen = freeze.get();
+    log.debug("fsfreeze returned after " + std::to_string(ms_since(frozen_at)) + " ms");
+    if (!frozen.ok) {
+        // A failed freeze may have frozen some filesystems: thaw is harmless.
+        thaw(domain, log);
+        outcome.not_quiesced_reason = "the guest agent could not freeze the filesystems: " + frozen.error;
+        create_snapshot(domain, snapshot_xml);
+        return outcome;
+    }
+
+    // Frozen. The snapshot runs on its own thread so that the deadline can
+    // thaw the guest even while libvirt is still busy with it.
+    std::shared_future<CallResult> snapshot = start_call(domain, [xml = snapshot_xml](virDomainPtr dom) {
+        unsigned int flags = VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC |
+                             VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA;
+        virDomainSnapshotPtr created = virDomainSnapshotCreateXML(dom, xml.c_str(), flags);
+        if (created)
+            virDomainSnapshotFree(created);
+        return created != nullptr;
+    });
+    bool in_time = snapshot.wait_until(deadline) == std::future_status::ready;
+    log.debug("snapshot returned after " + std::to_string(ms_since(frozen_at)) + " ms");
+    thaw(domain, log);
+    outcome.freeze_ms = ms_since(frozen_at);
+    CallResult taken = snapshot.get(); // after the thaw: waits for libvirt
+    if (!taken.ok)
+        throw util::LibvirtError("libvirt could not take the snapshot of domain " + quoted(domain.name()) +
+                                     ": " + taken.error,
+                                 0, 0);
+    if (in_time) {
+        outcome.quiesced = true;
+    } else {
+        // The window is still what the guest lived through; it is recorded.
+        outcome.not_quiesced_reason =
+            "the snapshot took longer than --freeze-timeout and the guest was thawed first";
+    }
+    return outcome;
+}
+
+} // namespace virtsnap::virt

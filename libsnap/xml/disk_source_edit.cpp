@@ -1,0 +1,79 @@
+#include "xml/disk_source_edit.hpp"
+
+#include "util/error.hpp"
+#include "xml/document.hpp"
+
+namespace virtsnap::xml {
+
+namespace {
+
+const xmlChar* x(const char* text) {
+    return reinterpret_cast<const xmlChar*>(text);
+}
+
+xmlNode* find_disk(const Document& doc, const std::string& target) {
+    for (xmlNode* disk : doc.select("/domain/devices/disk")) {
+        xmlNode* node = child_element(disk, "target");
+        if (node && attribute_or(node, "dev", "") == target)
+            return disk;
+    }
+    return nullptr;
+}
+
+std::string source_of(xmlNode* disk) {
+    xmlNode* source = child_element(disk, "source");
+    if (!source)
+        return "";
+    for (const char* name : {"file", "dev"}) {
+        if (std::optional<std::string> value = attribute(source, name))
+            return *value;
+    }
+    return "";
+}
+
+} // namespace
+
+std::string disk_source(const std::string& domain_xml, const std::string& target, const std::string& what) {
+    Document doc = Document::parse(domain_xml, what);
+    xmlNode* disk = find_disk(doc, target);
+    return disk ? source_of(disk) : "";
+}
+
+std::string with_disk_source(const std::string& domain_xml, const std::string& target,
+                             const std::string& source_type, const std::string& path,
+                             const std::string& format, const std::string& what) {
+    if (source_type != "file" && source_type != "block")
+        throw util::Error("with_disk_source: source type must be file or block");
+    Document doc = Document::parse(domain_xml, what);
+    xmlNode* disk = find_disk(doc, target);
+    if (!disk)
+        throw util::InputError(what + " has no disk " + util::quoted(target));
+
+    xmlSetProp(disk, x("type"), x(source_type.c_str()));
+    xmlNode* driver = child_element(disk, "driver");
+    if (!driver) {
+        driver = xmlNewNode(nullptr, x("driver"));
+        xmlAddChild(disk, driver);
+        xmlSetProp(driver, x("name"), x("qemu"));
+    }
+    xmlSetProp(driver, x("type"), x(format.c_str()));
+
+    xmlNode* source = child_element(disk, "source");
+    if (!source) {
+        source = xmlNewNode(nullptr, x("source"));
+        xmlAddChild(disk, source);
+    }
+    xmlUnsetProp(source, x("file"));
+    xmlUnsetProp(source, x("dev"));
+    xmlSetProp(source, x(source_type == "file" ? "file" : "dev"), x(path.c_str()));
+    // A <source index='N'> from the overlay would describe the wrong image.
+    xmlUnsetProp(source, x("index"));
+
+    while (xmlNode* backing = child_element(disk, "backingStore")) {
+        xmlUnlinkNode(backing);
+        xmlFreeNode(backing);
+    }
+    return serialize(disk->doc);
+}
+
+} // namespace virtsnap::xml

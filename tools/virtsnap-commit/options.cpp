@@ -1,0 +1,54 @@
+#include "options.hpp"
+
+#include "cli/parse.hpp"
+#include "store/state_record.hpp"
+#include "util/duration.hpp"
+#include "util/error.hpp"
+
+#include <boost/program_options/value_semantic.hpp>
+
+namespace po = boost::program_options;
+
+namespace virtsnap::commit {
+
+std::optional<Options> parse_options(int argc, char** argv) {
+    Options options;
+    std::string timeout = "30m";
+    std::vector<std::string> extra;
+    options.state_dir = store::default_state_dir;
+
+    cli::CommandLine line{"virtsnap-commit",
+                          "usage: virtsnap-commit [OPTIONS] [-m MANIFEST]\n"
+                          "       virtsnap-commit [OPTIONS] --recover DOMAIN\n"
+                          "Merges a snapshot's overlays back into the images they were taken from and\n"
+                          "removes them; --recover finishes whatever an interrupted run left.",
+                          po::options_description("Options"),
+                          po::options_description(),
+                          {}};
+    cli::add_common_options(line.visible, options.common, true);
+    line.visible.add_options() //
+        ("manifest,m", po::value(&options.manifest)->value_name("FILE"),
+         "read the manifest from FILE ('-', the default: standard input)") //
+        ("recover", po::value(&options.recover_domain)->value_name("DOMAIN"),
+         "finish any half-done virtsnap run on DOMAIN, from its state record") //
+        ("timeout", po::value(&timeout)->value_name("DURATION"),
+         "give up on a disk whose commit has not converged after this long (default 30m; 0: never)") //
+        ("state-dir", po::value(&options.state_dir)->value_name("DIR"),
+         "where state records and locks live (default /var/lib/virtsnap)");
+    line.hidden.add_options()("extra", po::value(&extra));
+    line.positional.add("extra", -1);
+
+    if (!cli::parse_command_line(argc, argv, line, options.common))
+        return std::nullopt;
+    if (!extra.empty())
+        throw util::UsageError("unexpected argument " + util::quoted(extra.front()) +
+                               " (the manifest comes with -m or on standard input; a domain with --recover)");
+    if (!options.recover_domain.empty() && options.manifest != "-")
+        throw util::UsageError("--recover and --manifest exclude each other");
+    options.timeout = util::parse_duration(timeout, "timeout");
+    if (options.state_dir.empty() || options.state_dir.front() != '/')
+        throw util::UsageError("--state-dir must be an absolute path");
+    return options;
+}
+
+} // namespace virtsnap::commit

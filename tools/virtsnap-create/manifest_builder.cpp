@@ -1,0 +1,64 @@
+#include "manifest_builder.hpp"
+
+#include "util/error.hpp"
+#include "virt/libvirt_error.hpp"
+#include "xml/snapshot_xml.hpp"
+
+#include <cstdio>
+#include <ctime>
+#include <random>
+
+namespace virtsnap::create {
+
+namespace {
+
+std::string utc_now(const char* format) {
+    std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, format, &utc);
+    return text;
+}
+
+std::uint64_t capacity_of(const virt::Domain& domain, const xml::Disk& disk) {
+    virDomainBlockInfo info{};
+    if (virDomainGetBlockInfo(domain.get(), disk.target.c_str(), &info, 0) < 0)
+        virt::throw_last_error("cannot read the size of disk " + util::quoted(disk.target) + " of domain " +
+                               util::quoted(domain.name()));
+    return info.capacity;
+}
+
+} // namespace
+
+std::string new_snapshot_id() {
+    std::random_device random;
+    char suffix[8];
+    std::snprintf(suffix, sizeof suffix, "%04x", static_cast<unsigned>(random() & 0xffff));
+    return utc_now("%Y%m%d-%H%M%S-") + suffix;
+}
+
+xml::Manifest build_manifest(const virt::Domain& domain, const std::vector<xml::Disk>& disks,
+                             const std::string& snapshot_id, const std::string& overlay_dir,
+                             const std::string& block_fallback_dir) {
+    xml::Manifest manifest;
+    manifest.domain_name = domain.name();
+    manifest.domain_uuid = domain.uuid();
+    manifest.snapshot_id = snapshot_id;
+    manifest.snapshot_time = utc_now("%Y-%m-%dT%H:%M:%SZ");
+    for (const xml::Disk& disk : disks) {
+        xml::ManifestDisk entry;
+        entry.target = disk.target;
+        entry.source_type = disk.type == xml::DiskType::block ? "block" : "file";
+        entry.format = disk.format.empty() ? "raw" : disk.format;
+        entry.frozen = disk.source;
+        entry.overlay = xml::overlay_path_for(disk, snapshot_id, overlay_dir, block_fallback_dir);
+        entry.virtual_size = capacity_of(domain, disk);
+        for (const xml::BackingImage& image : disk.backing)
+            entry.chain.push_back({image.path, image.format});
+        manifest.disks.push_back(std::move(entry));
+    }
+    return manifest;
+}
+
+} // namespace virtsnap::create
