@@ -175,6 +175,7 @@ tb_start_domain() {
         echo "  <os><type arch='x86_64' machine='pc'>hvm</type>"
         echo "    <kernel>$TB_GUEST/vmlinuz</kernel><initrd>$TB_GUEST/initrd.img</initrd>"
         echo "    <cmdline>$cmdline</cmdline></os>"
+        echo "  <features><acpi/></features>"
         echo "  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>"
         echo "  <devices>"
         echo "    $TB_DISKS_XML"
@@ -279,4 +280,32 @@ tb_tool() {
     local name=$1
     shift
     "$TB_BUILD_DIR/tools/virtsnap-$name" "$@"
+}
+
+# tb_stop_at POINT TOOL ARGS... : starts virtsnap-TOOL in the background with
+# VIRTSNAP_PAUSE_AT=POINT, waits until it has stopped itself there, and sets
+# TB_STOPPED_PID. Its stdout goes to $TB_DIR/stopped.out, stderr to
+# $TB_DIR/stopped.err.
+tb_stop_at() {
+    local point=$1 tool=$2
+    shift 2
+    VIRTSNAP_PAUSE_AT=$point "$TB_BUILD_DIR/tools/virtsnap-$tool" "$@" \
+        >"$TB_DIR/stopped.out" 2>"$TB_DIR/stopped.err" &
+    TB_STOPPED_PID=$!
+    local start=$SECONDS
+    while [ $((SECONDS - start)) -lt 60 ]; do
+        case $(ps -o stat= -p "$TB_STOPPED_PID" 2>/dev/null) in
+        T*) return 0 ;;
+        "") tb_fail "virtsnap-$tool ended before reaching $point: $(cat "$TB_DIR/stopped.err")" ;;
+        esac
+        sleep 0.1
+    done
+    tb_fail "virtsnap-$tool did not reach $point within 60 s"
+}
+
+# tb_kill_at POINT TOOL ARGS... : like tb_stop_at, then SIGKILL.
+tb_kill_at() {
+    tb_stop_at "$@"
+    kill -KILL "$TB_STOPPED_PID"
+    wait "$TB_STOPPED_PID" 2>/dev/null || true
 }

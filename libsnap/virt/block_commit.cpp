@@ -1,6 +1,7 @@
 #include "virt/block_commit.hpp"
 
 #include "util/error.hpp"
+#include "util/pause_point.hpp"
 #include "virt/libvirt_error.hpp"
 
 #include <libvirt/virterror.h>
@@ -110,6 +111,7 @@ void commit_active_shallow(const Domain& domain, BlockJobEvents& events, const C
                                  request.top.c_str(), 0, flags) < 0)
             throw_last_error("cannot start the block commit of disk " + quoted(request.target) +
                              " of domain " + quoted(domain.name()) + " into " + quoted(request.base));
+        util::pause_point("commit-started");
     }
 
     for (;;) {

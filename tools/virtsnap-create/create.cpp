@@ -8,6 +8,7 @@
 #include "store/state_record.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
+#include "util/pause_point.hpp"
 #include "virt/disk_inventory.hpp"
 #include "virt/merge_overlays.hpp"
 #include "virt/snapshot.hpp"
@@ -99,6 +100,7 @@ cli::ExitStatus run_create(int argc, char** argv) {
 
     // The journal goes to disk before the domain is touched.
     store::save_state(options.state_dir, {store::Stage::prepared, manifest});
+    util::pause_point("before-snapshot");
     virt::SnapshotOutcome outcome;
     try {
         outcome = virt::take_snapshot(domain, snapshot_xml, plan, options.freeze_timeout, log);
@@ -118,6 +120,7 @@ cli::ExitStatus run_create(int argc, char** argv) {
         log.warn(outcome.not_quiesced_reason + "; the snapshot is crash-consistent (quiesced=no)");
     }
     store::save_state(options.state_dir, {store::Stage::snapshotted, manifest});
+    util::pause_point("after-snapshot");
 
     if (util::interrupted()) {
         log.warn(std::string("interrupted by ") + util::signal_name(util::interrupt_signal()) +
