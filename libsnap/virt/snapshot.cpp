@@ -75,18 +75,18 @@ QuiesceMode parse_quiesce_mode(const std::string& text) {
 QuiescePlan plan_quiesce(const Domain& domain, QuiesceMode mode, std::chrono::milliseconds agent_timeout,
                          const util::Log& log) {
     if (mode == QuiesceMode::off)
-        return {false, "--quiesce=off"};
+        return {false, false, "--quiesce=off"};
     AgentStatus agent = probe_guest_agent(domain, agent_timeout);
     if (agent.reachable) {
         log.debug("guest agent answered in " + std::to_string(agent.elapsed.count()) + " ms");
-        return {true, ""};
+        return {true, mode == QuiesceMode::require, ""};
     }
     if (mode == QuiesceMode::require)
         throw util::RefusedError(agent.reason +
                                  "; --quiesce=require refuses a crash-consistent snapshot (domain " +
                                  quoted(domain.name()) + " was not changed)");
     log.warn(agent.reason + "; taking a crash-consistent snapshot instead (quiesced=no)");
-    return {false, agent.reason};
+    return {false, false, agent.reason};
 }
 
 SnapshotOutcome take_snapshot(const Domain& domain, const std::string& snapshot_xml, const QuiescePlan& plan,
@@ -119,6 +119,10 @@ SnapshotOutcome take_snapshot(const Domain& domain, const std::string& snapshot_
             outcome.freeze_ms = ms_since(frozen_at);
         }
         outcome.not_quiesced_reason = "the freeze took longer than --freeze-timeout";
+        if (plan.required)
+            throw util::RefusedError(outcome.not_quiesced_reason +
+                                     "; --quiesce=require: no snapshot was taken (domain " +
+                                     quoted(domain.name()) + " was not changed)");
         create_snapshot(domain, snapshot_xml);
         return outcome;
     }
@@ -128,6 +132,10 @@ SnapshotOutcome take_snapshot(const Domain& domain, const std::string& snapshot_
         // A failed freeze may have frozen some filesystems: thaw is harmless.
         thaw(domain, log);
         outcome.not_quiesced_reason = "the guest agent could not freeze the filesystems: " + frozen.error;
+        if (plan.required)
+            throw util::RefusedError(outcome.not_quiesced_reason +
+                                     "; --quiesce=require: no snapshot was taken (domain " +
+                                     quoted(domain.name()) + " was not changed)");
         create_snapshot(domain, snapshot_xml);
         return outcome;
     }

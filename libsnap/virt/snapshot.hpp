@@ -22,7 +22,8 @@ QuiesceMode parse_quiesce_mode(const std::string& text);
 // Decided before anything changes: whether to quiesce at all.
 struct QuiescePlan {
     bool quiesce = false;
-    std::string reason; // why not, when not
+    bool required = false; // --quiesce=require: no crash-consistent fallback
+    std::string reason;    // why not, when not
 };
 
 // Asks the guest agent (bounded by agent_timeout). With require and no
@@ -42,8 +43,9 @@ struct SnapshotOutcome {
 // is thawed as soon as libvirt lets go of it and the snapshot is taken
 // crash-consistent; a snapshot still running at the deadline is raced by a
 // thaw and counts as not quiesced. The guest is thawed on every path.
-// Throws LibvirtError when the snapshot itself fails (nothing was changed:
-// the snapshot is atomic).
+// With plan.required, a freeze that fails or overruns ends in RefusedError
+// with no snapshot taken. Throws LibvirtError when the snapshot itself fails
+// (nothing was changed: the snapshot is atomic).
 SnapshotOutcome take_snapshot(const Domain& domain, const std::string& snapshot_xml, const QuiescePlan& plan,
                               std::chrono::milliseconds freeze_timeout, const util::Log& log);
 
