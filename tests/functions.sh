@@ -62,6 +62,10 @@ tb_cleanup() {
         virsh_ destroy "$dom" >/dev/null 2>&1
         virsh_ undefine "$dom" >/dev/null 2>&1
     done
+    # Filesystems a test mounted in its directory (small tmpfs destinations).
+    if [ -n "$TB_DIR" ]; then
+        findmnt -rn -o TARGET | grep "^$TB_DIR/" | sort -r | while read -r mnt; do umount -l "$mnt"; done
+    fi
     # Every loop device over a file of this test, however it was attached
     # (tb_loop runs in a $(...) subshell, so no list kept here would see it).
     if [ -n "$TB_DIR" ]; then

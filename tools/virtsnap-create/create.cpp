@@ -11,6 +11,7 @@
 #include "util/pause_point.hpp"
 #include "virt/disk_inventory.hpp"
 #include "virt/merge_overlays.hpp"
+#include "virt/overlay_files.hpp"
 #include "virt/snapshot.hpp"
 #include "xml/disk_selection.hpp"
 #include "xml/snapshot_xml.hpp"
@@ -103,6 +104,7 @@ cli::ExitStatus run_create(int argc, char** argv) {
     util::pause_point("before-snapshot");
     virt::SnapshotOutcome outcome;
     try {
+        virt::create_overlay_files(manifest);
         outcome = virt::take_snapshot(domain, snapshot_xml, plan, options.freeze_timeout, log);
         check_on_overlays(domain, manifest);
     } catch (const util::Error&) {
