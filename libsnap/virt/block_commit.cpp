@@ -108,7 +108,7 @@ void commit_active_shallow(const Domain& domain, BlockJobEvents& events, const C
         events.take(request.target, std::chrono::milliseconds(0)); // forget stale news
         unsigned int flags = VIR_DOMAIN_BLOCK_COMMIT_ACTIVE | VIR_DOMAIN_BLOCK_COMMIT_SHALLOW;
         if (virDomainBlockCommit(domain.get(), request.target.c_str(), request.base.c_str(),
-                                 request.top.c_str(), 0, flags) < 0)
+                                 request.top.c_str(), request.bandwidth_mib, flags) < 0)
             throw_last_error("cannot start the block commit of disk " + quoted(request.target) +
                              " of domain " + quoted(domain.name()) + " into " + quoted(request.base));
         util::pause_point("commit-started");

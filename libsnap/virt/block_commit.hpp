@@ -51,6 +51,7 @@ struct CommitRequest {
     std::string top;                      // the overlay, the disk's active image
     std::string base;                     // the overlay's immediate backing image
     std::chrono::milliseconds timeout{0}; // 0: wait for ever
+    unsigned long bandwidth_mib = 0;      // MiB/s; 0: as fast as the storage allows
 };
 
 // Commits request.top into request.base and pivots the disk onto base. A

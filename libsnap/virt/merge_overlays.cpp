@@ -76,7 +76,8 @@ class DiskMerger {
                                      " is not on the frozen image " + quoted(disk_.frozen) +
                                      "; nothing was changed");
         util::Progress progress(log_, "commit " + disk_.target);
-        CommitRequest request{disk_.target, disk_.overlay, disk_.frozen, settings_.timeout};
+        CommitRequest request{disk_.target, disk_.overlay, disk_.frozen, settings_.timeout,
+                              settings_.bandwidth_mib};
         commit_active_shallow(domain_, events_, request, progress);
         progress.finish("merged into " + quoted(disk_.frozen));
         return true;

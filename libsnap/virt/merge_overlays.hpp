@@ -25,6 +25,7 @@ namespace virtsnap::virt {
 
 struct MergeSettings {
     std::chrono::milliseconds timeout{0}; // per disk, for the active commit; 0: none
+    unsigned long bandwidth_mib = 0;      // per disk, MiB/s; 0: unlimited
 };
 
 // Merges every disk of record. Disks are independent: one that fails does

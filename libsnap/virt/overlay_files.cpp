@@ -25,8 +25,8 @@ void create_one(const xml::ManifestDisk& disk) {
         util::run_process({"qemu-img", "create", "-q", "-f", "qcow2", "-F", disk.format, "-b", disk.frozen,
                            disk.overlay, std::to_string(disk.virtual_size)});
     if (!made.succeeded() || ::lstat(disk.overlay.c_str(), &st) != 0)
-        throw util::Error("cannot create overlay " + quoted(disk.overlay) + " of disk " + quoted(disk.target) +
-                          ": qemu-img " + made.describe_failure());
+        throw util::Error("cannot create overlay " + quoted(disk.overlay) + " of disk " +
+                          quoted(disk.target) + ": qemu-img " + made.describe_failure());
     if (::chmod(disk.overlay.c_str(), 0600) != 0)
         throw util::SystemError("cannot make overlay " + quoted(disk.overlay) + " private", errno);
 }

@@ -53,8 +53,9 @@ std::int64_t ms_since(Clock::time_point start) {
 
 // The overlays exist already (made by prepare_overlays before the freeze),
 // so libvirt only opens them: less time inside the freeze window.
-constexpr unsigned int snapshot_flags = VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC |
-                                        VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA | VIR_DOMAIN_SNAPSHOT_CREATE_REUSE_EXT;
+constexpr unsigned int snapshot_flags =
+    VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC |
+    VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA | VIR_DOMAIN_SNAPSHOT_CREATE_REUSE_EXT;
 
 void create_snapshot(const Domain& domain, const std::string& snapshot_xml) {
     unsigned int flags = snapshot_flags;

@@ -90,7 +90,8 @@ cli::ExitStatus commit_manifest(const Options& options, const util::Log& log) {
 
     record->stage = store::Stage::committing;
     store::save_state(options.state_dir, *record);
-    virt::merge_overlays(conn, domain, record->manifest, virt::MergeSettings{options.timeout}, log);
+    virt::merge_overlays(conn, domain, record->manifest,
+                         virt::MergeSettings{options.timeout, options.bandwidth_mib}, log);
     store::remove_state(options.state_dir, domain.uuid());
     log.info("snapshot " + manifest.snapshot_id + " of domain " + quoted(domain.name()) +
              " merged back; every disk is on its original chain");

@@ -33,6 +33,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
          "finish any half-done virtsnap run on DOMAIN, from its state record") //
         ("timeout", po::value(&timeout)->value_name("DURATION"),
          "give up on a disk whose commit has not converged after this long (default 30m; 0: never)") //
+        ("bandwidth", po::value(&options.bandwidth_mib)->value_name("MIB"),
+         "limit each commit to MIB MiB/s (default 0: unlimited)") //
         ("state-dir", po::value(&options.state_dir)->value_name("DIR"),
          "where state records and locks live (default /var/lib/virtsnap)");
     line.hidden.add_options()("extra", po::value(&extra));

@@ -13,6 +13,7 @@ struct Options {
     std::string manifest = "-";                        // a file, or "-" for standard input
     std::string recover_domain;                        // --recover DOMAIN
     std::chrono::milliseconds timeout{30 * 60 * 1000}; // per disk; 0: none
+    unsigned long bandwidth_mib = 0;                   // 0: unlimited
     std::string state_dir;
 };
 

@@ -34,7 +34,8 @@ cli::ExitStatus run_recover(const Options& options, const util::Log& log) {
              " (the run stopped at stage " + store::to_string(record->stage) + ")");
     record->stage = store::Stage::committing;
     store::save_state(options.state_dir, *record);
-    virt::merge_overlays(conn, domain, record->manifest, virt::MergeSettings{options.timeout}, log);
+    virt::merge_overlays(conn, domain, record->manifest,
+                         virt::MergeSettings{options.timeout, options.bandwidth_mib}, log);
     store::remove_state(options.state_dir, domain.uuid());
     log.info("domain " + quoted(domain.name()) + " is back on its original chains");
     return cli::ExitStatus::ok;
