@@ -6,13 +6,7 @@
 
 namespace virtsnap::store {
 
-namespace {
-
-const xmlChar* x(const char* text) {
-    return reinterpret_cast<const xmlChar*>(text);
-}
-
-} // namespace
+using xml::xml_chars;
 
 const char* to_string(Stage stage) {
     switch (stage) {
@@ -37,8 +31,8 @@ void save_state(const std::string& state_dir, const StateRecord& record) {
     // which manifest readers ignore.
     const std::string path = state_path(state_dir, record.manifest.domain_uuid);
     xml::Document doc = xml::Document::parse(xml::to_xml(record.manifest), path);
-    xmlNode* journal = xmlNewChild(doc.root(), nullptr, x("journal"), nullptr);
-    xmlNewProp(journal, x("stage"), x(to_string(record.stage)));
+    xmlNode* journal = xmlNewChild(doc.root(), nullptr, xml_chars("journal"), nullptr);
+    xmlNewProp(journal, xml_chars("stage"), xml_chars(to_string(record.stage)));
     ensure_private_directory(state_dir);
     write_durable(path, xml::serialize(doc.root()->doc));
 }

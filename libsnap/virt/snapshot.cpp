@@ -51,18 +51,34 @@ std::int64_t ms_since(Clock::time_point start) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
 }
 
-// The overlays exist already (made by prepare_overlays before the freeze),
-// so libvirt only opens them: less time inside the freeze window.
-constexpr unsigned int snapshot_flags =
-    VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC |
-    VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA | VIR_DOMAIN_SNAPSHOT_CREATE_REUSE_EXT;
+// The snapshot call itself. The overlays exist already (made by
+// create_overlay_files before the freeze), so libvirt only opens them: less
+// time inside the freeze window.
+bool snapshot_call(virDomainPtr dom, const std::string& snapshot_xml) {
+    const unsigned int flags = VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC |
+                               VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA | VIR_DOMAIN_SNAPSHOT_CREATE_REUSE_EXT;
+    virDomainSnapshotPtr created = virDomainSnapshotCreateXML(dom, snapshot_xml.c_str(), flags);
+    if (created)
+        virDomainSnapshotFree(created);
+    return created != nullptr;
+}
 
 void create_snapshot(const Domain& domain, const std::string& snapshot_xml) {
-    unsigned int flags = snapshot_flags;
-    virDomainSnapshotPtr snapshot = virDomainSnapshotCreateXML(domain.get(), snapshot_xml.c_str(), flags);
-    if (!snapshot)
+    if (!snapshot_call(domain.get(), snapshot_xml))
         throw_last_error("libvirt could not take the snapshot of domain " + quoted(domain.name()));
-    virDomainSnapshotFree(snapshot);
+}
+
+// A planned quiesce that did not happen: refused under --quiesce=require
+// (no snapshot taken), else a crash-consistent snapshot.
+SnapshotOutcome without_quiesce(const Domain& domain, const std::string& snapshot_xml,
+                                const QuiescePlan& plan, SnapshotOutcome outcome, std::string reason) {
+    outcome.not_quiesced_reason = std::move(reason);
+    if (plan.required)
+        throw util::RefusedError(outcome.not_quiesced_reason +
+                                 "; --quiesce=require: no snapshot was taken (domain " +
+                                 quoted(domain.name()) + " was not changed)");
+    create_snapshot(domain, snapshot_xml);
+    return outcome;
 }
 
 } // namespace
@@ -123,37 +139,22 @@ SnapshotOutcome take_snapshot(const Domain& domain, const std::string& snapshot_
             thaw(domain, log);
             outcome.freeze_ms = ms_since(frozen_at);
         }
-        outcome.not_quiesced_reason = "the freeze took longer than --freeze-timeout";
-        if (plan.required)
-            throw util::RefusedError(outcome.not_quiesced_reason +
-                                     "; --quiesce=require: no snapshot was taken (domain " +
-                                     quoted(domain.name()) + " was not changed)");
-        create_snapshot(domain, snapshot_xml);
-        return outcome;
+        return without_quiesce(domain, snapshot_xml, plan, outcome,
+                               "the freeze took longer than --freeze-timeout");
     }
     CallResult frozen = freeze.get();
     log.debug("fsfreeze returned after " + std::to_string(ms_since(frozen_at)) + " ms");
     if (!frozen.ok) {
         // A failed freeze may have frozen some filesystems: thaw is harmless.
         thaw(domain, log);
-        outcome.not_quiesced_reason = "the guest agent could not freeze the filesystems: " + frozen.error;
-        if (plan.required)
-            throw util::RefusedError(outcome.not_quiesced_reason +
-                                     "; --quiesce=require: no snapshot was taken (domain " +
-                                     quoted(domain.name()) + " was not changed)");
-        create_snapshot(domain, snapshot_xml);
-        return outcome;
+        return without_quiesce(domain, snapshot_xml, plan, outcome,
+                               "the guest agent could not freeze the filesystems: " + frozen.error);
     }
 
     // Frozen. The snapshot runs on its own thread so that the deadline can
     // thaw the guest even while libvirt is still busy with it.
-    std::shared_future<CallResult> snapshot = start_call(domain, [xml = snapshot_xml](virDomainPtr dom) {
-        unsigned int flags = snapshot_flags;
-        virDomainSnapshotPtr created = virDomainSnapshotCreateXML(dom, xml.c_str(), flags);
-        if (created)
-            virDomainSnapshotFree(created);
-        return created != nullptr;
-    });
+    std::shared_future<CallResult> snapshot =
+        start_call(domain, [xml = snapshot_xml](virDomainPtr dom) { return snapshot_call(dom, xml); });
     bool in_time = snapshot.wait_until(deadline) == std::future_status::ready;
     log.debug("snapshot returned after " + std::to_string(ms_since(frozen_at)) + " ms");
     thaw(domain, log);

@@ -7,10 +7,6 @@ namespace virtsnap::xml {
 
 namespace {
 
-const xmlChar* x(const char* text) {
-    return reinterpret_cast<const xmlChar*>(text);
-}
-
 xmlNode* find_disk(const Document& doc, const std::string& target) {
     for (xmlNode* disk : doc.select("/domain/devices/disk")) {
         xmlNode* node = child_element(disk, "target");
@@ -49,25 +45,25 @@ std::string with_disk_source(const std::string& domain_xml, const std::string& t
     if (!disk)
         throw util::InputError(what + " has no disk " + util::quoted(target));
 
-    xmlSetProp(disk, x("type"), x(source_type.c_str()));
+    xmlSetProp(disk, xml_chars("type"), xml_chars(source_type.c_str()));
     xmlNode* driver = child_element(disk, "driver");
     if (!driver) {
-        driver = xmlNewNode(nullptr, x("driver"));
+        driver = xmlNewNode(nullptr, xml_chars("driver"));
         xmlAddChild(disk, driver);
-        xmlSetProp(driver, x("name"), x("qemu"));
+        xmlSetProp(driver, xml_chars("name"), xml_chars("qemu"));
     }
-    xmlSetProp(driver, x("type"), x(format.c_str()));
+    xmlSetProp(driver, xml_chars("type"), xml_chars(format.c_str()));
 
     xmlNode* source = child_element(disk, "source");
     if (!source) {
-        source = xmlNewNode(nullptr, x("source"));
+        source = xmlNewNode(nullptr, xml_chars("source"));
         xmlAddChild(disk, source);
     }
-    xmlUnsetProp(source, x("file"));
-    xmlUnsetProp(source, x("dev"));
-    xmlSetProp(source, x(source_type == "file" ? "file" : "dev"), x(path.c_str()));
+    xmlUnsetProp(source, xml_chars("file"));
+    xmlUnsetProp(source, xml_chars("dev"));
+    xmlSetProp(source, xml_chars(source_type == "file" ? "file" : "dev"), xml_chars(path.c_str()));
     // A <source index='N'> from the overlay would describe the wrong image.
-    xmlUnsetProp(source, x("index"));
+    xmlUnsetProp(source, xml_chars("index"));
 
     while (xmlNode* backing = child_element(disk, "backingStore")) {
         xmlUnlinkNode(backing);

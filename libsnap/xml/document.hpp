@@ -62,4 +62,9 @@ std::string element_name(const xmlNode* node);
 // The text content of a node.
 std::string text_of(const xmlNode* node);
 
+// A C string as the xmlChar* libxml2's tree functions take.
+inline const xmlChar* xml_chars(const char* text) {
+    return reinterpret_cast<const xmlChar*>(text);
+}
+
 } // namespace virtsnap::xml

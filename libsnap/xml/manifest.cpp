@@ -20,16 +20,12 @@ namespace {
 constexpr const char* root_name = "virtsnap-manifest";
 constexpr const char* format_version = "1";
 
-const xmlChar* x(const char* text) {
-    return reinterpret_cast<const xmlChar*>(text);
-}
-
 xmlNode* add_child(xmlNode* parent, const char* name) {
-    return xmlNewChild(parent, nullptr, x(name), nullptr);
+    return xmlNewChild(parent, nullptr, xml_chars(name), nullptr);
 }
 
 void set(xmlNode* node, const char* name, const std::string& value) {
-    xmlNewProp(node, x(name), x(value.c_str()));
+    xmlNewProp(node, xml_chars(name), xml_chars(value.c_str()));
 }
 
 // Absolute, no NUL, no "." or ".." component: a manifest cannot steer a tool
@@ -180,8 +176,8 @@ bool is_valid_uuid(const std::string& uuid) {
 }
 
 std::string to_xml(const Manifest& manifest) {
-    DocPtr doc(xmlNewDoc(x("1.0")));
-    xmlNode* root = xmlNewNode(nullptr, x(root_name));
+    DocPtr doc(xmlNewDoc(xml_chars("1.0")));
+    xmlNode* root = xmlNewNode(nullptr, xml_chars(root_name));
     xmlDocSetRootElement(doc.get(), root);
     set(root, "version", format_version);
 
@@ -215,7 +211,8 @@ std::string to_xml(const Manifest& manifest) {
     if (!manifest.failures.empty()) {
         xmlNode* failures = add_child(root, "failures");
         for (const ManifestFailure& failure : manifest.failures) {
-            xmlNode* node = xmlNewTextChild(failures, nullptr, x("failure"), x(failure.message.c_str()));
+            xmlNode* node =
+                xmlNewTextChild(failures, nullptr, xml_chars("failure"), xml_chars(failure.message.c_str()));
             set(node, "tool", failure.tool);
         }
     }

@@ -1,27 +1,15 @@
 #include "xml/snapshot_xml.hpp"
 
 #include "util/error.hpp"
+#include "util/path.hpp"
 #include "xml/document.hpp"
 
 namespace virtsnap::xml {
 
+using util::basename_of;
+using util::dirname_of;
+
 namespace {
-
-const xmlChar* x(const char* text) {
-    return reinterpret_cast<const xmlChar*>(text);
-}
-
-std::string basename_of(const std::string& path) {
-    size_t slash = path.find_last_of('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-std::string dirname_of(const std::string& path) {
-    size_t slash = path.find_last_of('/');
-    if (slash == std::string::npos)
-        return ".";
-    return slash == 0 ? "/" : path.substr(0, slash);
-}
 
 // "disk one.qcow2" -> "disk one"; names without a known image suffix stay.
 std::string stem_of(const std::string& name) {
@@ -59,29 +47,29 @@ bool looks_like_overlay(const std::string& path) {
 
 std::string snapshot_xml(const std::string& snapshot_id, const std::vector<Disk>& disks,
                          const std::map<std::string, std::string>& overlays) {
-    DocPtr doc(xmlNewDoc(x("1.0")));
-    xmlNode* root = xmlNewNode(nullptr, x("domainsnapshot"));
+    DocPtr doc(xmlNewDoc(xml_chars("1.0")));
+    xmlNode* root = xmlNewNode(nullptr, xml_chars("domainsnapshot"));
     xmlDocSetRootElement(doc.get(), root);
-    xmlNewTextChild(root, nullptr, x("name"), x(("virtsnap-" + snapshot_id).c_str()));
-    xmlNewTextChild(root, nullptr, x("description"),
-                    x("virtsnap backup snapshot; merged back by virtsnap-commit"));
-    xmlNode* list = xmlNewChild(root, nullptr, x("disks"), nullptr);
+    xmlNewTextChild(root, nullptr, xml_chars("name"), xml_chars(("virtsnap-" + snapshot_id).c_str()));
+    xmlNewTextChild(root, nullptr, xml_chars("description"),
+                    xml_chars("virtsnap backup snapshot; merged back by virtsnap-commit"));
+    xmlNode* list = xmlNewChild(root, nullptr, xml_chars("disks"), nullptr);
     size_t used = 0;
     for (const Disk& disk : disks) {
-        xmlNode* node = xmlNewChild(list, nullptr, x("disk"), nullptr);
-        xmlNewProp(node, x("name"), x(disk.target.c_str()));
+        xmlNode* node = xmlNewChild(list, nullptr, xml_chars("disk"), nullptr);
+        xmlNewProp(node, xml_chars("name"), xml_chars(disk.target.c_str()));
         auto overlay = overlays.find(disk.target);
         if (overlay == overlays.end()) {
-            xmlNewProp(node, x("snapshot"), x("no"));
+            xmlNewProp(node, xml_chars("snapshot"), xml_chars("no"));
             continue;
         }
         ++used;
-        xmlNewProp(node, x("snapshot"), x("external"));
-        xmlNewProp(node, x("type"), x("file"));
-        xmlNode* driver = xmlNewChild(node, nullptr, x("driver"), nullptr);
-        xmlNewProp(driver, x("type"), x("qcow2"));
-        xmlNode* source = xmlNewChild(node, nullptr, x("source"), nullptr);
-        xmlNewProp(source, x("file"), x(overlay->second.c_str()));
+        xmlNewProp(node, xml_chars("snapshot"), xml_chars("external"));
+        xmlNewProp(node, xml_chars("type"), xml_chars("file"));
+        xmlNode* driver = xmlNewChild(node, nullptr, xml_chars("driver"), nullptr);
+        xmlNewProp(driver, xml_chars("type"), xml_chars("qcow2"));
+        xmlNode* source = xmlNewChild(node, nullptr, xml_chars("source"), nullptr);
+        xmlNewProp(source, xml_chars("file"), xml_chars(overlay->second.c_str()));
     }
     if (used != overlays.size())
         throw util::Error("snapshot_xml: an overlay names a target the domain does not have");

@@ -2,6 +2,7 @@
 
 #include "util/duration.hpp"
 #include "util/error.hpp"
+#include "util/path.hpp"
 
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -18,11 +19,6 @@ namespace {
 
 constexpr std::uint64_t minimum_growth = 64ULL << 20;
 
-std::string dirname_of(const std::string& path) {
-    size_t slash = path.find_last_of('/');
-    return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 struct Filesystem {
     std::string example_dir;
     std::uint64_t available = 0;
@@ -34,7 +30,7 @@ struct Filesystem {
 void check_overlay_locations(const xml::Manifest& manifest, std::optional<std::uint64_t> overlay_space) {
     std::map<dev_t, Filesystem> filesystems;
     for (const xml::ManifestDisk& disk : manifest.disks) {
-        const std::string dir = dirname_of(disk.overlay);
+        const std::string dir = util::dirname_of(disk.overlay);
         struct stat st {};
         if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
             throw util::RefusedError("the overlay directory " + quoted(dir) + " of disk " +
