@@ -23,12 +23,6 @@ std::string parent_of(const std::string& path) {
     return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-void fsync_directory(const std::string& dir) {
-    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd || ::fsync(fd.get()) != 0)
-        throw SystemError("cannot sync directory " + quoted(dir), errno);
-}
-
 void write_all(int fd, const std::string& text, const std::string& path) {
     size_t done = 0;
     while (done < text.size()) {
@@ -42,6 +36,12 @@ void write_all(int fd, const std::string& text, const std::string& path) {
 }
 
 } // namespace
+
+void sync_directory(const std::string& dir) {
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd || ::fsync(fd.get()) != 0)
+        throw SystemError("cannot sync directory " + quoted(dir), errno);
+}
 
 void write_durable(const std::string& path, const std::string& text) {
     const std::string partial = path + ".partial";
@@ -63,7 +63,7 @@ void write_durable(const std::string& path, const std::string& text) {
         ::unlink(partial.c_str());
         throw SystemError("cannot rename " + quoted(partial) + " to " + quoted(path), error);
     }
-    fsync_directory(parent_of(path));
+    sync_directory(parent_of(path));
 }
 
 std::optional<std::string> read_if_exists(const std::string& path) {
@@ -94,7 +94,7 @@ void remove_durable(const std::string& path) {
             return;
         throw SystemError("cannot remove " + quoted(path), errno);
     }
-    fsync_directory(parent_of(path));
+    sync_directory(parent_of(path));
 }
 
 void ensure_private_directory(const std::string& dir) {

@@ -20,6 +20,9 @@ std::optional<std::string> read_if_exists(const std::string& path);
 // Removes path and fsyncs its directory; a missing file is not an error.
 void remove_durable(const std::string& path);
 
+// fsyncs a directory, so a rename or unlink in it survives a crash.
+void sync_directory(const std::string& dir);
+
 // Creates dir (and parents) with mode 0700 when missing.
 void ensure_private_directory(const std::string& dir);
 

@@ -1,5 +1,7 @@
 #include "util/progress.hpp"
 
+#include "util/duration.hpp"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -22,9 +24,29 @@ std::string timestamp() {
 
 } // namespace
 
-Progress::Progress(const Log& log, std::string label)
-    : log_(log), label_(std::move(label)), terminal_(::isatty(STDERR_FILENO) == 1),
-      last_(std::chrono::steady_clock::now()) {}
+Progress::Progress(const Log& log, std::string label, bool bytes)
+    : log_(log), label_(std::move(label)), bytes_(bytes), terminal_(::isatty(STDERR_FILENO) == 1),
+      start_(std::chrono::steady_clock::now()), last_(start_) {}
+
+std::string Progress::describe(std::uint64_t done, std::uint64_t total) const {
+    unsigned percent = total == 0 ? 100 : static_cast<unsigned>(done * 100 / total);
+    std::string text = std::to_string(percent) + "%";
+    if (!bytes_)
+        return text;
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    text += ", " + format_size(done) + " of " + format_size(total);
+    if (seconds > 0.5 && done > 0) {
+        double rate = static_cast<double>(done) / seconds;
+        text += ", " + format_size(static_cast<std::uint64_t>(rate)) + "/s";
+        if (done < total) {
+            auto left = static_cast<unsigned long>(static_cast<double>(total - done) / rate);
+            char eta[32];
+            std::snprintf(eta, sizeof eta, ", %lu:%02lu left", left / 60, left % 60);
+            text += eta;
+        }
+    }
+    return text;
+}
 
 Progress::~Progress() {
     end_line();
@@ -33,14 +55,17 @@ Progress::~Progress() {
 void Progress::update(std::uint64_t done, std::uint64_t total) {
     if (log_.verbosity() == Verbosity::quiet)
         return;
-    unsigned percent = total == 0 ? 0 : static_cast<unsigned>(done * 100 / total);
     auto now = std::chrono::steady_clock::now();
     if (terminal_) {
-        std::fprintf(stderr, "\r%s: %s: %3u%%", log_.program().c_str(), label_.c_str(), percent);
+        if (drawn_ && now - last_ < std::chrono::milliseconds(200) && done < total)
+            return;
+        std::fprintf(stderr, "\r\033[K%s: %s: %s", log_.program().c_str(), label_.c_str(),
+                     describe(done, total).c_str());
         std::fflush(stderr);
         drawn_ = true;
+        last_ = now;
     } else if (now - last_ >= plain_interval) {
-        log_.info(timestamp() + " " + label_ + ": " + std::to_string(percent) + "%");
+        log_.info(timestamp() + " " + label_ + ": " + describe(done, total));
         last_ = now;
     }
 }

@@ -13,7 +13,9 @@ namespace virtsnap::util {
 
 class Progress {
   public:
-    Progress(const Log& log, std::string label);
+    // With bytes, done/total are byte counts and the line also shows the
+    // amounts, the rate and the time left.
+    Progress(const Log& log, std::string label, bool bytes = false);
     ~Progress();
     Progress(const Progress&) = delete;
     Progress& operator=(const Progress&) = delete;
@@ -24,10 +26,13 @@ class Progress {
 
   private:
     void end_line();
+    std::string describe(std::uint64_t done, std::uint64_t total) const;
 
     const Log& log_;
     std::string label_;
+    bool bytes_;
     bool terminal_;
+    std::chrono::steady_clock::time_point start_;
     bool drawn_ = false;
     std::chrono::steady_clock::time_point last_;
 };

@@ -30,6 +30,15 @@ ImageInfo parse_one(const nlohmann::json& object, const std::string& what) {
     info.cluster_size = optional_field<std::uint64_t>(object, "cluster-size", 0);
     info.backing_filename = optional_field<std::string>(object, "backing-filename", "");
     info.dirty = optional_field<bool>(object, "dirty-flag", false);
+    info.encrypted = optional_field<bool>(object, "encrypted", false);
+    auto specific = object.find("format-specific");
+    if (specific != object.end() && specific->is_object() && specific->value("type", "") == "qcow2") {
+        const nlohmann::json data = specific->value("data", nlohmann::json::object());
+        info.compat = optional_field<std::string>(data, "compat", "");
+        info.lazy_refcounts = optional_field<bool>(data, "lazy-refcounts", false);
+        info.extended_l2 = optional_field<bool>(data, "extended-l2", false);
+        info.data_file = optional_field<std::string>(data, "data-file", "");
+    }
     return info;
 }
 

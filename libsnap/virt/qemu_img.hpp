@@ -15,6 +15,12 @@ struct ImageInfo {
     std::uint64_t cluster_size = 0; // 0 when the format has none
     std::string backing_filename;   // as recorded in the image; may be relative
     bool dirty = false;
+    bool encrypted = false;
+    // qcow2 only (from "format-specific"):
+    std::string compat; // "1.1", "0.10"
+    bool lazy_refcounts = false;
+    bool extended_l2 = false;
+    std::string data_file; // an external data file, when the image has one
 };
 
 // Parses `qemu-img info --backing-chain --output=json`: the image itself

@@ -107,6 +107,86 @@ void check_format(const Reader& reader, const std::string& format, const std::st
         reader.fail(field + " " + quoted(format) + " is not a disk image format virtsnap knows");
 }
 
+std::optional<Qcow2Options> parse_qcow2_options(const Reader& reader, const xmlNode* node,
+                                                const std::string& where) {
+    if (!node)
+        return std::nullopt;
+    Qcow2Options options;
+    options.cluster_size =
+        parse_size(reader, reader.required(node, "cluster-size"), where + ": cluster-size");
+    options.compat = reader.required(node, "compat");
+    if (options.compat != "1.1" && options.compat != "0.10")
+        reader.fail(where + ": compat " + quoted(options.compat) + " is not 0.10 or 1.1");
+    options.lazy_refcounts =
+        parse_yes_no(reader, reader.required(node, "lazy-refcounts"), where + ": lazy-refcounts");
+    options.extended_l2 = parse_yes_no(reader, reader.required(node, "extended-l2"), where + ": extended-l2");
+    return options;
+}
+
+BackupFile parse_backup_file(const Document& doc, const Reader& reader, xmlNode* node,
+                             const std::string& where, std::uint64_t chunk_size) {
+    BackupFile file;
+    file.name = reader.required(node, "name");
+    if (!is_plain_file_name(file.name))
+        reader.fail(where + ": backup file name " + quoted(file.name) + " is not a plain file name");
+    if (std::optional<std::string> backing = attribute(node, "backing")) {
+        file.backing = *backing;
+        if (!is_plain_file_name(file.backing))
+            reader.fail(where + ": backing file name " + quoted(file.backing) + " is not a plain file name");
+    }
+    file.allocated = parse_size(reader, reader.required(node, "allocated"), where + ": allocated");
+    file.data_bytes = parse_size(reader, reader.required(node, "data-bytes"), where + ": data-bytes");
+    file.checksum = reader.required(node, "checksum");
+    if (!is_valid_checksum(file.checksum))
+        reader.fail(where + ": checksum " + quoted(file.checksum) + " is malformed");
+    std::optional<std::uint64_t> previous;
+    for (xmlNode* chunk : doc.select("chunk", node)) {
+        ChunkChecksum sum{parse_size(reader, reader.required(chunk, "offset"), where + ": chunk offset"),
+                          reader.required(chunk, "checksum")};
+        if (sum.offset % chunk_size != 0 || (previous && sum.offset <= *previous))
+            reader.fail(where + ": chunk offset " + std::to_string(sum.offset) +
+                        " is not a chunk boundary in increasing order");
+        if (!is_valid_checksum(sum.hash))
+            reader.fail(where + ": chunk checksum " + quoted(sum.hash) + " is malformed");
+        previous = sum.offset;
+        file.chunks.push_back(std::move(sum));
+    }
+    return file;
+}
+
+std::optional<DiskBackup> parse_backup(const Document& doc, const Reader& reader, xmlNode* disk_node,
+                                       const std::string& where) {
+    xmlNode* node = child_element(disk_node, "backup");
+    if (!node)
+        return std::nullopt;
+    DiskBackup backup;
+    backup.format = reader.required(node, "format");
+    if (backup.format != "qcow2" && backup.format != "raw")
+        reader.fail(where + ": backup format " + quoted(backup.format) + " is not qcow2 or raw");
+    backup.flattened = parse_yes_no(reader, reader.required(node, "flattened"), where + ": flattened");
+    backup.compressed = parse_yes_no(reader, reader.required(node, "compressed"), where + ": compressed");
+    backup.chunk_size = parse_size(reader, reader.required(node, "chunk-size"), where + ": chunk-size");
+    if (backup.chunk_size < 4096 || backup.chunk_size % 4096 != 0 || backup.chunk_size > (1ULL << 34))
+        reader.fail(where + ": chunk-size " + std::to_string(backup.chunk_size) +
+                    " is not a multiple of 4096");
+    backup.source_options = parse_qcow2_options(reader, child_element(node, "source-options"), where);
+    std::set<std::string> names;
+    for (xmlNode* file : doc.select("file", node)) {
+        backup.files.push_back(parse_backup_file(doc, reader, file, where, backup.chunk_size));
+        if (!names.insert(backup.files.back().name).second)
+            reader.fail(where + ": backup file " + quoted(backup.files.back().name) + " appears twice");
+    }
+    if (backup.files.empty())
+        reader.fail(where + ": <backup> names no file");
+    for (size_t i = 0; i < backup.files.size(); ++i) {
+        const std::string expected = i + 1 < backup.files.size() ? backup.files[i + 1].name : "";
+        if (backup.files[i].backing != expected)
+            reader.fail(where + ": backup file " + quoted(backup.files[i].name) +
+                        " does not name the next file as its backing");
+    }
+    return backup;
+}
+
 ManifestDisk parse_disk(const Document& doc, const Reader& reader, xmlNode* node) {
     ManifestDisk disk;
     disk.target = reader.required(node, "target");
@@ -138,6 +218,15 @@ ManifestDisk parse_disk(const Document& doc, const Reader& reader, xmlNode* node
         if (entry.path == disk.overlay)
             reader.fail(where + ": the overlay appears in its own backing chain");
         disk.chain.push_back(std::move(entry));
+    }
+    disk.backup = parse_backup(doc, reader, node, where);
+    for (xmlNode* check : doc.select("verification", node)) {
+        Verification verification{reader.required(check, "kind"), reader.required(check, "result"),
+                                  text_of(check)};
+        if (verification.result != "ok" && verification.result != "mismatch")
+            reader.fail(where + ": verification result " + quoted(verification.result) +
+                        " is not ok or mismatch");
+        disk.verifications.push_back(std::move(verification));
     }
     return disk;
 }
@@ -175,6 +264,52 @@ bool is_valid_uuid(const std::string& uuid) {
     return true;
 }
 
+bool is_valid_checksum(const std::string& checksum) {
+    static const std::string prefix = "xxh3-128:";
+    return checksum.size() == prefix.size() + 32 && checksum.compare(0, prefix.size(), prefix) == 0 &&
+           std::all_of(
+               checksum.begin() + static_cast<std::ptrdiff_t>(prefix.size()), checksum.end(),
+               [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f'); });
+}
+
+bool is_plain_file_name(const std::string& name) {
+    return !name.empty() && name.size() <= 255 && name != "." && name != ".." &&
+           name.find('/') == std::string::npos && name.find('\0') == std::string::npos;
+}
+
+namespace {
+
+void add_backup(xmlNode* disk_node, const DiskBackup& backup) {
+    xmlNode* node = add_child(disk_node, "backup");
+    set(node, "format", backup.format);
+    set(node, "flattened", backup.flattened ? "yes" : "no");
+    set(node, "compressed", backup.compressed ? "yes" : "no");
+    set(node, "chunk-size", std::to_string(backup.chunk_size));
+    if (backup.source_options) {
+        xmlNode* options = add_child(node, "source-options");
+        set(options, "cluster-size", std::to_string(backup.source_options->cluster_size));
+        set(options, "compat", backup.source_options->compat);
+        set(options, "lazy-refcounts", backup.source_options->lazy_refcounts ? "yes" : "no");
+        set(options, "extended-l2", backup.source_options->extended_l2 ? "yes" : "no");
+    }
+    for (const BackupFile& file : backup.files) {
+        xmlNode* entry = add_child(node, "file");
+        set(entry, "name", file.name);
+        if (!file.backing.empty())
+            set(entry, "backing", file.backing);
+        set(entry, "allocated", std::to_string(file.allocated));
+        set(entry, "data-bytes", std::to_string(file.data_bytes));
+        set(entry, "checksum", file.checksum);
+        for (const ChunkChecksum& chunk : file.chunks) {
+            xmlNode* sum = add_child(entry, "chunk");
+            set(sum, "offset", std::to_string(chunk.offset));
+            set(sum, "checksum", chunk.hash);
+        }
+    }
+}
+
+} // namespace
+
 std::string to_xml(const Manifest& manifest) {
     DocPtr doc(xmlNewDoc(xml_chars("1.0")));
     xmlNode* root = xmlNewNode(nullptr, xml_chars(root_name));
@@ -207,7 +342,17 @@ std::string to_xml(const Manifest& manifest) {
             set(entry, "path", image.path);
             set(entry, "format", image.format);
         }
+        if (disk.backup)
+            add_backup(node, *disk.backup);
+        for (const Verification& verification : disk.verifications) {
+            xmlNode* check = xmlNewTextChild(node, nullptr, xml_chars("verification"),
+                                             xml_chars(verification.detail.c_str()));
+            set(check, "kind", verification.kind);
+            set(check, "result", verification.result);
+        }
     }
+    if (!manifest.backup_dir.empty())
+        set(add_child(root, "backup-dir"), "path", manifest.backup_dir);
     if (!manifest.failures.empty()) {
         xmlNode* failures = add_child(root, "failures");
         for (const ManifestFailure& failure : manifest.failures) {
@@ -261,6 +406,13 @@ Manifest parse_manifest(const std::string& text, const std::string& what) {
         if (!overlays.insert(disk.overlay).second)
             reader.fail("overlay " + quoted(disk.overlay) + " is named by two disks");
         manifest.disks.push_back(std::move(disk));
+    }
+    std::vector<xmlNode*> backup_dir = doc.select("/virtsnap-manifest/backup-dir");
+    if (backup_dir.size() > 1)
+        reader.fail("more than one <backup-dir>");
+    if (!backup_dir.empty()) {
+        manifest.backup_dir = reader.required(backup_dir.front(), "path");
+        check_path(reader, manifest.backup_dir, "backup directory");
     }
     for (xmlNode* node : doc.select("/virtsnap-manifest/failures/failure"))
         manifest.failures.push_back({reader.required(node, "tool"), text_of(node)});

@@ -6,6 +6,7 @@
 // anything malformed, truncated or out of shape with an InputError.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,49 @@ namespace virtsnap::xml {
 struct ChainImage {
     std::string path;
     std::string format;
+};
+
+// One checksum per fixed-size chunk of a disk's content; chunks that hold
+// only zeros are not listed.
+struct ChunkChecksum {
+    std::uint64_t offset = 0;
+    std::string hash; // "xxh3-128:<32 hex digits>"
+};
+
+// One image file of a backup: the whole flattened disk, or one layer of a
+// kept chain.
+struct BackupFile {
+    std::string name;             // a plain file name inside the backup directory
+    std::string backing;          // the file name of the layer below, or empty
+    std::uint64_t allocated = 0;  // bytes the file occupies on its filesystem
+    std::uint64_t data_bytes = 0; // bytes of non-zero content it holds
+    std::string checksum;         // of the whole content, "xxh3-128:<hex>"
+    std::vector<ChunkChecksum> chunks;
+};
+
+// Qcow2 image options of the source, kept so a restore can recreate them.
+struct Qcow2Options {
+    std::uint64_t cluster_size = 0;
+    std::string compat; // "1.1", "0.10"
+    bool lazy_refcounts = false;
+    bool extended_l2 = false;
+};
+
+// What virtsnap-copy made of a disk.
+struct DiskBackup {
+    std::string format; // "qcow2" or "raw"
+    bool flattened = true;
+    bool compressed = false;
+    std::uint64_t chunk_size = 0;
+    std::optional<Qcow2Options> source_options;
+    std::vector<BackupFile> files; // the top first, then each layer below
+};
+
+// One check virtsnap-verify made of a disk's backup.
+struct Verification {
+    std::string kind;   // "source", "checksums", "image", "filesystems"
+    std::string result; // "ok" or "mismatch"
+    std::string detail; // one line for people
 };
 
 struct ManifestDisk {
@@ -26,6 +70,8 @@ struct ManifestDisk {
     // The chain below the frozen image, immediate backing image first; commit
     // restores exactly frozen <- chain.
     std::vector<ChainImage> chain;
+    std::optional<DiskBackup> backup;        // once copied
+    std::vector<Verification> verifications; // once verified
 };
 
 struct ManifestFailure {
@@ -41,6 +87,7 @@ struct Manifest {
     bool quiesced = false;
     std::int64_t freeze_ms = -1; // freeze-to-thaw window; -1 when not quiesced
     std::vector<ManifestDisk> disks;
+    std::string backup_dir; // where virtsnap-copy wrote the backup files; empty before
     // Tools that failed on the way; a later commit still runs.
     std::vector<ManifestFailure> failures;
 
@@ -59,5 +106,8 @@ Manifest parse_manifest(const std::string& text, const std::string& what);
 bool is_valid_snapshot_id(const std::string& id);
 bool is_valid_target(const std::string& target);
 bool is_valid_uuid(const std::string& uuid);
+bool is_valid_checksum(const std::string& checksum);
+// A name of a file inside a directory: no '/', not "." or "..".
+bool is_plain_file_name(const std::string& name);
 
 } // namespace virtsnap::xml

@@ -1,37 +1,17 @@
 #include "commit.hpp"
 
+#include "cli/manifest_io.hpp"
 #include "store/domain_lock.hpp"
 #include "store/state_record.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "virt/merge_overlays.hpp"
 
-#include <unistd.h>
-
-#include <fstream>
-#include <iostream>
-#include <iterator>
-#include <sstream>
-
 namespace virtsnap::commit {
 
 using util::quoted;
 
 namespace {
-
-std::string read_manifest_text(const std::string& source) {
-    if (source == "-") {
-        if (::isatty(STDIN_FILENO) == 1)
-            throw util::UsageError("no manifest: pipe one in, or name a file with -m");
-        std::ostringstream text;
-        text << std::cin.rdbuf();
-        return text.str();
-    }
-    std::ifstream file(source, std::ios::binary);
-    if (!file)
-        throw util::InputError("cannot read manifest " + quoted(source));
-    return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-}
 
 // The manifest is input from outside; the state record is ours. Nothing is
 // merged or deleted unless the two name the same snapshot, disks and files.
@@ -62,11 +42,9 @@ void check_matches_record(const xml::Manifest& manifest, const store::StateRecor
 }
 
 cli::ExitStatus commit_manifest(const Options& options, const util::Log& log) {
-    const std::string what =
-        options.manifest == "-" ? "the manifest on standard input" : "manifest " + quoted(options.manifest);
     xml::Manifest manifest;
     try {
-        manifest = xml::parse_manifest(read_manifest_text(options.manifest), what);
+        manifest = cli::read_manifest(options.manifest);
     } catch (const util::InputError& error) {
         throw util::InputError(
             std::string(error.what()) +

@@ -1,0 +1,45 @@
+#include "cli/manifest_io.hpp"
+
+#include "util/error.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+namespace virtsnap::cli {
+
+using util::quoted;
+
+std::string describe_manifest_source(const std::string& source) {
+    return source == "-" ? "the manifest on standard input" : "manifest " + quoted(source);
+}
+
+std::string read_manifest_text(const std::string& source) {
+    if (source == "-") {
+        if (::isatty(STDIN_FILENO) == 1)
+            throw util::UsageError("no manifest: pipe one in, or name a file with -m");
+        std::ostringstream text;
+        text << std::cin.rdbuf();
+        return text.str();
+    }
+    std::ifstream file(source, std::ios::binary);
+    if (!file)
+        throw util::InputError("cannot read manifest " + quoted(source));
+    return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+}
+
+xml::Manifest read_manifest(const std::string& source) {
+    return xml::parse_manifest(read_manifest_text(source), describe_manifest_source(source));
+}
+
+void write_manifest(const xml::Manifest& manifest) {
+    std::string text = xml::to_xml(manifest);
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
+        throw util::SystemError("cannot write the manifest to standard output", errno);
+}
+
+} // namespace virtsnap::cli

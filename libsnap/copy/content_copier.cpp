@@ -1,0 +1,307 @@
+#include "copy/content_copier.hpp"
+
+#include "util/error.hpp"
+#include "util/interrupt.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace virtsnap::copy {
+
+namespace {
+
+constexpr std::uint64_t window_size = 2ULL << 20;
+constexpr size_t buffer_count = 4;
+
+std::uint64_t align_down(std::uint64_t value, std::uint64_t unit) {
+    return value - value % unit;
+}
+
+std::uint64_t align_up(std::uint64_t value, std::uint64_t unit) {
+    return align_down(value + unit - 1, unit);
+}
+
+struct Run {
+    std::uint64_t offset; // guest offset
+    std::uint64_t length;
+    std::uint64_t in_buffer;
+};
+
+struct Task {
+    int buffer = -1; // -1: a zero write
+    std::vector<Run> runs;
+};
+
+struct FreeDeleter {
+    void operator()(char* p) const noexcept { std::free(p); }
+};
+
+// The writer thread and the buffers it shares with the reading thread.
+class WritePipeline {
+  public:
+    explicit WritePipeline(ImageWriter* writer) : writer_(writer) {
+        for (size_t i = 0; i < buffer_count; ++i) {
+            void* memory = nullptr;
+            if (::posix_memalign(&memory, 4096, window_size) != 0)
+                throw std::bad_alloc();
+            buffers_.emplace_back(static_cast<char*>(memory));
+            free_.push_back(static_cast<int>(i));
+        }
+        if (writer_)
+            thread_ = std::thread([this] { work(); });
+    }
+
+    ~WritePipeline() {
+        // Unwinding after a failure: what is still queued is not written.
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            tasks_.clear();
+        }
+        stop();
+    }
+
+    // A buffer the reader may fill; waits for the writer to release one.
+    int acquire() {
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait(lock, [this] { return !free_.empty() || error_; });
+        rethrow_locked();
+        int index = free_.front();
+        free_.pop_front();
+        return index;
+    }
+
+    char* buffer(int index) { return buffers_[static_cast<size_t>(index)].get(); }
+
+    void submit(Task task) {
+        if (!writer_) {
+            release(task.buffer);
+            return;
+        }
+        std::lock_guard<std::mutex> lock(mutex_);
+        rethrow_locked();
+        tasks_.push_back(std::move(task));
+        changed_.notify_all();
+    }
+
+    // Waits until everything submitted is written; rethrows a write error.
+    void drain() {
+        stop();
+        std::lock_guard<std::mutex> lock(mutex_);
+        rethrow_locked();
+    }
+
+  private:
+    void release(int index) {
+        if (index < 0)
+            return;
+        std::lock_guard<std::mutex> lock(mutex_);
+        free_.push_back(index);
+        changed_.notify_all();
+    }
+
+    void rethrow_locked() {
+        if (error_)
+            std::rethrow_exception(error_);
+    }
+
+    void stop() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            closing_ = true;
+            changed_.notify_all();
+        }
+        if (thread_.joinable())
+            thread_.join();
+    }
+
+    void work() {
+        for (;;) {
+            Task task;
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                changed_.wait(lock, [this] { return !tasks_.empty() || closing_; });
+                if (tasks_.empty() || error_)
+                    return;
+                task = std::move(tasks_.front());
+                tasks_.pop_front();
+            }
+            try {
+                for (const Run& run : task.runs) {
+                    if (task.buffer < 0)
+                        writer_->write_zeroes(run.length, run.offset);
+                    else
+                        writer_->write(buffer(task.buffer) + run.in_buffer, run.length, run.offset);
+                }
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(mutex_);
+                error_ = std::current_exception();
+                changed_.notify_all();
+                return;
+            }
+            release(task.buffer);
+        }
+    }
+
+    ImageWriter* writer_;
+    std::vector<std::unique_ptr<char, FreeDeleter>> buffers_;
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::deque<int> free_;
+    std::deque<Task> tasks_;
+    std::exception_ptr error_;
+    bool closing_ = false;
+    std::thread thread_;
+};
+
+struct Piece {
+    const Extent* extent;
+    std::uint64_t start;
+    std::uint64_t end;
+};
+
+// Fills the window's buffer: zeros around the pieces up to whole write
+// units, then the pieces' content.
+void fill_window(std::uint64_t window_start, std::uint64_t window_end, const std::vector<Piece>& pieces,
+                 std::uint64_t unit, SourceReader& reader, char* buffer) {
+    for (const Piece& piece : pieces) {
+        std::uint64_t head = std::max(align_down(piece.start, unit), window_start);
+        std::uint64_t tail = std::min(align_up(piece.end, unit), window_end);
+        std::memset(buffer + (head - window_start), 0, piece.start - head);
+        std::memset(buffer + (piece.end - window_start), 0, tail - piece.end);
+    }
+    for (const Piece& piece : pieces)
+        reader.read(*piece.extent, piece.start, buffer + (piece.start - window_start),
+                    piece.end - piece.start);
+}
+
+// Hashes the non-zero blocks of the window and lists what to write.
+std::vector<Run> process_window(const CopyPlan& plan, std::uint64_t window_start, std::uint64_t window_end,
+                                const std::vector<Piece>& pieces, const char* buffer,
+                                verify::ContentHasher& hasher) {
+    const std::uint64_t unit = plan.write_unit;
+    std::vector<Run> runs;
+    auto add_run = [&](std::uint64_t start, std::uint64_t end) {
+        if (!runs.empty() && runs.back().offset + runs.back().length == start)
+            runs.back().length += end - start;
+        else
+            runs.push_back({start, end - start, start - window_start});
+    };
+    std::uint64_t hashed_to = window_start;
+    for (const Piece& piece : pieces) {
+        std::uint64_t unit_start = std::max(align_down(piece.start, unit), window_start);
+        std::uint64_t unit_end = std::min(align_up(piece.end, unit), window_end);
+        for (std::uint64_t u = std::max(unit_start, align_down(hashed_to, unit)); u < unit_end; u += unit) {
+            std::uint64_t u_end = std::min(u + unit, window_end);
+            bool any = false;
+            for (std::uint64_t b = std::max(u, align_down(hashed_to, verify::hash_block_size)); b < u_end;
+                 b += verify::hash_block_size) {
+                if (b < hashed_to)
+                    continue;
+                std::uint64_t b_end = std::min(b + verify::hash_block_size, window_end);
+                const char* block = buffer + (b - window_start);
+                if (!verify::is_zero(block, b_end - b)) {
+                    hasher.add_block(b, block, b_end - b);
+                    any = true;
+                }
+                hashed_to = b_end;
+            }
+            if (plan.write_zero_blocks)
+                continue;
+            if (any)
+                add_run(u, u_end);
+        }
+        if (plan.write_zero_blocks)
+            add_run(piece.start, piece.end);
+    }
+    return runs;
+}
+
+} // namespace
+
+std::uint64_t CopyPlan::data_length() const noexcept {
+    std::uint64_t total = 0;
+    for (const Extent& extent : data)
+        total += extent.length;
+    return total;
+}
+
+CopyPlan plan_flattened(const std::vector<Extent>& map, std::uint64_t virtual_size) {
+    CopyPlan plan;
+    plan.virtual_size = virtual_size;
+    for (const Extent& extent : map)
+        if (extent.data && extent.start < virtual_size)
+            plan.data.push_back(extent);
+    return plan;
+}
+
+CopyPlan plan_layer(const std::vector<Extent>& map, std::uint64_t virtual_size, bool has_backing) {
+    CopyPlan plan;
+    plan.virtual_size = virtual_size;
+    plan.write_zero_blocks = has_backing;
+    for (const Extent& extent : map) {
+        if (extent.depth != 0 || extent.start >= virtual_size)
+            continue;
+        if (extent.data)
+            plan.data.push_back(extent);
+        else if (extent.zero && extent.present && has_backing)
+            plan.zeroes.push_back(extent);
+    }
+    return plan;
+}
+
+void copy_content(const CopyPlan& plan, SourceReader& reader, ImageWriter* writer,
+                  verify::ContentHasher& hasher, const ProgressFn& progress) {
+    if (plan.write_unit % verify::hash_block_size != 0 || window_size % plan.write_unit != 0)
+        throw util::Error("internal error: write unit " + std::to_string(plan.write_unit) + " does not fit");
+    WritePipeline pipeline(writer);
+    if (!plan.zeroes.empty()) {
+        Task task;
+        for (const Extent& extent : plan.zeroes)
+            task.runs.push_back({extent.start, std::min(extent.end(), plan.virtual_size) - extent.start, 0});
+        pipeline.submit(std::move(task));
+    }
+
+    const std::uint64_t total = plan.data_length();
+    std::uint64_t done = 0;
+    size_t next = 0; // first data extent not wholly processed
+    std::uint64_t position = 0;
+    while (next < plan.data.size()) {
+        if (util::interrupted())
+            throw util::Interrupted(std::string("interrupted by ") +
+                                    util::signal_name(util::interrupt_signal()));
+        const std::uint64_t window_start = align_down(std::max(plan.data[next].start, position), window_size);
+        const std::uint64_t window_end = std::min(window_start + window_size, plan.virtual_size);
+        std::vector<Piece> pieces;
+        for (size_t i = next; i < plan.data.size() && plan.data[i].start < window_end; ++i) {
+            std::uint64_t start = std::max({plan.data[i].start, window_start, position});
+            std::uint64_t end = std::min(plan.data[i].end(), window_end);
+            if (start < end)
+                pieces.push_back({&plan.data[i], start, end});
+        }
+        int index = pipeline.acquire();
+        char* buffer = pipeline.buffer(index);
+        fill_window(window_start, window_end, pieces, plan.write_unit, reader, buffer);
+        Task task{index, process_window(plan, window_start, window_end, pieces, buffer, hasher)};
+        pipeline.submit(std::move(task));
+        for (const Piece& piece : pieces)
+            done += piece.end - piece.start;
+        position = window_end;
+        while (next < plan.data.size() && plan.data[next].end() <= position)
+            ++next;
+        if (progress)
+            progress(done, total);
+    }
+    pipeline.drain();
+    hasher.finish();
+    if (writer)
+        writer->finish();
+}
+
+} // namespace virtsnap::copy

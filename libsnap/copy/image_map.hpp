@@ -1,0 +1,36 @@
+#pragma once
+// Where an image's content lives, as `qemu-img map` reports it: which ranges
+// hold data, in which file of the backing chain and at which offset, and
+// which ranges read as zeros. The copy engine reads only the data ranges, so
+// a 100 GiB disk holding 1 GiB costs about 1 GiB.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace virtsnap::copy {
+
+struct Extent {
+    std::uint64_t start = 0;
+    std::uint64_t length = 0;
+    int depth = 0;        // 0: the image itself, n: the n-th backing image below it
+    bool present = false; // allocated in some layer (qemu-img 6.0+; else data || zero)
+    bool zero = false;    // reads as zeros
+    bool data = false;    // holds data to copy
+    // Where the data sits in the file at `depth`, when it is stored plainly
+    // (not compressed, not encrypted); nullopt otherwise.
+    std::optional<std::uint64_t> offset;
+
+    std::uint64_t end() const noexcept { return start + length; }
+};
+
+// Parses `qemu-img map --output=json`; what names the image in errors.
+// Throws InputError on anything that is not a gapless, ordered map.
+std::vector<Extent> parse_image_map(const std::string& json, const std::string& what);
+
+// Runs `qemu-img map -U --output=json -f FORMAT PATH` (the format is always
+// given, never probed).
+std::vector<Extent> query_image_map(const std::string& path, const std::string& format);
+
+} // namespace virtsnap::copy

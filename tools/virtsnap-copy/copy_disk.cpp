@@ -1,0 +1,214 @@
+#include "copy_disk.hpp"
+
+#include "copy/content_copier.hpp"
+#include "copy/image_map.hpp"
+#include "copy/image_writer.hpp"
+#include "copy/source_reader.hpp"
+#include "store/durable_file.hpp"
+#include "util/duration.hpp"
+#include "util/error.hpp"
+#include "util/progress.hpp"
+#include "util/subprocess.hpp"
+#include "verify/content_hash.hpp"
+#include "virt/qemu_img.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace virtsnap::copy_tool {
+
+using util::quoted;
+
+namespace {
+
+constexpr std::uint64_t default_cluster_size = 65536;
+
+std::optional<xml::Qcow2Options> options_of(const virt::ImageInfo& info) {
+    if (info.format != "qcow2")
+        return std::nullopt;
+    return xml::Qcow2Options{info.cluster_size ? info.cluster_size : default_cluster_size,
+                             info.compat.empty() ? "1.1" : info.compat, info.lazy_refcounts,
+                             info.extended_l2};
+}
+
+// qemu-img create -o for a copy keeping the source's qcow2 options.
+std::string create_options(const std::optional<xml::Qcow2Options>& source) {
+    if (!source)
+        return "compat=1.1";
+    std::string text = "cluster_size=" + std::to_string(source->cluster_size) + ",compat=" + source->compat;
+    if (source->compat != "0.10") {
+        text += std::string(",lazy_refcounts=") + (source->lazy_refcounts ? "on" : "off");
+        text += std::string(",extended_l2=") + (source->extended_l2 ? "on" : "off");
+    }
+    return text;
+}
+
+// The chain qemu-img sees must be the one the manifest names: the copy reads
+// the files qemu-img maps, so a difference means the manifest is stale.
+void check_chain(const xml::ManifestDisk& disk, const std::vector<virt::ImageInfo>& chain) {
+    bool same = chain.size() == disk.chain.size() + 1 && chain[0].format == disk.format;
+    for (size_t i = 0; same && i < disk.chain.size(); ++i)
+        same = chain[i + 1].format == disk.chain[i].format;
+    if (!same)
+        throw util::InputError(
+            "the backing chain of " + quoted(disk.frozen) + " (" + std::to_string(chain.size()) +
+            " image(s)) is not the one the manifest records (" + std::to_string(disk.chain.size() + 1) + ")");
+    for (const virt::ImageInfo& image : chain)
+        if (image.encrypted)
+            throw util::RefusedError("image " + quoted(image.filename) +
+                                     " is encrypted; virtsnap cannot copy encrypted images");
+}
+
+struct LayerJob {
+    copy::ImageLayers layers; // the source: this layer and the ones below it
+    std::vector<copy::Extent> map;
+    copy::CopyPlan plan;
+    bool through_qemu = false;
+    std::optional<xml::Qcow2Options> options;
+    std::string name;    // output file name
+    std::string backing; // output backing file name, or empty
+};
+
+util::UniqueFd create_private_file(const std::string& path) {
+    // A .partial left by a killed run is ours and worthless.
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+        throw util::SystemError("cannot remove the leftover " + quoted(path), errno);
+    util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd)
+        throw util::SystemError("cannot create " + quoted(path), errno);
+    return fd;
+}
+
+xml::BackupFile copy_layer(const LayerJob& job, const CopySettings& settings, const std::string& label,
+                           CreatedFiles& created, const util::Log& log) {
+    const std::string final_path = settings.dir + "/" + job.name;
+    const std::string partial = final_path + ".partial";
+    util::UniqueFd fd = create_private_file(partial);
+    created.add(partial);
+
+    std::unique_ptr<copy::ImageWriter> writer;
+    copy::CopyPlan plan = job.plan;
+    if (settings.format == "raw") {
+        writer = std::make_unique<copy::RawFileWriter>(std::move(fd), partial, plan.virtual_size);
+    } else {
+        fd.reset();
+        // Over the file made above, so the image keeps its mode 0600.
+        std::vector<std::string> argv{
+            "qemu-img", "create", "-q", "-f", "qcow2", "-o", create_options(job.options)};
+        if (!job.backing.empty())
+            argv.insert(argv.end(), {"-b", job.backing, "-F", "qcow2"});
+        argv.insert(argv.end(), {partial, std::to_string(plan.virtual_size)});
+        util::run_checked(argv);
+        writer = std::make_unique<copy::Qcow2Writer>(partial, settings.compress);
+        if (settings.compress)
+            plan.write_unit = job.options ? job.options->cluster_size : default_cluster_size;
+    }
+
+    std::unique_ptr<copy::SourceReader> reader =
+        copy::open_source_reader(job.layers, job.map, job.through_qemu);
+    verify::ContentHasher hasher(plan.virtual_size, verify::default_chunk_size);
+    util::Progress progress(log, label, true);
+    copy::copy_content(plan, *reader, writer.get(), hasher,
+                       [&](std::uint64_t done, std::uint64_t total) { progress.update(done, total); });
+
+    if (::rename(partial.c_str(), final_path.c_str()) != 0)
+        throw util::SystemError("cannot rename " + quoted(partial) + " to " + quoted(final_path), errno);
+    created.renamed(partial, final_path);
+    store::sync_directory(settings.dir);
+
+    struct stat st {};
+    if (::stat(final_path.c_str(), &st) != 0)
+        throw util::SystemError("cannot stat " + quoted(final_path), errno);
+    xml::BackupFile file{job.name,
+                         job.backing,
+                         static_cast<std::uint64_t>(st.st_blocks) * 512,
+                         hasher.data_bytes(),
+                         hasher.checksum(),
+                         hasher.chunks()};
+    progress.finish(util::format_size(file.data_bytes) + " of data in " + quoted(final_path));
+    return file;
+}
+
+} // namespace
+
+std::vector<std::string> backup_file_names(const xml::ManifestDisk& disk, const CopySettings& settings) {
+    std::vector<std::string> names{disk.target + "." + settings.format};
+    if (settings.keep_chain)
+        for (size_t i = 1; i <= disk.chain.size(); ++i)
+            names.push_back(disk.target + "." + std::to_string(i) + ".qcow2");
+    return names;
+}
+
+CreatedFiles::~CreatedFiles() {
+    for (const std::string& path : paths_)
+        ::unlink(path.c_str());
+}
+
+void CreatedFiles::renamed(const std::string& from, const std::string& to) {
+    for (std::string& path : paths_)
+        if (path == from)
+            path = to;
+}
+
+xml::DiskBackup copy_disk(const xml::ManifestDisk& disk, const CopySettings& settings, CreatedFiles& created,
+                          const util::Log& log) {
+    if (::access(disk.overlay.c_str(), F_OK) != 0)
+        throw util::RefusedError(
+            "its overlay " + quoted(disk.overlay) +
+            " is gone, so the frozen image may be written to again; take a new snapshot");
+    std::vector<virt::ImageInfo> chain = virt::query_image_chain(disk.frozen, disk.format);
+    check_chain(disk, chain);
+    bool through_qemu = false;
+    copy::ImageLayers all;
+    all.paths.push_back(disk.frozen);
+    all.formats.push_back(disk.format);
+    for (const xml::ChainImage& image : disk.chain) {
+        all.paths.push_back(image.path);
+        all.formats.push_back(image.format);
+    }
+    for (const virt::ImageInfo& image : chain)
+        through_qemu = through_qemu || !image.data_file.empty();
+
+    xml::DiskBackup backup;
+    backup.format = settings.format;
+    backup.flattened = !settings.keep_chain;
+    backup.compressed = settings.compress;
+    backup.chunk_size = verify::default_chunk_size;
+    backup.source_options = options_of(chain[0]);
+    const std::vector<std::string> names = backup_file_names(disk, settings);
+
+    if (!settings.keep_chain) {
+        LayerJob job;
+        job.layers = all;
+        job.map = copy::query_image_map(disk.frozen, disk.format);
+        job.plan = copy::plan_flattened(job.map, chain[0].virtual_size);
+        job.through_qemu = through_qemu;
+        job.options = backup.source_options;
+        job.name = names[0];
+        backup.files.push_back(copy_layer(job, settings, disk.target, created, log));
+        return backup;
+    }
+
+    // Bottom layer first: each layer above names the one below as its backing.
+    std::vector<xml::BackupFile> files(chain.size());
+    for (size_t i = chain.size(); i-- > 0;) {
+        LayerJob job;
+        job.layers.paths.assign(all.paths.begin() + static_cast<std::ptrdiff_t>(i), all.paths.end());
+        job.layers.formats.assign(all.formats.begin() + static_cast<std::ptrdiff_t>(i), all.formats.end());
+        job.map = copy::query_image_map(job.layers.paths[0], job.layers.formats[0]);
+        const bool has_backing = i + 1 < chain.size();
+        job.plan = copy::plan_layer(job.map, chain[i].virtual_size, has_backing);
+        job.through_qemu = through_qemu;
+        job.options = options_of(chain[i]);
+        job.name = names[i];
+        job.backing = has_backing ? names[i + 1] : "";
+        const std::string label = i == 0 ? disk.target : disk.target + " layer " + std::to_string(i);
+        files[i] = copy_layer(job, settings, label, created, log);
+    }
+    backup.files = std::move(files);
+    return backup;
+}
+
+} // namespace virtsnap::copy_tool

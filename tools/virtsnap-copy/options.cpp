@@ -1,0 +1,53 @@
+#include "options.hpp"
+
+#include "cli/parse.hpp"
+#include "util/error.hpp"
+
+#include <boost/program_options/value_semantic.hpp>
+
+namespace po = boost::program_options;
+
+namespace virtsnap::copy_tool {
+
+std::optional<Options> parse_options(int argc, char** argv) {
+    Options options;
+    std::vector<std::string> extra;
+    cli::CommandLine line{"virtsnap-copy",
+                          "usage: virtsnap-copy [OPTIONS] -o DIR [-m MANIFEST]\n"
+                          "Copies the frozen images a manifest names into DIR as standalone qcow2 or raw\n"
+                          "images, with checksums, and prints the manifest extended with the copies.",
+                          po::options_description("Options"),
+                          po::options_description(),
+                          {}};
+    cli::add_common_options(line.visible, options.common, false);
+    line.visible.add_options() //
+        ("output-dir,o", po::value(&options.output_dir)->value_name("DIR"),
+         "write the backup images into DIR (created, mode 0700, when missing)") //
+        ("manifest,m", po::value(&options.manifest)->value_name("FILE"),
+         "read the manifest from FILE ('-', the default: standard input)") //
+        ("format", po::value(&options.format)->value_name("FORMAT"),
+         "qcow2 (the default) or raw") //
+        ("keep-chain", po::bool_switch(&options.keep_chain),
+         "copy a disk's backing chain as a chain of qcow2 files with relative backing names, "
+         "instead of flattening it into one image")                                         //
+        ("compress", po::bool_switch(&options.compress), "write compressed qcow2 clusters") //
+        ("force", po::bool_switch(&options.force), "replace backup files that already exist in DIR");
+    line.hidden.add_options()("extra", po::value(&extra));
+    line.positional.add("extra", -1);
+
+    if (!cli::parse_command_line(argc, argv, line, options.common))
+        return std::nullopt;
+    if (!extra.empty())
+        throw util::UsageError("unexpected argument " + util::quoted(extra.front()) +
+                               " (the manifest comes with -m or on standard input)");
+    if (options.output_dir.empty())
+        throw util::UsageError("no destination: name one with -o DIR");
+    if (options.format != "qcow2" && options.format != "raw")
+        throw util::UsageError("--format must be qcow2 or raw, not " + util::quoted(options.format));
+    if (options.format == "raw" && (options.keep_chain || options.compress))
+        throw util::UsageError(std::string(options.keep_chain ? "--keep-chain" : "--compress") +
+                               " needs --format qcow2 (a raw image has no backing file and no compression)");
+    return options;
+}
+
+} // namespace virtsnap::copy_tool
