@@ -133,3 +133,57 @@ TEST_CASE("field validators") {
     CHECK(xml::is_valid_uuid("6f0e3b43-8d0a-4b1e-9a59-2d6d7e6a1c11"));
     CHECK_FALSE(xml::is_valid_uuid("6f0e3b43-8d0a-4b1e-9a59-2d6d7e6a1c1g"));
 }
+
+namespace {
+
+Manifest copied() {
+    Manifest m = sample();
+    m.backup_dir = "/backup/web";
+    xml::DiskBackup backup;
+    backup.format = "qcow2";
+    backup.flattened = false;
+    backup.compressed = true;
+    backup.chunk_size = 64 << 20;
+    backup.source_options = xml::Qcow2Options{65536, "1.1", true, false};
+    xml::BackupFile top{"vda.qcow2", "vda.1.qcow2", 2490368, 2097152, "xxh3-128:" + std::string(32, 'a'),
+                        {{0, "xxh3-128:" + std::string(32, 'b')}, {67108864, "xxh3-128:" + std::string(32, 'c')}}};
+    xml::BackupFile base{"vda.1.qcow2", "", 11862016, 11534336, "xxh3-128:" + std::string(32, 'd'), {}};
+    backup.files = {top, base};
+    m.disks[0].backup = backup;
+    m.disks[0].verifications.push_back({"source", "ok", "identical to the frozen image"});
+    return m;
+}
+
+} // namespace
+
+TEST_CASE("a copied and verified manifest survives a round trip") {
+    Manifest m = copied();
+    Manifest back = xml::parse_manifest(xml::to_xml(m), "round trip");
+    CHECK(xml::to_xml(back) == xml::to_xml(m));
+    REQUIRE(back.disks[0].backup);
+    CHECK(back.disks[0].backup->files.size() == 2);
+    CHECK(back.disks[0].backup->files[0].chunks.size() == 2);
+    CHECK(back.disks[0].backup->source_options->lazy_refcounts);
+    CHECK(back.disks[0].verifications.at(0).detail == "identical to the frozen image");
+    CHECK_FALSE(back.disks[1].backup);
+    CHECK(back.backup_dir == "/backup/web");
+}
+
+TEST_CASE("hostile backup records are refused") {
+    const std::string text = xml::to_xml(copied());
+    auto with = [&](const std::string& from, const std::string& to) {
+        std::string changed = text;
+        size_t at = changed.find(from);
+        REQUIRE(at != std::string::npos);
+        return changed.replace(at, from.size(), to);
+    };
+    check_rejected(with("name=\"vda.1.qcow2\"", "name=\"../../etc/shadow\""), "plain file name");
+    check_rejected(with("backing=\"vda.1.qcow2\"", "backing=\"/etc/passwd\""), "plain file name");
+    check_rejected(with("backing=\"vda.1.qcow2\"", "backing=\"vdb.qcow2\""), "next file as its backing");
+    check_rejected(with("xxh3-128:aaaa", "md5:aaaa"), "checksum");
+    check_rejected(with("offset=\"67108864\"", "offset=\"100\""), "chunk boundary");
+    check_rejected(with("format=\"qcow2\" flattened", "format=\"vmdk\" flattened"), "qcow2 or raw");
+    check_rejected(with("result=\"ok\"", "result=\"fine\""), "ok or mismatch");
+    check_rejected(with("<backup-dir path=\"/backup/web\"", "<backup-dir path=\"backup/../web\""),
+                   "clean absolute path");
+}

@@ -1,0 +1,186 @@
+#include "copy/content_copier.hpp"
+#include "util/error.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <map>
+
+using namespace virtsnap;
+
+namespace {
+
+// A disk held in memory: the reader serves guest offsets from it.
+class MemoryReader : public copy::SourceReader {
+  public:
+    explicit MemoryReader(std::string content) : content_(std::move(content)) {}
+    void read(const copy::Extent&, std::uint64_t offset, char* buffer, std::uint64_t length) override {
+        REQUIRE(offset + length <= content_.size());
+        std::memcpy(buffer, content_.data() + offset, length);
+        ++reads;
+    }
+    int reads = 0;
+
+  private:
+    std::string content_;
+};
+
+// Records what the engine writes, and the image it would produce.
+class MemoryWriter : public copy::ImageWriter {
+  public:
+    explicit MemoryWriter(std::uint64_t size) : image(size, '\0') {}
+    void write(const char* data, std::uint64_t length, std::uint64_t offset) override {
+        writes[offset] = length;
+        std::memcpy(image.data() + offset, data, length);
+    }
+    void write_zeroes(std::uint64_t length, std::uint64_t offset) override { zeroes[offset] = length; }
+    void finish() override { finished = true; }
+    std::string image;
+    std::map<std::uint64_t, std::uint64_t> writes, zeroes;
+    bool finished = false;
+};
+
+copy::Extent data_extent(std::uint64_t start, std::uint64_t length) {
+    copy::Extent extent;
+    extent.start = start;
+    extent.length = length;
+    extent.data = extent.present = true;
+    extent.offset = start;
+    return extent;
+}
+
+constexpr std::uint64_t MiB = 1 << 20;
+
+std::string sample_disk() {
+    std::string disk(8 * MiB, '\0');
+    std::memset(&disk[0], 'a', 4096);                 // block 0
+    std::memset(&disk[3 * MiB + 4096 * 3], 'b', 100); // a partial block in the middle
+    std::memset(&disk[8 * MiB - 4096], 'c', 4096);    // the last block
+    return disk;
+}
+
+struct Result {
+    std::vector<xml::ChunkChecksum> chunks;
+    std::string checksum;
+    std::uint64_t data_bytes;
+};
+
+Result run(const copy::CopyPlan& plan, const std::string& disk, MemoryWriter* writer, std::uint64_t chunk = MiB) {
+    MemoryReader reader(disk);
+    verify::ContentHasher hasher(disk.size(), chunk);
+    copy::copy_content(plan, reader, writer, hasher, nullptr);
+    return {hasher.chunks(), hasher.checksum(), hasher.data_bytes()};
+}
+
+} // namespace
+
+TEST_CASE("content hash: zeros are found, whatever their length") {
+    std::string zeros(10000, '\0');
+    CHECK(verify::is_zero(zeros.data(), zeros.size()));
+    CHECK(verify::is_zero(zeros.data(), 3));
+    zeros[9999] = 1;
+    CHECK_FALSE(verify::is_zero(zeros.data(), zeros.size()));
+    zeros[9999] = 0;
+    zeros[5] = 1;
+    CHECK_FALSE(verify::is_zero(zeros.data(), zeros.size()));
+}
+
+TEST_CASE("copy engine: the checksums depend on the content, not on how it is stored") {
+    const std::string disk = sample_disk();
+    copy::CopyPlan whole;
+    whole.virtual_size = disk.size();
+    whole.data = {data_extent(0, disk.size())}; // a raw block device: all "data"
+    copy::CopyPlan sparse;
+    sparse.virtual_size = disk.size();
+    sparse.data = {data_extent(0, 64 * 1024), data_extent(3 * MiB, 64 * 1024),
+                   data_extent(8 * MiB - 65536, 65536)}; // a sparse file: data around the content only
+    Result a = run(whole, disk, nullptr);
+    Result b = run(sparse, disk, nullptr);
+    CHECK(a.checksum == b.checksum);
+    REQUIRE(a.chunks.size() == 3); // chunks 0, 3 and 7 of 1 MiB; the others are all zeros
+    CHECK(a.chunks[0].offset == 0);
+    CHECK(a.chunks[1].offset == 3 * MiB);
+    CHECK(a.chunks[2].offset == 7 * MiB);
+    CHECK(a.data_bytes == 3 * 4096);
+    for (size_t i = 0; i < a.chunks.size(); ++i)
+        CHECK(a.chunks[i].hash == b.chunks[i].hash);
+}
+
+TEST_CASE("copy engine: one changed byte changes its chunk and the whole checksum only") {
+    std::string disk = sample_disk();
+    copy::CopyPlan plan;
+    plan.virtual_size = disk.size();
+    plan.data = {data_extent(0, disk.size())};
+    Result before = run(plan, disk, nullptr);
+    disk[3 * MiB + 4096 * 3 + 7] ^= 0x20;
+    Result after = run(plan, disk, nullptr);
+    CHECK(before.checksum != after.checksum);
+    REQUIRE(after.chunks.size() == 3);
+    CHECK(before.chunks[0].hash == after.chunks[0].hash);
+    CHECK(before.chunks[1].hash != after.chunks[1].hash);
+    CHECK(before.chunks[2].hash == after.chunks[2].hash);
+}
+
+TEST_CASE("copy engine: a flattened copy writes the non-zero blocks only, and the same content") {
+    const std::string disk = sample_disk();
+    copy::CopyPlan plan;
+    plan.virtual_size = disk.size();
+    plan.data = {data_extent(0, disk.size())};
+    MemoryWriter writer(disk.size());
+    run(plan, disk, &writer);
+    CHECK(writer.finished);
+    CHECK(writer.image == disk);
+    std::uint64_t written = 0;
+    for (const auto& [offset, length] : writer.writes)
+        written += length;
+    CHECK(written == 3 * 4096);
+    CHECK(writer.zeroes.empty());
+}
+
+TEST_CASE("copy engine: compressed qcow2 gets whole clusters") {
+    const std::string disk = sample_disk();
+    copy::CopyPlan plan;
+    plan.virtual_size = disk.size();
+    plan.data = {data_extent(0, disk.size())};
+    plan.write_unit = 65536;
+    MemoryWriter writer(disk.size());
+    run(plan, disk, &writer);
+    CHECK(writer.image == disk);
+    for (const auto& [offset, length] : writer.writes) {
+        CHECK(offset % 65536 == 0);
+        CHECK(length % 65536 == 0);
+    }
+}
+
+TEST_CASE("copy engine: a layer over a backing image writes its zeros too") {
+    const std::string disk = sample_disk();
+    std::vector<copy::Extent> map;
+    map.push_back(data_extent(0, 2 * MiB));
+    copy::Extent zero_cluster;
+    zero_cluster.start = 2 * MiB;
+    zero_cluster.length = MiB;
+    zero_cluster.zero = zero_cluster.present = true;
+    map.push_back(zero_cluster);
+    copy::Extent below = data_extent(3 * MiB, 5 * MiB);
+    below.depth = 1; // the backing image's: not this layer's to copy
+    map.push_back(below);
+
+    copy::CopyPlan plan = copy::plan_layer(map, disk.size(), true);
+    MemoryWriter writer(disk.size());
+    run(plan, disk, &writer);
+    CHECK(writer.writes.size() == 1);
+    CHECK(writer.writes.at(0) == 2 * MiB); // the zero blocks of the data extent included
+    CHECK(writer.zeroes.at(2 * MiB) == MiB);
+
+    copy::CopyPlan bottom = copy::plan_layer(map, disk.size(), false);
+    CHECK(bottom.zeroes.empty());
+    CHECK(bottom.data.size() == 1);
+}
+
+TEST_CASE("content hash: blocks out of order are an internal error") {
+    verify::ContentHasher hasher(MiB, MiB);
+    std::string block(4096, 'x');
+    hasher.add_block(8192, block.data(), block.size());
+    CHECK_THROWS_AS(hasher.add_block(4096, block.data(), block.size()), util::Error);
+    CHECK_THROWS_AS(hasher.add_block(12345, block.data(), block.size()), util::Error);
+}
