@@ -3,6 +3,7 @@
 #include "util/error.hpp"
 
 #include <libnbd.h>
+#include <sys/stat.h>
 
 namespace virtsnap::copy {
 
@@ -42,8 +43,14 @@ NbdImage::NbdImage(const std::vector<std::string>& qemu_nbd_args, std::string wh
 }
 
 NbdImage NbdImage::open_read_only(const std::string& path, const std::string& format) {
-    // --force-share: the frozen image is a backing file of the running QEMU.
-    return NbdImage({"--read-only", "--force-share", "--format=" + format, "--cache=writeback", path},
+    // The frozen image is a backing file of the running QEMU, which holds
+    // its image locks: read without taking any (what qemu-img -U does;
+    // qemu-nbd has no -U).
+    struct stat st {};
+    const bool block = ::stat(path.c_str(), &st) == 0 && S_ISBLK(st.st_mode);
+    return NbdImage({"--read-only", "--cache=writeback", "--image-opts",
+                     "driver=" + escape_commas(format) + ",file.driver=" + (block ? "host_device" : "file") +
+                         ",file.filename=" + escape_commas(path) + ",file.locking=off"},
                     quoted(path));
 }
 

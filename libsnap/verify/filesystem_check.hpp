@@ -1,8 +1,8 @@
 #pragma once
 // Filesystem checks of backup images through libguestfs: every filesystem on
-// every disk is listed and checked read-only (e2fsck -n, xfs_repair -n,
-// btrfs check --readonly, fsck.vfat -n). The drives are added read-only, so
-// nothing can change the backup. LIBGUESTFS_BACKEND and
+// every disk is listed and checked (fsck for ext2/3/4 and vfat, xfs_repair
+// -n for xfs). The drives are added read-only, so nothing can change the
+// backup. LIBGUESTFS_BACKEND and
 // LIBGUESTFS_BACKEND_SETTINGS (force_tcg) are honoured from the environment.
 
 #include "verify/image_compare.hpp"

@@ -43,7 +43,8 @@ CheckOutcome compare_with_source(const std::string& source, const std::string& s
 }
 
 CheckOutcome check_qcow2_structure(const std::string& path) {
-    util::ProcessResult result = util::run_process({"qemu-img", "check", "--output=json", "-f", "qcow2", path});
+    util::ProcessResult result =
+        util::run_process({"qemu-img", "check", "--output=json", "-f", "qcow2", path});
     std::uint64_t corruptions = 0, leaks = 0, check_errors = 0;
     try {
         nlohmann::json report = nlohmann::json::parse(result.out);
@@ -58,7 +59,8 @@ CheckOutcome check_qcow2_structure(const std::string& path) {
         return {false, "qemu-img check found " + std::to_string(corruptions) + " corruption(s) and " +
                            std::to_string(check_errors) + " error(s)"};
     if (leaks > 0)
-        return {true, "qemu-img check: consistent, " + std::to_string(leaks) + " leaked cluster(s) (harmless)"};
+        return {true,
+                "qemu-img check: consistent, " + std::to_string(leaks) + " leaked cluster(s) (harmless)"};
     return {true, "qemu-img check: consistent"};
 }
 

@@ -65,7 +65,8 @@ struct Result {
     std::uint64_t data_bytes;
 };
 
-Result run(const copy::CopyPlan& plan, const std::string& disk, MemoryWriter* writer, std::uint64_t chunk = MiB) {
+Result run(const copy::CopyPlan& plan, const std::string& disk, MemoryWriter* writer,
+           std::uint64_t chunk = MiB) {
     MemoryReader reader(disk);
     verify::ContentHasher hasher(disk.size(), chunk);
     copy::copy_content(plan, reader, writer, hasher, nullptr);

@@ -23,7 +23,8 @@ TEST_CASE("image map: qemu-img's JSON for a chain") {
 
 TEST_CASE("image map: gaps, overlaps and garbage are input errors") {
     for (const char* bad :
-         {"", "{}", "[{\"start\": 0}]", "[{\"start\": 1, \"length\": 1, \"depth\": 0, \"zero\": true, \"data\": false}]",
+         {"", "{}", "[{\"start\": 0}]",
+          "[{\"start\": 1, \"length\": 1, \"depth\": 0, \"zero\": true, \"data\": false}]",
           "[{\"start\": 0, \"length\": 0, \"depth\": 0, \"zero\": true, \"data\": false}]"}) {
         CAPTURE(bad);
         CHECK_THROWS_AS(copy::parse_image_map(bad, "map"), util::InputError);

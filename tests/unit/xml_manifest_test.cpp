@@ -145,8 +145,13 @@ Manifest copied() {
     backup.compressed = true;
     backup.chunk_size = 64 << 20;
     backup.source_options = xml::Qcow2Options{65536, "1.1", true, false};
-    xml::BackupFile top{"vda.qcow2", "vda.1.qcow2", 2490368, 2097152, "xxh3-128:" + std::string(32, 'a'),
-                        {{0, "xxh3-128:" + std::string(32, 'b')}, {67108864, "xxh3-128:" + std::string(32, 'c')}}};
+    xml::BackupFile top{
+        "vda.qcow2",
+        "vda.1.qcow2",
+        2490368,
+        2097152,
+        "xxh3-128:" + std::string(32, 'a'),
+        {{0, "xxh3-128:" + std::string(32, 'b')}, {67108864, "xxh3-128:" + std::string(32, 'c')}}};
     xml::BackupFile base{"vda.1.qcow2", "", 11862016, 11534336, "xxh3-128:" + std::string(32, 'd'), {}};
     backup.files = {top, base};
     m.disks[0].backup = backup;

@@ -24,8 +24,8 @@ struct Tally {
     std::vector<std::string> problems; // one per mismatch, for the manifest
 };
 
-void record(xml::ManifestDisk& disk, const std::string& kind, const verify::CheckOutcome& outcome, Tally& tally,
-            const util::Log& log) {
+void record(xml::ManifestDisk& disk, const std::string& kind, const verify::CheckOutcome& outcome,
+            Tally& tally, const util::Log& log) {
     disk.verifications.push_back({kind, outcome.ok ? "ok" : "mismatch", outcome.detail});
     const std::string line = disk.target + ": " + kind + ": " + outcome.detail;
     if (outcome.ok) {
@@ -70,11 +70,13 @@ void check_files(xml::ManifestDisk& disk, const std::string& dir, bool checksums
                    verify::check_checksums(path, backup.format, !backup.flattened, file, backup.chunk_size),
                    tally, log);
         if (util::interrupted())
-            throw util::Interrupted(std::string("interrupted by ") + util::signal_name(util::interrupt_signal()));
+            throw util::Interrupted(std::string("interrupted by ") +
+                                    util::signal_name(util::interrupt_signal()));
     }
 }
 
-void check_all_filesystems(xml::Manifest& manifest, const std::string& dir, Tally& tally, const util::Log& log) {
+void check_all_filesystems(xml::Manifest& manifest, const std::string& dir, Tally& tally,
+                           const util::Log& log) {
     std::vector<verify::DiskImage> images;
     for (const xml::ManifestDisk& disk : manifest.disks)
         images.push_back({disk.target, file_path(dir, disk.backup->files.front().name), disk.backup->format});
@@ -142,7 +144,8 @@ cli::ExitStatus run_verify(int argc, char** argv) {
         const std::string path = options.backup_dir + "/manifest.xml";
         std::optional<std::string> text = store::read_if_exists(path);
         if (!text)
-            throw util::InputError(quoted(options.backup_dir) + " is not a virtsnap backup directory (no manifest.xml)");
+            throw util::InputError(quoted(options.backup_dir) +
+                                   " is not a virtsnap backup directory (no manifest.xml)");
         manifest = xml::parse_manifest(*text, "manifest " + quoted(path));
     }
     try {
