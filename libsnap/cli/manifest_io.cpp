@@ -36,6 +36,12 @@ xml::Manifest read_manifest(const std::string& source) {
     return xml::parse_manifest(read_manifest_text(source), describe_manifest_source(source));
 }
 
+void refuse_if_failed(const xml::Manifest& manifest, const std::string& what_not_done) {
+    if (manifest.failed())
+        throw util::RefusedError("an earlier tool failed (" + manifest.failures.front().tool + ": " +
+                                 manifest.failures.front().message + "); " + what_not_done);
+}
+
 void write_manifest(const xml::Manifest& manifest) {
     std::string text = xml::to_xml(manifest);
     if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)

@@ -18,6 +18,11 @@ std::string read_manifest_text(const std::string& source);
 // Reads and parses; throws InputError naming the source.
 xml::Manifest read_manifest(const std::string& source);
 
+// Throws RefusedError when an earlier tool of the pipeline recorded a
+// failure: nothing is worth doing to such a manifest but passing it on.
+// what_not_done: "nothing was copied".
+void refuse_if_failed(const xml::Manifest& manifest, const std::string& what_not_done);
+
 // The manifest on standard output, whole.
 void write_manifest(const xml::Manifest& manifest);
 

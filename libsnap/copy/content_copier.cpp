@@ -273,9 +273,7 @@ void copy_content(const CopyPlan& plan, SourceReader& reader, ImageWriter* write
     size_t next = 0; // first data extent not wholly processed
     std::uint64_t position = 0;
     while (next < plan.data.size()) {
-        if (util::interrupted())
-            throw util::Interrupted(std::string("interrupted by ") +
-                                    util::signal_name(util::interrupt_signal()));
+        util::throw_if_interrupted();
         const std::uint64_t window_start = align_down(std::max(plan.data[next].start, position), window_size);
         const std::uint64_t window_end = std::min(window_start + window_size, plan.virtual_size);
         std::vector<Piece> pieces;

@@ -1,5 +1,7 @@
 #include "util/interrupt.hpp"
 
+#include "util/error.hpp"
+
 #include <csignal>
 
 namespace virtsnap::util {
@@ -52,6 +54,11 @@ const char* signal_name(int signal) noexcept {
     default:
         return "a signal";
     }
+}
+
+void throw_if_interrupted() {
+    if (interrupted())
+        throw Interrupted(std::string("interrupted by ") + signal_name(interrupt_signal()));
 }
 
 } // namespace virtsnap::util

@@ -17,6 +17,10 @@ class InterruptGuard {
 int interrupt_signal() noexcept;
 bool interrupted() noexcept;
 
+// Throws Interrupted ("interrupted by SIGTERM") when a signal has arrived;
+// what long loops call between steps.
+void throw_if_interrupted();
+
 // "SIGTERM" for 15, and so on.
 const char* signal_name(int signal) noexcept;
 

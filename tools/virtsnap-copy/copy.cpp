@@ -54,9 +54,7 @@ void refuse_existing(const xml::Manifest& manifest, const CopySettings& settings
 }
 
 void copy_all(xml::Manifest& manifest, const Options& options, const util::Log& log) {
-    if (manifest.failed())
-        throw util::RefusedError("an earlier tool failed (" + manifest.failures.front().tool + ": " +
-                                 manifest.failures.front().message + "); nothing was copied");
+    cli::refuse_if_failed(manifest, "nothing was copied");
     CopySettings settings{prepare_directory(options.output_dir), options.format, options.keep_chain,
                           options.compress};
     if (!options.force)

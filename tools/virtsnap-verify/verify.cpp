@@ -69,9 +69,7 @@ void check_files(xml::ManifestDisk& disk, const std::string& dir, bool checksums
             record(disk, "checksums",
                    verify::check_checksums(path, backup.format, !backup.flattened, file, backup.chunk_size),
                    tally, log);
-        if (util::interrupted())
-            throw util::Interrupted(std::string("interrupted by ") +
-                                    util::signal_name(util::interrupt_signal()));
+        util::throw_if_interrupted();
     }
 }
 
@@ -101,9 +99,7 @@ void check_all_filesystems(xml::Manifest& manifest, const std::string& dir, Tall
 }
 
 cli::ExitStatus verify_all(xml::Manifest& manifest, const Options& options, const util::Log& log) {
-    if (manifest.failed())
-        throw util::RefusedError("an earlier tool failed (" + manifest.failures.front().tool + ": " +
-                                 manifest.failures.front().message + "); nothing was verified");
+    cli::refuse_if_failed(manifest, "nothing was verified");
     const std::string dir = options.backup_dir.empty() ? manifest.backup_dir : options.backup_dir;
     if (dir.empty())
         throw util::InputError("the manifest records no backup (run virtsnap-copy first)");
