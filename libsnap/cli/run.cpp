@@ -1,7 +1,6 @@
 #include "cli/run.hpp"
 
 #include "util/error.hpp"
-#include "virt/libvirt_error.hpp"
 
 #include <boost/program_options/errors.hpp>
 
@@ -36,7 +35,6 @@ void print_error(const std::string& program, const std::string& message) {
 
 int run(int argc, char** argv, const std::string& program, const ToolBody& body) {
     try {
-        virt::silence_libvirt_errors();
         ExitStatus status = body(argc, argv);
         if (std::fflush(stdout) != 0) {
             print_error(program, "cannot write to standard output");

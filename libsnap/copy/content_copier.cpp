@@ -4,6 +4,7 @@
 #include "util/interrupt.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -34,19 +35,35 @@ struct Run {
     std::uint64_t in_buffer;
 };
 
-struct Task {
-    int buffer = -1; // -1: a zero write
-    std::vector<Run> runs;
+struct Piece {
+    const Extent* extent;
+    std::uint64_t start;
+    std::uint64_t end;
 };
+
+struct Task {
+    int buffer = -1; // -1: a zero write of runs
+    std::vector<Run> runs;
+    std::uint64_t window_start = 0;
+    std::uint64_t window_end = 0;
+    std::vector<Piece> pieces;
+};
+
+std::vector<Run> process_window(const CopyPlan& plan, std::uint64_t window_start, std::uint64_t window_end,
+                                const std::vector<Piece>& pieces, const char* buffer,
+                                verify::ContentHasher& hasher);
 
 struct FreeDeleter {
     void operator()(char* p) const noexcept { std::free(p); }
 };
 
-// The writer thread and the buffers it shares with the reading thread.
+// The thread that hashes and writes what the reading thread has read, and
+// the buffers they share: hashing overlaps reading, which mostly waits for
+// the storage.
 class WritePipeline {
   public:
-    explicit WritePipeline(ImageWriter* writer) : writer_(writer) {
+    WritePipeline(const CopyPlan& plan, ImageWriter* writer, verify::ContentHasher& hasher)
+        : plan_(plan), writer_(writer), hasher_(hasher) {
         for (size_t i = 0; i < buffer_count; ++i) {
             void* memory = nullptr;
             if (::posix_memalign(&memory, 4096, window_size) != 0)
@@ -54,8 +71,7 @@ class WritePipeline {
             buffers_.emplace_back(static_cast<char*>(memory));
             free_.push_back(static_cast<int>(i));
         }
-        if (writer_)
-            thread_ = std::thread([this] { work(); });
+        thread_ = std::thread([this] { work(); });
     }
 
     ~WritePipeline() {
@@ -80,21 +96,19 @@ class WritePipeline {
     char* buffer(int index) { return buffers_[static_cast<size_t>(index)].get(); }
 
     void submit(Task task) {
-        if (!writer_) {
-            release(task.buffer);
-            return;
-        }
         std::lock_guard<std::mutex> lock(mutex_);
         rethrow_locked();
         tasks_.push_back(std::move(task));
         changed_.notify_all();
     }
 
-    // Waits until everything submitted is written; rethrows a write error.
-    void drain() {
+    // Waits until everything submitted is hashed and written; rethrows an
+    // error of the thread. Returns the time spent hashing.
+    std::chrono::nanoseconds drain() {
         stop();
         std::lock_guard<std::mutex> lock(mutex_);
         rethrow_locked();
+        return hashing_;
     }
 
   private:
@@ -133,6 +147,16 @@ class WritePipeline {
                 tasks_.pop_front();
             }
             try {
+                if (task.buffer >= 0) {
+                    const auto begin = std::chrono::steady_clock::now();
+                    task.runs = process_window(plan_, task.window_start, task.window_end, task.pieces,
+                                               buffer(task.buffer), hasher_);
+                    hashing_ += std::chrono::steady_clock::now() - begin;
+                }
+                if (!writer_) {
+                    release(task.buffer);
+                    continue;
+                }
                 for (const Run& run : task.runs) {
                     if (task.buffer < 0)
                         writer_->write_zeroes(run.length, run.offset);
@@ -149,7 +173,10 @@ class WritePipeline {
         }
     }
 
+    const CopyPlan& plan_;
     ImageWriter* writer_;
+    verify::ContentHasher& hasher_;
+    std::chrono::nanoseconds hashing_{0};
     std::vector<std::unique_ptr<char, FreeDeleter>> buffers_;
     std::mutex mutex_;
     std::condition_variable changed_;
@@ -158,12 +185,6 @@ class WritePipeline {
     std::exception_ptr error_;
     bool closing_ = false;
     std::thread thread_;
-};
-
-struct Piece {
-    const Extent* extent;
-    std::uint64_t start;
-    std::uint64_t end;
 };
 
 // Fills the window's buffer: zeros around the pieces up to whole write
@@ -256,11 +277,11 @@ CopyPlan plan_layer(const std::vector<Extent>& map, std::uint64_t virtual_size, 
     return plan;
 }
 
-void copy_content(const CopyPlan& plan, SourceReader& reader, ImageWriter* writer,
-                  verify::ContentHasher& hasher, const ProgressFn& progress) {
+CopyStats copy_content(const CopyPlan& plan, SourceReader& reader, ImageWriter* writer,
+                       verify::ContentHasher& hasher, const ProgressFn& progress) {
     if (plan.write_unit % verify::hash_block_size != 0 || window_size % plan.write_unit != 0)
         throw util::Error("internal error: write unit " + std::to_string(plan.write_unit) + " does not fit");
-    WritePipeline pipeline(writer);
+    WritePipeline pipeline(plan, writer, hasher);
     if (!plan.zeroes.empty()) {
         Task task;
         for (const Extent& extent : plan.zeroes)
@@ -286,20 +307,26 @@ void copy_content(const CopyPlan& plan, SourceReader& reader, ImageWriter* write
         int index = pipeline.acquire();
         char* buffer = pipeline.buffer(index);
         fill_window(window_start, window_end, pieces, plan.write_unit, reader, buffer);
-        Task task{index, process_window(plan, window_start, window_end, pieces, buffer, hasher)};
-        pipeline.submit(std::move(task));
         for (const Piece& piece : pieces)
             done += piece.end - piece.start;
+        Task task;
+        task.buffer = index;
+        task.window_start = window_start;
+        task.window_end = window_end;
+        task.pieces = std::move(pieces);
+        pipeline.submit(std::move(task));
         position = window_end;
         while (next < plan.data.size() && plan.data[next].end() <= position)
             ++next;
         if (progress)
             progress(done, total);
     }
-    pipeline.drain();
+    CopyStats stats;
+    stats.hashing = pipeline.drain();
     hasher.finish();
     if (writer)
         writer->finish();
+    return stats;
 }
 
 } // namespace virtsnap::copy

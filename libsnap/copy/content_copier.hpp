@@ -9,6 +9,7 @@
 #include "copy/source_reader.hpp"
 #include "verify/content_hash.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -38,9 +39,15 @@ CopyPlan plan_layer(const std::vector<Extent>& map, std::uint64_t virtual_size, 
 
 using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
+struct CopyStats {
+    // Time the hashing thread spent finding zero blocks and hashing: an
+    // upper bound of what checksums add to the copy, as it overlaps reading.
+    std::chrono::nanoseconds hashing{0};
+};
+
 // Copies; checks util::interrupted() between windows (throws Interrupted).
 // writer may be null: then the content is only hashed (virtsnap-verify).
-void copy_content(const CopyPlan& plan, SourceReader& reader, ImageWriter* writer,
-                  verify::ContentHasher& hasher, const ProgressFn& progress);
+CopyStats copy_content(const CopyPlan& plan, SourceReader& reader, ImageWriter* writer,
+                       verify::ContentHasher& hasher, const ProgressFn& progress);
 
 } // namespace virtsnap::copy

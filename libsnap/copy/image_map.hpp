@@ -33,4 +33,9 @@ std::vector<Extent> parse_image_map(const std::string& json, const std::string& 
 // given, never probed).
 std::vector<Extent> query_image_map(const std::string& path, const std::string& format);
 
+// The map of a raw regular file of size bytes from the file system's own
+// record of its holes (SEEK_DATA/SEEK_HOLE), as cp --sparse finds them:
+// the same answer as qemu-img map without starting it.
+std::vector<Extent> map_sparse_file(const std::string& path, std::uint64_t size);
+
 } // namespace virtsnap::copy

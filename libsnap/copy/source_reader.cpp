@@ -13,6 +13,8 @@ using util::SystemError;
 
 namespace {
 
+constexpr std::uint64_t read_ahead = 16ULL << 20;
+
 class DirectReader : public SourceReader {
   public:
     explicit DirectReader(const ImageLayers& layers) : paths_(layers.paths) {
@@ -45,6 +47,10 @@ class DirectReader : public SourceReader {
             length -= static_cast<std::uint64_t>(n);
             position += static_cast<std::uint64_t>(n);
         }
+        // Ask for what follows in this file before it is needed: with one
+        // synchronous read in flight the storage idles between reads.
+        ::posix_fadvise(fds_[layer].get(), static_cast<off_t>(position), static_cast<off_t>(read_ahead),
+                        POSIX_FADV_WILLNEED);
     }
 
   private:

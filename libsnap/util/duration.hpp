@@ -13,6 +13,11 @@ std::chrono::milliseconds parse_duration(const std::string& text, const std::str
 // "0", "512", "64K", "100M", "2G", "1T" (powers of 1024). Throws UsageError.
 std::uint64_t parse_size(const std::string& text, const std::string& option);
 
+// Whole milliseconds of a duration, for messages and records.
+template <class Rep, class Period> long long to_ms(std::chrono::duration<Rep, Period> d) {
+    return static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+}
+
 // "1.5 GiB", "640 KiB", "12 bytes".
 std::string format_size(std::uint64_t bytes);
 

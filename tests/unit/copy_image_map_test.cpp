@@ -1,8 +1,12 @@
 #include "copy/image_map.hpp"
+#include "temp_dir.hpp"
 #include "util/error.hpp"
+#include "util/unique_fd.hpp"
 #include "verify/image_compare.hpp"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 using namespace virtsnap;
 
@@ -35,4 +39,37 @@ TEST_CASE("qemu-img compare: the first differing offset is read from its words")
     CHECK(verify::mismatch_offset("Content mismatch at offset 4608!\n") == 4608);
     CHECK_FALSE(verify::mismatch_offset("Images are identical.\n"));
     CHECK_FALSE(verify::mismatch_offset("Content mismatch at offset 999999999999999999999999!"));
+}
+
+TEST_CASE("a sparse raw file maps as qemu-img maps it: data where written, zeros in the holes") {
+    test::TempDir dir;
+    const std::string path = (dir / "sparse.raw").string();
+    const std::uint64_t size = 8ULL << 20;
+    {
+        util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+        REQUIRE(fd);
+        REQUIRE(::ftruncate(fd.get(), static_cast<off_t>(size)) == 0);
+        std::string data(1 << 20, 'x');
+        REQUIRE(::pwrite(fd.get(), data.data(), data.size(), 1 << 20) == static_cast<ssize_t>(data.size()));
+        REQUIRE(::pwrite(fd.get(), data.data(), 4096, static_cast<off_t>(size - 4096)) == 4096);
+    }
+    auto ours = copy::map_sparse_file(path, size);
+    auto qemus = copy::query_image_map(path, "raw");
+    REQUIRE(ours.size() == qemus.size());
+    for (size_t i = 0; i < ours.size(); ++i) {
+        CAPTURE(i);
+        CHECK(ours[i].start == qemus[i].start);
+        CHECK(ours[i].length == qemus[i].length);
+        CHECK(ours[i].data == qemus[i].data);
+        CHECK(ours[i].zero == qemus[i].zero);
+        CHECK(ours[i].offset == qemus[i].offset);
+    }
+    CHECK(copy::map_sparse_file(path, 0).empty());
+    const std::string empty = (dir / "empty.raw").string();
+    test::write_file(empty, "");
+    REQUIRE(::truncate(empty.c_str(), 1 << 20) == 0);
+    auto hole = copy::map_sparse_file(empty, 1 << 20);
+    REQUIRE(hole.size() == 1);
+    CHECK(hole[0].zero);
+    CHECK_FALSE(hole[0].data);
 }

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace virtsnap::create {
+namespace virtsnap::virt {
 
 // "20261122-031500-3fa9": the time, then random digits so two runs in the
 // same second never share overlay names.
@@ -19,4 +19,4 @@ xml::Manifest build_manifest(const virt::Domain& domain, const std::vector<xml::
                              const std::string& snapshot_id, const std::string& overlay_dir,
                              const std::string& block_fallback_dir);
 
-} // namespace virtsnap::create
+} // namespace virtsnap::virt

@@ -8,11 +8,11 @@
 #include <cstdint>
 #include <optional>
 
-namespace virtsnap::create {
+namespace virtsnap::virt {
 
 // overlay_space: the free space each overlay filesystem must have; nullopt:
 // 10% of the virtual size of the disks whose overlays it holds, at least
 // 64 MiB. Throws RefusedError stating the figure.
 void check_overlay_locations(const xml::Manifest& manifest, std::optional<std::uint64_t> overlay_space);
 
-} // namespace virtsnap::create
+} // namespace virtsnap::virt

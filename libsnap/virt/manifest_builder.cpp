@@ -1,4 +1,4 @@
-#include "manifest_builder.hpp"
+#include "virt/manifest_builder.hpp"
 
 #include "util/error.hpp"
 #include "virt/libvirt_error.hpp"
@@ -8,7 +8,7 @@
 #include <ctime>
 #include <random>
 
-namespace virtsnap::create {
+namespace virtsnap::virt {
 
 namespace {
 
@@ -61,4 +61,4 @@ xml::Manifest build_manifest(const virt::Domain& domain, const std::vector<xml::
     return manifest;
 }
 
-} // namespace virtsnap::create
+} // namespace virtsnap::virt

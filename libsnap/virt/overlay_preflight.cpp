@@ -1,4 +1,4 @@
-#include "preflight.hpp"
+#include "virt/overlay_preflight.hpp"
 
 #include "util/duration.hpp"
 #include "util/error.hpp"
@@ -11,7 +11,7 @@
 #include <cerrno>
 #include <map>
 
-namespace virtsnap::create {
+namespace virtsnap::virt {
 
 using util::quoted;
 
@@ -64,4 +64,4 @@ void check_overlay_locations(const xml::Manifest& manifest, std::optional<std::u
     }
 }
 
-} // namespace virtsnap::create
+} // namespace virtsnap::virt

@@ -1,0 +1,31 @@
+#pragma once
+// The snapshot options virtsnap-create and virtsnap-backup share: disks,
+// quiesce, timeouts, overlays, state directory. Defined once so the two
+// tools spell, default and check them alike.
+
+#include "virt/domain_snapshot.hpp"
+
+#include <boost/program_options/options_description.hpp>
+
+#include <string>
+
+namespace virtsnap::cli {
+
+struct SnapshotOptions {
+    virt::SnapshotSettings settings;
+    // As typed; turned into settings by finish_snapshot_options.
+    std::string quiesce = "auto";
+    std::string freeze_timeout = "10s";
+    std::string agent_timeout = "5s";
+    std::string overlay_space;
+};
+
+// with_snapshot_id: offer --snapshot-id (virtsnap-create only; a backup set
+// takes its id from the snapshot).
+void add_snapshot_options(boost::program_options::options_description& desc, SnapshotOptions& options,
+                          bool with_snapshot_id);
+
+// Parses what was typed into options.settings; throws UsageError.
+void finish_snapshot_options(SnapshotOptions& options);
+
+} // namespace virtsnap::cli

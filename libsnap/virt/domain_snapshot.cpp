@@ -1,0 +1,118 @@
+#include "virt/domain_snapshot.hpp"
+
+#include "store/state_record.hpp"
+#include "util/error.hpp"
+#include "util/interrupt.hpp"
+#include "util/pause_point.hpp"
+#include "virt/disk_inventory.hpp"
+#include "virt/manifest_builder.hpp"
+#include "virt/merge_overlays.hpp"
+#include "virt/overlay_files.hpp"
+#include "virt/overlay_preflight.hpp"
+#include "xml/disk_selection.hpp"
+#include "xml/snapshot_xml.hpp"
+
+#include <map>
+
+namespace virtsnap::virt {
+
+using util::quoted;
+
+namespace {
+
+// Puts the domain back on its images after a snapshot that must not stand
+// (interrupted, not quiesced under --quiesce=require, not what was asked),
+// then drops the state record. When that fails too the record stays for
+// --recover, and the message says so.
+void undo(const Connection& conn, const Domain& domain, const SnapshotSettings& settings,
+          const xml::Manifest& manifest, const util::Log& log) {
+    try {
+        merge_overlays(conn, domain, manifest, MergeSettings{}, log);
+        store::remove_state(settings.state_dir, domain.uuid());
+    } catch (const util::Error& error) {
+        throw util::Error(std::string(error.what()) +
+                          "; the state record is kept: run 'virtsnap-commit --recover " + domain.name() +
+                          "'");
+    }
+}
+
+void check_on_overlays(const Domain& domain, const xml::Manifest& manifest) {
+    std::map<std::string, std::string> sources;
+    for (const xml::Disk& disk : read_domain_disks(domain))
+        sources[disk.target] = disk.source;
+    for (const xml::ManifestDisk& disk : manifest.disks) {
+        if (sources[disk.target] != disk.overlay)
+            throw util::Error("after the snapshot, disk " + quoted(disk.target) + " of domain " +
+                              quoted(domain.name()) + " is on " + quoted(sources[disk.target]) +
+                              " instead of the overlay " + quoted(disk.overlay));
+    }
+}
+
+} // namespace
+
+xml::Manifest snapshot_domain(const Connection& conn, const Domain& domain, const SnapshotSettings& settings,
+                              const util::Log& log) {
+    if (std::optional<store::StateRecord> pending = store::load_state(settings.state_dir, domain.uuid()))
+        throw util::RefusedError(
+            "an earlier virtsnap run on domain " + quoted(domain.name()) + " (snapshot " +
+            pending->manifest.snapshot_id + ", stage " + store::to_string(pending->stage) +
+            ") was not merged back; run 'virtsnap-commit --recover " + domain.name() + "'");
+    std::string which;
+    if (on_virtsnap_overlay(domain, &which))
+        throw util::RefusedError("domain " + quoted(domain.name()) + " is already on a virtsnap overlay (" +
+                                 which + ") but no state record of it is in " + quoted(settings.state_dir) +
+                                 "; run 'virtsnap-commit --recover " + domain.name() +
+                                 "' with the --state-dir of the run that made it");
+
+    xml::DiskSelection selection =
+        xml::select_disks(read_domain_disks(domain), settings.disks, settings.excluded_disks, domain.name());
+    for (const std::string& note : selection.notes)
+        log.info(note);
+    const std::string id = settings.snapshot_id.empty() ? new_snapshot_id() : settings.snapshot_id;
+    xml::Manifest manifest = build_manifest(domain, selection.chosen, id, settings.overlay_dir, "");
+    check_overlay_locations(manifest, settings.overlay_space);
+    std::map<std::string, std::string> overlays;
+    for (const xml::ManifestDisk& disk : manifest.disks)
+        overlays[disk.target] = disk.overlay;
+    const std::string snapshot_xml = xml::snapshot_xml(id, read_domain_disks(domain), overlays);
+    QuiescePlan plan = plan_quiesce(domain, settings.quiesce, settings.agent_timeout, log);
+    if (util::interrupted())
+        throw util::Interrupted(std::string("interrupted by ") + util::signal_name(util::interrupt_signal()) +
+                                " before the snapshot; domain " + quoted(domain.name()) + " was not changed");
+
+    // The journal goes to disk before the domain is touched.
+    store::save_state(settings.state_dir, {store::Stage::prepared, manifest});
+    util::pause_point("before-snapshot");
+    SnapshotOutcome outcome;
+    try {
+        create_overlay_files(manifest);
+        outcome = take_snapshot(domain, snapshot_xml, plan, settings.freeze_timeout, log);
+        check_on_overlays(domain, manifest);
+    } catch (const util::Error&) {
+        undo(conn, domain, settings, manifest, log);
+        throw;
+    }
+    manifest.quiesced = outcome.quiesced;
+    manifest.freeze_ms = outcome.freeze_ms;
+    if (plan.quiesce && !outcome.quiesced) {
+        if (settings.quiesce == QuiesceMode::require) {
+            undo(conn, domain, settings, manifest, log);
+            throw util::RefusedError(outcome.not_quiesced_reason +
+                                     "; --quiesce=require: the snapshot was merged back");
+        }
+        log.warn(outcome.not_quiesced_reason + "; the snapshot is crash-consistent (quiesced=no)");
+    }
+    store::save_state(settings.state_dir, {store::Stage::snapshotted, manifest});
+    util::pause_point("after-snapshot");
+
+    if (util::interrupted()) {
+        log.warn(std::string("interrupted by ") + util::signal_name(util::interrupt_signal()) +
+                 "; merging the snapshot back");
+        undo(conn, domain, settings, manifest, log);
+        throw util::Interrupted("interrupted; snapshot " + id + " of domain " + quoted(domain.name()) +
+                                " was merged back");
+    }
+    return manifest;
+}
+
+} // namespace virtsnap::virt

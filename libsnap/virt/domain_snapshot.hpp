@@ -1,0 +1,41 @@
+#pragma once
+// Takes the snapshot a backup starts from: the disks chosen, the overlays
+// planned and checked, the journal written before the domain is touched,
+// the quiesced (or crash-consistent) snapshot taken and checked, and any
+// snapshot that must not stand merged back at once. virtsnap-create and
+// virtsnap-backup share it.
+
+#include "util/log.hpp"
+#include "virt/connection.hpp"
+#include "virt/snapshot.hpp"
+#include "xml/manifest.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace virtsnap::virt {
+
+struct SnapshotSettings {
+    std::vector<std::string> disks; // empty: every eligible disk
+    std::vector<std::string> excluded_disks;
+    QuiesceMode quiesce = QuiesceMode::automatic;
+    std::chrono::milliseconds freeze_timeout{10000};
+    std::chrono::milliseconds agent_timeout{5000};
+    std::string overlay_dir;                    // empty: next to each image
+    std::optional<std::uint64_t> overlay_space; // expected growth per overlay filesystem
+    std::string state_dir;
+    std::string snapshot_id; // empty: generated
+};
+
+// The caller holds the domain's lock (store::DomainLock) and has checked the
+// domain runs. Refuses (RefusedError) an unfinished earlier run or a domain
+// already on an overlay. On return the domain runs on the overlays and the
+// state record says "snapshotted"; on any failure or signal the domain is
+// back on its images and the exception says what happened.
+xml::Manifest snapshot_domain(const Connection& conn, const Domain& domain, const SnapshotSettings& settings,
+                              const util::Log& log);
+
+} // namespace virtsnap::virt
