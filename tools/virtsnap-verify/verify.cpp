@@ -5,11 +5,7 @@
 #include "store/durable_file.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
-#include "verify/checksum_check.hpp"
-#include "verify/filesystem_check.hpp"
-#include "verify/image_compare.hpp"
-
-#include <unistd.h>
+#include "verify/backup_verification.hpp"
 
 namespace virtsnap::verify_tool {
 
@@ -18,110 +14,6 @@ using util::quoted;
 namespace {
 
 constexpr const char* tool_name = "virtsnap-verify";
-
-struct Tally {
-    int mismatches = 0;
-    std::vector<std::string> problems; // one per mismatch, for the manifest
-};
-
-void record(xml::ManifestDisk& disk, const std::string& kind, const verify::CheckOutcome& outcome,
-            Tally& tally, const util::Log& log) {
-    disk.verifications.push_back({kind, outcome.ok ? "ok" : "mismatch", outcome.detail});
-    const std::string line = disk.target + ": " + kind + ": " + outcome.detail;
-    if (outcome.ok) {
-        log.info(line);
-        return;
-    }
-    log.warn(line);
-    ++tally.mismatches;
-    tally.problems.push_back("disk " + quoted(disk.target) + ": " + outcome.detail);
-}
-
-std::string file_path(const std::string& dir, const std::string& name) {
-    const std::string path = dir + "/" + name;
-    if (::access(path.c_str(), R_OK) != 0)
-        throw util::Error("backup file " + quoted(path) + " is missing or unreadable");
-    return path;
-}
-
-void check_source(xml::ManifestDisk& disk, const std::string& dir, Tally& tally, const util::Log& log) {
-    // Once the overlay is merged the frozen image moves on; comparing then
-    // would report differences that are not damage.
-    if (::access(disk.overlay.c_str(), F_OK) != 0)
-        throw util::RefusedError("disk " + quoted(disk.target) + ": its overlay " + quoted(disk.overlay) +
-                                 " is gone, so its frozen image has changed since the snapshot; verify "
-                                 "the backup with --checksums instead");
-    const xml::DiskBackup& backup = *disk.backup;
-    record(disk, "source",
-           verify::compare_with_source(disk.frozen, disk.format, file_path(dir, backup.files.front().name),
-                                       backup.format),
-           tally, log);
-}
-
-void check_files(xml::ManifestDisk& disk, const std::string& dir, bool checksums, Tally& tally,
-                 const util::Log& log) {
-    const xml::DiskBackup& backup = *disk.backup;
-    for (const xml::BackupFile& file : backup.files) {
-        const std::string path = file_path(dir, file.name);
-        if (backup.format == "qcow2")
-            record(disk, "image", verify::check_qcow2_structure(path), tally, log);
-        if (checksums)
-            record(disk, "checksums",
-                   verify::check_checksums(path, backup.format, !backup.flattened, file, backup.chunk_size),
-                   tally, log);
-        util::throw_if_interrupted();
-    }
-}
-
-void check_all_filesystems(xml::Manifest& manifest, const std::string& dir, Tally& tally,
-                           const util::Log& log) {
-    std::vector<verify::DiskImage> images;
-    for (const xml::ManifestDisk& disk : manifest.disks)
-        images.push_back({disk.target, file_path(dir, disk.backup->files.front().name), disk.backup->format});
-    log.info("starting the libguestfs appliance for the filesystem checks");
-    std::vector<verify::FilesystemVerdict> verdicts = verify::check_filesystems(images);
-    for (xml::ManifestDisk& disk : manifest.disks) {
-        bool any = false;
-        for (const verify::FilesystemVerdict& verdict : verdicts) {
-            if (verdict.disk >= manifest.disks.size() || &manifest.disks[verdict.disk] != &disk)
-                continue;
-            any = true;
-            verify::CheckOutcome outcome = verdict.outcome;
-            outcome.detail = verdict.device + ": " + outcome.detail;
-            record(disk, "filesystems", outcome, tally, log);
-        }
-        if (!any)
-            record(disk, "filesystems", {true, "no filesystem found (unformatted)"}, tally, log);
-    }
-    for (const verify::FilesystemVerdict& verdict : verdicts)
-        if (verdict.disk >= manifest.disks.size())
-            log.info(verdict.device + " (spanning disks): " + verdict.outcome.detail);
-}
-
-cli::ExitStatus verify_all(xml::Manifest& manifest, const Options& options, const util::Log& log) {
-    cli::refuse_if_failed(manifest, "nothing was verified");
-    const std::string dir = options.backup_dir.empty() ? manifest.backup_dir : options.backup_dir;
-    if (dir.empty())
-        throw util::InputError("the manifest records no backup (run virtsnap-copy first)");
-    for (const xml::ManifestDisk& disk : manifest.disks)
-        if (!disk.backup)
-            throw util::InputError("disk " + quoted(disk.target) + " has no backup in the manifest");
-
-    Tally tally;
-    for (xml::ManifestDisk& disk : manifest.disks) {
-        if (options.source)
-            check_source(disk, dir, tally, log);
-        check_files(disk, dir, options.checksums, tally, log);
-    }
-    if (options.filesystems)
-        check_all_filesystems(manifest, dir, tally, log);
-    if (tally.mismatches == 0)
-        return cli::ExitStatus::ok;
-    std::string summary = std::to_string(tally.mismatches) + " check(s) failed: " + tally.problems.front();
-    if (tally.problems.size() > 1)
-        summary += " (and " + std::to_string(tally.problems.size() - 1) + " more)";
-    throw util::VerificationMismatch(summary);
-}
 
 } // namespace
 
@@ -145,9 +37,11 @@ cli::ExitStatus run_verify(int argc, char** argv) {
         manifest = xml::parse_manifest(*text, "manifest " + quoted(path));
     }
     try {
-        cli::ExitStatus status = verify_all(manifest, options, log);
+        cli::refuse_if_failed(manifest, "nothing was verified");
+        verify::verify_backup(
+            manifest, {options.backup_dir, options.source, options.checksums, options.filesystems}, log);
         cli::write_manifest(manifest);
-        return status;
+        return cli::ExitStatus::ok;
     } catch (const util::Error& error) {
         // Passed on marked, so virtsnap-commit still merges and reports it.
         manifest.failures.push_back({tool_name, error.what()});

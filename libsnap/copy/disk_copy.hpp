@@ -1,6 +1,7 @@
 #pragma once
-// Copies one disk of a manifest into the backup directory: the flattened
-// frozen image, or each layer of its chain.
+// Copies the disks of a manifest into a backup directory: each disk's
+// flattened frozen image, or each layer of its chain. virtsnap-copy and
+// virtsnap-backup share it.
 
 #include "util/log.hpp"
 #include "xml/manifest.hpp"
@@ -8,13 +9,14 @@
 #include <string>
 #include <vector>
 
-namespace virtsnap::copy_tool {
+namespace virtsnap::copy {
 
 struct CopySettings {
-    std::string dir;    // absolute
-    std::string format; // "qcow2" or "raw"
+    std::string dir;              // absolute
+    std::string format = "qcow2"; // or "raw"
     bool keep_chain = false;
     bool compress = false;
+    bool force = false; // replace existing backup files
 };
 
 // The backup file names of disk, top first: TARGET.FORMAT, then for a kept
@@ -40,4 +42,16 @@ class CreatedFiles {
 xml::DiskBackup copy_disk(const xml::ManifestDisk& disk, const CopySettings& settings, CreatedFiles& created,
                           const util::Log& log);
 
-} // namespace virtsnap::copy_tool
+// Creates dir (mode 0700) when missing; returns its absolute path. Throws
+// RefusedError when it is not writable.
+std::string prepare_backup_directory(const std::string& dir);
+
+// Copies every disk of the manifest into settings.dir and records each
+// backup in the manifest. Refuses (before copying anything) when a backup
+// file exists and settings.force is not set, and when an earlier tool in
+// the pipeline failed. Errors name the disk and the destination; the files
+// made so far are in created.
+void copy_disks(xml::Manifest& manifest, const CopySettings& settings, CreatedFiles& created,
+                const util::Log& log);
+
+} // namespace virtsnap::copy

@@ -1,4 +1,4 @@
-#include "copy_disk.hpp"
+#include "copy/disk_copy.hpp"
 
 #include "copy/content_copier.hpp"
 #include "copy/image_map.hpp"
@@ -15,11 +15,13 @@
 
 #include <cerrno>
 #include <chrono>
+#include <climits>
+#include <cstdlib>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace virtsnap::copy_tool {
+namespace virtsnap::copy {
 
 using util::quoted;
 
@@ -93,9 +95,9 @@ std::vector<virt::ImageInfo> describe_chain(const xml::ManifestDisk& disk) {
 }
 
 struct LayerJob {
-    copy::ImageLayers layers; // the source: this layer and the ones below it
-    std::vector<copy::Extent> map;
-    copy::CopyPlan plan;
+    ImageLayers layers; // the source: this layer and the ones below it
+    std::vector<Extent> map;
+    CopyPlan plan;
     bool through_qemu = false;
     std::optional<xml::Qcow2Options> options;
     std::string name;    // output file name
@@ -119,18 +121,18 @@ xml::BackupFile copy_layer(const LayerJob& job, const CopySettings& settings, co
     util::UniqueFd fd = create_private_file(partial);
     created.add(partial);
 
-    std::unique_ptr<copy::ImageWriter> writer;
-    copy::CopyPlan plan = job.plan;
+    std::unique_ptr<ImageWriter> writer;
+    CopyPlan plan = job.plan;
     if (settings.format == "raw") {
-        writer = std::make_unique<copy::RawFileWriter>(std::move(fd), partial, plan.virtual_size);
+        writer = std::make_unique<RawFileWriter>(std::move(fd), partial, plan.virtual_size);
     } else if (writes_qcow2_directly(job.options, settings)) {
-        copy::Qcow2Layout layout;
+        Qcow2Layout layout;
         layout.virtual_size = plan.virtual_size;
         layout.cluster_size = job.options ? job.options->cluster_size : default_cluster_size;
         layout.lazy_refcounts = job.options && job.options->lazy_refcounts;
         layout.backing = job.backing;
         layout.backing_format = job.backing.empty() ? "" : "qcow2";
-        writer = std::make_unique<copy::Qcow2FileWriter>(std::move(fd), partial, layout);
+        writer = std::make_unique<Qcow2FileWriter>(std::move(fd), partial, layout);
     } else {
         fd.reset();
         // Over the file made above, so the image keeps its mode 0600.
@@ -140,19 +142,18 @@ xml::BackupFile copy_layer(const LayerJob& job, const CopySettings& settings, co
             argv.insert(argv.end(), {"-b", job.backing, "-F", "qcow2"});
         argv.insert(argv.end(), {partial, std::to_string(plan.virtual_size)});
         util::run_checked(argv);
-        writer = std::make_unique<copy::Qcow2Writer>(partial, settings.compress);
+        writer = std::make_unique<Qcow2Writer>(partial, settings.compress);
         if (settings.compress)
             plan.write_unit = job.options ? job.options->cluster_size : default_cluster_size;
     }
 
-    std::unique_ptr<copy::SourceReader> reader =
-        copy::open_source_reader(job.layers, job.map, job.through_qemu);
+    std::unique_ptr<SourceReader> reader = open_source_reader(job.layers, job.map, job.through_qemu);
     verify::ContentHasher hasher(plan.virtual_size, verify::default_chunk_size);
     util::Progress progress(log, label, true);
     const auto begin = std::chrono::steady_clock::now();
-    const copy::CopyStats stats =
-        copy::copy_content(plan, *reader, writer.get(), hasher,
-                           [&](std::uint64_t done, std::uint64_t total) { progress.update(done, total); });
+    const CopyStats stats =
+        copy_content(plan, *reader, writer.get(), hasher,
+                     [&](std::uint64_t done, std::uint64_t total) { progress.update(done, total); });
     const auto took = std::chrono::steady_clock::now() - begin;
     log.debug(label + ": copied in " + std::to_string(util::to_ms(took)) + " ms, of which " +
               std::to_string(util::to_ms(stats.hashing)) + " ms hashing (on its own thread)");
@@ -173,6 +174,29 @@ xml::BackupFile copy_layer(const LayerJob& job, const CopySettings& settings, co
                          hasher.chunks()};
     progress.finish(util::format_size(file.data_bytes) + " of data in " + quoted(final_path));
     return file;
+}
+
+void refuse_existing(const xml::Manifest& manifest, const CopySettings& settings) {
+    for (const xml::ManifestDisk& disk : manifest.disks)
+        for (const std::string& name : backup_file_names(disk, settings)) {
+            const std::string path = settings.dir + "/" + name;
+            if (::access(path.c_str(), F_OK) == 0)
+                throw util::RefusedError("backup file " + quoted(path) +
+                                         " already exists; nothing was copied (--force replaces it)");
+        }
+}
+
+// The same kind of error, with the disk and the destination in front.
+[[noreturn]] void rethrow_for_disk(const util::Error& error, const xml::ManifestDisk& disk,
+                                   const std::string& dir) {
+    const std::string message = "disk " + quoted(disk.target) + " to " + quoted(dir) + ": " + error.what();
+    if (dynamic_cast<const util::Interrupted*>(&error))
+        throw util::Interrupted(message);
+    if (dynamic_cast<const util::RefusedError*>(&error))
+        throw util::RefusedError(message);
+    if (dynamic_cast<const util::InputError*>(&error))
+        throw util::InputError(message);
+    throw util::Error(message);
 }
 
 } // namespace
@@ -205,7 +229,7 @@ xml::DiskBackup copy_disk(const xml::ManifestDisk& disk, const CopySettings& set
     std::vector<virt::ImageInfo> chain = describe_chain(disk);
     check_chain(disk, chain);
     bool through_qemu = false;
-    copy::ImageLayers all;
+    ImageLayers all;
     all.paths.push_back(disk.frozen);
     all.formats.push_back(disk.format);
     for (const xml::ChainImage& image : disk.chain) {
@@ -226,9 +250,9 @@ xml::DiskBackup copy_disk(const xml::ManifestDisk& disk, const CopySettings& set
     if (!settings.keep_chain) {
         LayerJob job;
         job.layers = all;
-        job.map = plain_raw_file(disk) ? copy::map_sparse_file(disk.frozen, chain[0].virtual_size)
-                                       : copy::query_image_map(disk.frozen, disk.format);
-        job.plan = copy::plan_flattened(job.map, chain[0].virtual_size);
+        job.map = plain_raw_file(disk) ? map_sparse_file(disk.frozen, chain[0].virtual_size)
+                                       : query_image_map(disk.frozen, disk.format);
+        job.plan = plan_flattened(job.map, chain[0].virtual_size);
         job.through_qemu = through_qemu;
         job.options = backup.source_options;
         job.name = names[0];
@@ -242,9 +266,9 @@ xml::DiskBackup copy_disk(const xml::ManifestDisk& disk, const CopySettings& set
         LayerJob job;
         job.layers.paths.assign(all.paths.begin() + static_cast<std::ptrdiff_t>(i), all.paths.end());
         job.layers.formats.assign(all.formats.begin() + static_cast<std::ptrdiff_t>(i), all.formats.end());
-        job.map = copy::query_image_map(job.layers.paths[0], job.layers.formats[0]);
+        job.map = query_image_map(job.layers.paths[0], job.layers.formats[0]);
         const bool has_backing = i + 1 < chain.size();
-        job.plan = copy::plan_layer(job.map, chain[i].virtual_size, has_backing);
+        job.plan = plan_layer(job.map, chain[i].virtual_size, has_backing);
         job.through_qemu = through_qemu;
         job.options = options_of(chain[i]);
         job.name = names[i];
@@ -256,4 +280,28 @@ xml::DiskBackup copy_disk(const xml::ManifestDisk& disk, const CopySettings& set
     return backup;
 }
 
-} // namespace virtsnap::copy_tool
+std::string prepare_backup_directory(const std::string& dir) {
+    store::ensure_private_directory(dir);
+    char resolved[PATH_MAX];
+    if (!::realpath(dir.c_str(), resolved))
+        throw util::SystemError("cannot resolve " + quoted(dir), errno);
+    if (::access(resolved, W_OK) != 0)
+        throw util::RefusedError("destination " + quoted(resolved) + " is not writable");
+    return resolved;
+}
+
+void copy_disks(xml::Manifest& manifest, const CopySettings& settings, CreatedFiles& created,
+                const util::Log& log) {
+    if (!settings.force)
+        refuse_existing(manifest, settings);
+    for (xml::ManifestDisk& disk : manifest.disks) {
+        try {
+            disk.backup = copy_disk(disk, settings, created, log);
+        } catch (const util::Error& error) {
+            rethrow_for_disk(error, disk, settings.dir);
+        }
+    }
+    manifest.backup_dir = settings.dir;
+}
+
+} // namespace virtsnap::copy

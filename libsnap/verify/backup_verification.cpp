@@ -1,0 +1,122 @@
+#include "verify/backup_verification.hpp"
+
+#include "util/error.hpp"
+#include "util/interrupt.hpp"
+#include "verify/checksum_check.hpp"
+#include "verify/filesystem_check.hpp"
+#include "verify/image_compare.hpp"
+
+#include <unistd.h>
+
+namespace virtsnap::verify {
+
+using util::quoted;
+
+namespace {
+
+struct Tally {
+    int mismatches = 0;
+    std::vector<std::string> problems; // one per mismatch, for the manifest
+};
+
+void record(xml::ManifestDisk& disk, const std::string& kind, const CheckOutcome& outcome, Tally& tally,
+            const util::Log& log) {
+    disk.verifications.push_back({kind, outcome.ok ? "ok" : "mismatch", outcome.detail});
+    const std::string line = disk.target + ": " + kind + ": " + outcome.detail;
+    if (outcome.ok) {
+        log.info(line);
+        return;
+    }
+    log.warn(line);
+    ++tally.mismatches;
+    tally.problems.push_back("disk " + quoted(disk.target) + ": " + outcome.detail);
+}
+
+std::string file_path(const std::string& dir, const std::string& name) {
+    const std::string path = dir + "/" + name;
+    if (::access(path.c_str(), R_OK) != 0)
+        throw util::Error("backup file " + quoted(path) + " is missing or unreadable");
+    return path;
+}
+
+void check_source(xml::ManifestDisk& disk, const std::string& dir, Tally& tally, const util::Log& log) {
+    // Once the overlay is merged the frozen image moves on; comparing then
+    // would report differences that are not damage.
+    if (::access(disk.overlay.c_str(), F_OK) != 0)
+        throw util::RefusedError("disk " + quoted(disk.target) + ": its overlay " + quoted(disk.overlay) +
+                                 " is gone, so its frozen image has changed since the snapshot; verify "
+                                 "the backup with --checksums instead");
+    const xml::DiskBackup& backup = *disk.backup;
+    record(disk, "source",
+           compare_with_source(disk.frozen, disk.format, file_path(dir, backup.files.front().name),
+                               backup.format),
+           tally, log);
+}
+
+void check_files(xml::ManifestDisk& disk, const std::string& dir, bool checksums, Tally& tally,
+                 const util::Log& log) {
+    const xml::DiskBackup& backup = *disk.backup;
+    for (const xml::BackupFile& file : backup.files) {
+        const std::string path = file_path(dir, file.name);
+        if (backup.format == "qcow2")
+            record(disk, "image", check_qcow2_structure(path), tally, log);
+        if (checksums)
+            record(disk, "checksums",
+                   check_checksums(path, backup.format, !backup.flattened, file, backup.chunk_size), tally,
+                   log);
+        util::throw_if_interrupted();
+    }
+}
+
+void check_all_filesystems(xml::Manifest& manifest, const std::string& dir, Tally& tally,
+                           const util::Log& log) {
+    std::vector<DiskImage> images;
+    for (const xml::ManifestDisk& disk : manifest.disks)
+        images.push_back({disk.target, file_path(dir, disk.backup->files.front().name), disk.backup->format});
+    log.info("starting the libguestfs appliance for the filesystem checks");
+    std::vector<FilesystemVerdict> verdicts = check_filesystems(images);
+    for (xml::ManifestDisk& disk : manifest.disks) {
+        bool any = false;
+        for (const FilesystemVerdict& verdict : verdicts) {
+            if (verdict.disk >= manifest.disks.size() || &manifest.disks[verdict.disk] != &disk)
+                continue;
+            any = true;
+            CheckOutcome outcome = verdict.outcome;
+            outcome.detail = verdict.device + ": " + outcome.detail;
+            record(disk, "filesystems", outcome, tally, log);
+        }
+        if (!any)
+            record(disk, "filesystems", {true, "no filesystem found (unformatted)"}, tally, log);
+    }
+    for (const FilesystemVerdict& verdict : verdicts)
+        if (verdict.disk >= manifest.disks.size())
+            log.info(verdict.device + " (spanning disks): " + verdict.outcome.detail);
+}
+
+} // namespace
+
+void verify_backup(xml::Manifest& manifest, const VerifySettings& settings, const util::Log& log) {
+    const std::string dir = settings.dir.empty() ? manifest.backup_dir : settings.dir;
+    if (dir.empty())
+        throw util::InputError("the manifest records no backup (run virtsnap-copy first)");
+    for (const xml::ManifestDisk& disk : manifest.disks)
+        if (!disk.backup)
+            throw util::InputError("disk " + quoted(disk.target) + " has no backup in the manifest");
+
+    Tally tally;
+    for (xml::ManifestDisk& disk : manifest.disks) {
+        if (settings.source)
+            check_source(disk, dir, tally, log);
+        check_files(disk, dir, settings.checksums, tally, log);
+    }
+    if (settings.filesystems)
+        check_all_filesystems(manifest, dir, tally, log);
+    if (tally.mismatches == 0)
+        return;
+    std::string summary = std::to_string(tally.mismatches) + " check(s) failed: " + tally.problems.front();
+    if (tally.problems.size() > 1)
+        summary += " (and " + std::to_string(tally.problems.size() - 1) + " more)";
+    throw util::VerificationMismatch(summary);
+}
+
+} // namespace virtsnap::verify

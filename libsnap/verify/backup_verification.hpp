@@ -1,0 +1,26 @@
+#pragma once
+// Verifies the backups a manifest records: against the frozen source while
+// the overlays are in place (qemu-img compare), against the recorded
+// checksums without the source, qemu-img check of qcow2 files, and the
+// guest filesystems through libguestfs. Every result is added to the
+// manifest as a <verification>. virtsnap-verify and virtsnap-backup share it.
+
+#include "util/log.hpp"
+#include "xml/manifest.hpp"
+
+#include <string>
+
+namespace virtsnap::verify {
+
+struct VerifySettings {
+    std::string dir; // the backup directory; empty: the manifest's
+    bool source = false;
+    bool checksums = false;
+    bool filesystems = false;
+};
+
+// Throws VerificationMismatch naming the first failed check (and how many
+// more) when any check fails; InputError when the manifest records no backup.
+void verify_backup(xml::Manifest& manifest, const VerifySettings& settings, const util::Log& log);
+
+} // namespace virtsnap::verify
