@@ -152,8 +152,11 @@ xml::BackupFile copy_layer(const LayerJob& job, const CopySettings& settings, co
     util::Progress progress(log, label, true);
     const auto begin = std::chrono::steady_clock::now();
     const CopyStats stats =
-        copy_content(plan, *reader, writer.get(), hasher,
-                     [&](std::uint64_t done, std::uint64_t total) { progress.update(done, total); });
+        copy_content(plan, *reader, writer.get(), hasher, [&](std::uint64_t done, std::uint64_t total) {
+            if (settings.check)
+                settings.check();
+            progress.update(done, total);
+        });
     const auto took = std::chrono::steady_clock::now() - begin;
     log.debug(label + ": copied in " + std::to_string(util::to_ms(took)) + " ms, of which " +
               std::to_string(util::to_ms(stats.hashing)) + " ms hashing (on its own thread)");
@@ -222,10 +225,6 @@ void CreatedFiles::renamed(const std::string& from, const std::string& to) {
 
 xml::DiskBackup copy_disk(const xml::ManifestDisk& disk, const CopySettings& settings, CreatedFiles& created,
                           const util::Log& log) {
-    if (::access(disk.overlay.c_str(), F_OK) != 0)
-        throw util::RefusedError(
-            "its overlay " + quoted(disk.overlay) +
-            " is gone, so the frozen image may be written to again; take a new snapshot");
     std::vector<virt::ImageInfo> chain = describe_chain(disk);
     check_chain(disk, chain);
     bool through_qemu = false;
@@ -296,6 +295,10 @@ void copy_disks(xml::Manifest& manifest, const CopySettings& settings, CreatedFi
         refuse_existing(manifest, settings);
     for (xml::ManifestDisk& disk : manifest.disks) {
         try {
+            if (!manifest.offline && ::access(disk.overlay.c_str(), F_OK) != 0)
+                throw util::RefusedError(
+                    "its overlay " + quoted(disk.overlay) +
+                    " is gone, so the frozen image may be written to again; take a new snapshot");
             disk.backup = copy_disk(disk, settings, created, log);
         } catch (const util::Error& error) {
             rethrow_for_disk(error, disk, settings.dir);

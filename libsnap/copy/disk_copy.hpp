@@ -6,6 +6,7 @@
 #include "util/log.hpp"
 #include "xml/manifest.hpp"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@ struct CopySettings {
     bool keep_chain = false;
     bool compress = false;
     bool force = false; // replace existing backup files
+    // Called between windows of the copy; throws to abandon it (an offline
+    // backup whose domain was started meanwhile).
+    std::function<void()> check;
 };
 
 // The backup file names of disk, top first: TARGET.FORMAT, then for a kept

@@ -39,10 +39,11 @@ std::string file_path(const std::string& dir, const std::string& name) {
     return path;
 }
 
-void check_source(xml::ManifestDisk& disk, const std::string& dir, Tally& tally, const util::Log& log) {
+void check_source(xml::ManifestDisk& disk, bool offline, const std::string& dir, Tally& tally,
+                  const util::Log& log) {
     // Once the overlay is merged the frozen image moves on; comparing then
     // would report differences that are not damage.
-    if (::access(disk.overlay.c_str(), F_OK) != 0)
+    if (!offline && ::access(disk.overlay.c_str(), F_OK) != 0)
         throw util::RefusedError("disk " + quoted(disk.target) + ": its overlay " + quoted(disk.overlay) +
                                  " is gone, so its frozen image has changed since the snapshot; verify "
                                  "the backup with --checksums instead");
@@ -106,7 +107,7 @@ void verify_backup(xml::Manifest& manifest, const VerifySettings& settings, cons
     Tally tally;
     for (xml::ManifestDisk& disk : manifest.disks) {
         if (settings.source)
-            check_source(disk, dir, tally, log);
+            check_source(disk, manifest.offline, dir, tally, log);
         check_files(disk, dir, settings.checksums, tally, log);
     }
     if (settings.filesystems)

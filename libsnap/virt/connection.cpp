@@ -6,6 +6,9 @@
 
 #include <libvirt/virterror.h>
 
+#include <algorithm>
+#include <cstdlib>
+
 namespace virtsnap::virt {
 
 using util::quoted;
@@ -44,6 +47,27 @@ Domain Connection::lookup(const std::string& name_or_uuid) const {
                                  VIR_ERR_NO_DOMAIN, VIR_FROM_DOM);
     }
     return Domain(DomainHandle(dom));
+}
+
+std::vector<std::string> Connection::domain_names() const {
+    virDomainPtr* domains = nullptr;
+    int count = virConnectListAllDomains(conn_.get(), &domains, 0);
+    if (count < 0)
+        throw_last_error("cannot list the domains of " + uri());
+    // Owned at once, so an exception below frees every one of them.
+    std::vector<DomainHandle> owned;
+    for (int i = 0; i < count; ++i)
+        owned.emplace_back(domains[i]);
+    std::free(domains);
+    std::vector<std::string> names;
+    for (const DomainHandle& dom : owned) {
+        const char* name = virDomainGetName(dom.get());
+        if (!name)
+            throw_last_error("cannot read a domain's name");
+        names.emplace_back(name);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
 }
 
 Domain::Domain(DomainHandle dom) : dom_(std::move(dom)) {

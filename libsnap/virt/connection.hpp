@@ -4,6 +4,7 @@
 #include "virt/handles.hpp"
 
 #include <string>
+#include <vector>
 
 namespace virtsnap::virt {
 
@@ -17,6 +18,9 @@ class Connection {
     // Looks a domain up by name, then by UUID. Throws LibvirtError naming the
     // domain and the connection when there is none.
     Domain lookup(const std::string& name_or_uuid) const;
+
+    // The names of every domain, running or not, sorted.
+    std::vector<std::string> domain_names() const;
 
     // The URI libvirt actually connected to.
     std::string uri() const;

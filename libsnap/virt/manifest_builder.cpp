@@ -32,16 +32,24 @@ std::uint64_t capacity_of(const virt::Domain& domain, const xml::Disk& disk) {
 } // namespace
 
 std::string new_snapshot_id() {
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    std::tm utc{};
+    gmtime_r(&now.tv_sec, &utc);
+    char time_part[32];
+    std::strftime(time_part, sizeof time_part, "%Y%m%d-%H%M%S", &utc);
     std::random_device random;
-    char suffix[8];
-    std::snprintf(suffix, sizeof suffix, "%04x", static_cast<unsigned>(random() & 0xffff));
-    return utc_now("%Y%m%d-%H%M%S-") + suffix;
+    char id[64];
+    std::snprintf(id, sizeof id, "%s-%03ld-%04x", time_part, now.tv_nsec / 1000000,
+                  static_cast<unsigned>(random() & 0xffff));
+    return id;
 }
 
 xml::Manifest build_manifest(const virt::Domain& domain, const std::vector<xml::Disk>& disks,
                              const std::string& snapshot_id, const std::string& overlay_dir,
-                             const std::string& block_fallback_dir) {
+                             const std::string& block_fallback_dir, bool offline) {
     xml::Manifest manifest;
+    manifest.offline = offline;
     manifest.domain_name = domain.name();
     manifest.domain_uuid = domain.uuid();
     manifest.snapshot_id = snapshot_id;
@@ -52,7 +60,8 @@ xml::Manifest build_manifest(const virt::Domain& domain, const std::vector<xml::
         entry.source_type = disk.type == xml::DiskType::block ? "block" : "file";
         entry.format = disk.format.empty() ? "raw" : disk.format;
         entry.frozen = disk.source;
-        entry.overlay = xml::overlay_path_for(disk, snapshot_id, overlay_dir, block_fallback_dir);
+        if (!offline)
+            entry.overlay = xml::overlay_path_for(disk, snapshot_id, overlay_dir, block_fallback_dir);
         entry.virtual_size = capacity_of(domain, disk);
         for (const xml::BackingImage& image : disk.backing)
             entry.chain.push_back({image.path, image.format});

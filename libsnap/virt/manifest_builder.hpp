@@ -11,12 +11,16 @@
 
 namespace virtsnap::virt {
 
-// "20261122-031500-3fa9": the time, then random digits so two runs in the
-// same second never share overlay names.
+// "20261122-031500-042-3fa9": the UTC time to the millisecond, so ids (and
+// the backup sets named after them) sort in the order they were made, then
+// random digits so two runs in the same millisecond never share overlay
+// names.
 std::string new_snapshot_id();
 
+// offline: for a shut-off domain whose images are copied as they are; no
+// overlays are planned.
 xml::Manifest build_manifest(const virt::Domain& domain, const std::vector<xml::Disk>& disks,
                              const std::string& snapshot_id, const std::string& overlay_dir,
-                             const std::string& block_fallback_dir);
+                             const std::string& block_fallback_dir, bool offline = false);
 
 } // namespace virtsnap::virt

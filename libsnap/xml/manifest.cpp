@@ -187,7 +187,7 @@ std::optional<DiskBackup> parse_backup(const Document& doc, const Reader& reader
     return backup;
 }
 
-ManifestDisk parse_disk(const Document& doc, const Reader& reader, xmlNode* node) {
+ManifestDisk parse_disk(const Document& doc, const Reader& reader, xmlNode* node, bool offline) {
     ManifestDisk disk;
     disk.target = reader.required(node, "target");
     if (!is_valid_target(disk.target))
@@ -202,20 +202,24 @@ ManifestDisk parse_disk(const Document& doc, const Reader& reader, xmlNode* node
 
     xmlNode* frozen = child_element(node, "frozen");
     xmlNode* overlay = child_element(node, "overlay");
-    if (!frozen || !overlay)
+    if (!frozen || (!overlay && !offline))
         reader.fail(where + " lacks <frozen> or <overlay>");
+    if (overlay && offline)
+        reader.fail(where + ": an offline backup has no overlay");
     disk.frozen = reader.required(frozen, "path");
     check_path(reader, disk.frozen, where + ": frozen image");
-    disk.overlay = reader.required(overlay, "path");
-    check_path(reader, disk.overlay, where + ": overlay");
-    if (disk.overlay == disk.frozen)
-        reader.fail(where + ": the overlay is the frozen image itself");
+    if (overlay) {
+        disk.overlay = reader.required(overlay, "path");
+        check_path(reader, disk.overlay, where + ": overlay");
+        if (disk.overlay == disk.frozen)
+            reader.fail(where + ": the overlay is the frozen image itself");
+    }
 
     for (xmlNode* image : doc.select("chain/image", node)) {
         ChainImage entry{reader.required(image, "path"), reader.required(image, "format")};
         check_path(reader, entry.path, where + ": chain image");
         check_format(reader, entry.format, where + ": chain image format");
-        if (entry.path == disk.overlay)
+        if (!disk.overlay.empty() && entry.path == disk.overlay)
             reader.fail(where + ": the overlay appears in its own backing chain");
         disk.chain.push_back(std::move(entry));
     }
@@ -324,6 +328,8 @@ std::string to_xml(const Manifest& manifest) {
     set(snapshot, "id", manifest.snapshot_id);
     set(snapshot, "time", manifest.snapshot_time);
     set(snapshot, "quiesced", manifest.quiesced ? "yes" : "no");
+    if (manifest.offline)
+        set(snapshot, "offline", "yes");
     if (manifest.freeze_ms >= 0)
         set(snapshot, "freeze-ms", std::to_string(manifest.freeze_ms));
 
@@ -335,7 +341,8 @@ std::string to_xml(const Manifest& manifest) {
         set(node, "format", disk.format);
         set(node, "virtual-size", std::to_string(disk.virtual_size));
         set(add_child(node, "frozen"), "path", disk.frozen);
-        set(add_child(node, "overlay"), "path", disk.overlay);
+        if (!manifest.offline)
+            set(add_child(node, "overlay"), "path", disk.overlay);
         xmlNode* chain = add_child(node, "chain");
         for (const ChainImage& image : disk.chain) {
             xmlNode* entry = add_child(chain, "image");
@@ -397,13 +404,18 @@ Manifest parse_manifest(const std::string& text, const std::string& what) {
         manifest.freeze_ms = static_cast<std::int64_t>(ms);
     }
 
+    if (std::optional<std::string> offline = attribute(snapshot, "offline"))
+        manifest.offline = parse_yes_no(reader, *offline, "offline");
+    if (manifest.offline && (manifest.quiesced || manifest.freeze_ms >= 0))
+        reader.fail("an offline backup is neither quiesced nor frozen");
+
     reader.one("/virtsnap-manifest/disks", "<disks>");
     std::set<std::string> targets, overlays;
     for (xmlNode* node : doc.select("/virtsnap-manifest/disks/disk")) {
-        ManifestDisk disk = parse_disk(doc, reader, node);
+        ManifestDisk disk = parse_disk(doc, reader, node, manifest.offline);
         if (!targets.insert(disk.target).second)
             reader.fail("disk " + quoted(disk.target) + " appears twice");
-        if (!overlays.insert(disk.overlay).second)
+        if (!manifest.offline && !overlays.insert(disk.overlay).second)
             reader.fail("overlay " + quoted(disk.overlay) + " is named by two disks");
         manifest.disks.push_back(std::move(disk));
     }

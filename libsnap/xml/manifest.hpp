@@ -65,7 +65,7 @@ struct ManifestDisk {
     std::string source_type; // "file" or "block"
     std::string format;      // format of the frozen image (the original top)
     std::string frozen;      // the original top image, read-only while frozen
-    std::string overlay;     // the qcow2 overlay the guest writes to meanwhile
+    std::string overlay;     // the qcow2 overlay the guest writes to meanwhile; empty when offline
     std::uint64_t virtual_size = 0;
     // The chain below the frozen image, immediate backing image first; commit
     // restores exactly frozen <- chain.
@@ -86,6 +86,9 @@ struct Manifest {
     std::string snapshot_time; // ISO 8601 UTC, "2026-11-22T03:15:00Z"
     bool quiesced = false;
     std::int64_t freeze_ms = -1; // freeze-to-thaw window; -1 when not quiesced
+    // The domain was shut off: its images were copied as they were, without
+    // a snapshot or overlays ("frozen" names the disk's own image).
+    bool offline = false;
     std::vector<ManifestDisk> disks;
     std::string backup_dir; // where virtsnap-copy wrote the backup files; empty before
     // Tools that failed on the way; a later commit still runs.

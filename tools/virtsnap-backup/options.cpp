@@ -1,0 +1,80 @@
+#include "options.hpp"
+
+#include "cli/parse.hpp"
+#include "util/duration.hpp"
+#include "util/error.hpp"
+
+#include <boost/program_options/value_semantic.hpp>
+
+namespace po = boost::program_options;
+
+namespace virtsnap::backup {
+
+std::optional<Options> parse_options(int argc, char** argv) {
+    Options options;
+    std::string commit_timeout = "30m";
+    bool no_verify = false;
+    std::vector<std::string> domains;
+    std::string keep;
+    cli::CommandLine line{"virtsnap-backup",
+                          "usage: virtsnap-backup [OPTIONS] DOMAIN -o DEST\n"
+                          "       virtsnap-backup [OPTIONS] --all -o DEST\n"
+                          "Backs up a domain into a new backup set DEST/DOMAIN/SET_ID: snapshot, copy,\n"
+                          "verify and commit in one process; the commit happens on every path.",
+                          po::options_description("Options"),
+                          po::options_description(),
+                          {}};
+    cli::add_common_options(line.visible, options.common, true);
+    line.visible.add_options() //
+        ("output,o", po::value(&options.dest)->value_name("DEST"),
+         "where backup sets live (DEST/DOMAIN/SET_ID; created, mode 0700, when missing)") //
+        ("all", po::bool_switch(&options.all),
+         "back up every domain of the connection, running and shut off, one after another")        //
+        ("format", po::value(&options.format)->value_name("FORMAT"), "qcow2 (the default) or raw") //
+        ("compress", po::bool_switch(&options.compress), "write compressed qcow2 clusters")        //
+        ("no-verify", po::bool_switch(&no_verify),
+         "do not compare the copies with the frozen images before the commit") //
+        ("keep", po::value(&keep)->value_name("N"),
+         "after a successful backup, remove the oldest complete sets of the domain beyond N") //
+        ("commit-timeout", po::value(&commit_timeout)->value_name("DURATION"),
+         "longest the merge of one disk may take before it is left for --recover (default 30m)") //
+        ("bandwidth", po::value(&options.merge.bandwidth_mib)->value_name("MIB"),
+         "limit each disk's merge to MIB MiB/s (default: unlimited)");
+    cli::add_snapshot_options(line.visible, options.snapshot, false);
+    line.hidden.add_options()("domain", po::value(&domains));
+    line.positional.add("domain", -1);
+
+    if (!cli::parse_command_line(argc, argv, line, options.common))
+        return std::nullopt;
+    if (domains.size() > 1)
+        throw util::UsageError("one domain at a time (or --all); got " + util::quoted(domains[0]) + " and " +
+                               util::quoted(domains[1]));
+    if (!domains.empty())
+        options.domain = domains.front();
+    if (options.domain.empty() && !options.all)
+        throw util::UsageError("no domain given (or --all)");
+    if (!options.domain.empty() && options.all)
+        throw util::UsageError("a domain and --all exclude each other");
+    if (options.dest.empty())
+        throw util::UsageError("no destination: name one with -o DEST");
+    if (options.format != "qcow2" && options.format != "raw")
+        throw util::UsageError("--format must be qcow2 or raw, not " + util::quoted(options.format));
+    if (options.format == "raw" && options.compress)
+        throw util::UsageError("--compress needs --format qcow2 (a raw image has no compression)");
+    if (!keep.empty()) {
+        // Keeping none would delete the set just made.
+        if (keep.find_first_not_of("0123456789") != std::string::npos || keep.size() > 6 ||
+            std::stoul(keep) == 0)
+            throw util::UsageError("--keep must be a number of sets from 1 to 999999, not " +
+                                   util::quoted(keep));
+        options.keep = static_cast<unsigned>(std::stoul(keep));
+    }
+    options.verify = !no_verify;
+    options.merge.timeout = util::parse_duration(commit_timeout, "commit-timeout");
+    cli::finish_snapshot_options(options.snapshot);
+    if (options.all && !options.snapshot.settings.disks.empty())
+        throw util::UsageError("--disk names disks of one domain; it cannot go with --all");
+    return options;
+}
+
+} // namespace virtsnap::backup
