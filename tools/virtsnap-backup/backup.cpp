@@ -67,8 +67,10 @@ cli::ExitStatus run_backup(int argc, char** argv) {
     util::Log log(tool_name, options.common.verbosity());
     util::InterruptGuard interrupts;
 
-    options.dest = copy::prepare_backup_directory(options.dest);
     virt::Connection conn = virt::Connection::open(options.common.connect_uri);
+    if (!options.all)
+        conn.lookup(options.domain); // an unknown domain changes nothing, not even DEST
+    options.dest = copy::prepare_backup_directory(options.dest);
     if (options.all)
         return backup_every_domain(conn, options, log);
     report(backup_domain(conn, options.domain, options, log), log);
