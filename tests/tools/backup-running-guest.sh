@@ -65,4 +65,26 @@ left=$(ls "$dest/vm")
 expected=$(printf '%s\n%s\n' "$(echo "$all" | tail -n 1)" "$(basename "$newest")")
 [ "$left" = "$expected" ] || tb_fail "--keep 2 left $(echo $left), expected $(echo $expected)"
 tb_tool verify -q "$newest" >/dev/null || tb_fail "the newest set does not verify after retention"
+
+# virtsnap-list: both kept sets, plus what a dead run and a damaged set look like.
+mkdir -m 700 "$dest/vm/29991231-235959-999-dead"
+mkdir -m 700 "$dest/vm/29991231-235959-999-damd"
+echo x >"$dest/vm/29991231-235959-999-damd/complete"
+echo "<not a manifest" >"$dest/vm/29991231-235959-999-damd/manifest.xml"
+tb_tool list "$dest" >"$TB_DIR/list" || tb_fail "virtsnap-list failed"
+[ "$(wc -l <"$TB_DIR/list")" -eq 5 ] || tb_fail "virtsnap-list: expected a header and 4 sets: $(cat "$TB_DIR/list")"
+head -n 1 "$TB_DIR/list" | grep -q "DOMAIN *SET *TIME *TYPE *DISKS *SIZE *QUIESCED *FREEZE *VERIFIED *STATE" ||
+    tb_fail "virtsnap-list: no header: $(head -n 1 "$TB_DIR/list")"
+grep "$(basename "$newest")" "$TB_DIR/list" | grep -q "full *vda,vdb .* yes .* ms *ok *complete" ||
+    tb_fail "virtsnap-list: the newest set's line is wrong: $(cat "$TB_DIR/list")"
+grep -q "999-dead .* incomplete" "$TB_DIR/list" || tb_fail "virtsnap-list: no incomplete set: $(cat "$TB_DIR/list")"
+grep -q "999-damd .* damaged: " "$TB_DIR/list" || tb_fail "virtsnap-list: no damaged set: $(cat "$TB_DIR/list")"
+tb_tool list --json "$dest" vm >"$TB_DIR/list.json" || tb_fail "virtsnap-list --json failed"
+[ "$(jq -r --arg id "$(basename "$newest")" '.[] | select(.set == $id) | [.state, .type, (.disks | join(",")), .quiesced, .verified, (.freeze_ms > 0), (.allocated_bytes > 0), .path] | join(" ")' "$TB_DIR/list.json")" =   "complete full vda,vdb true ok true true $newest" ] || tb_fail "virtsnap-list --json: $(cat "$TB_DIR/list.json")"
+[ "$(jq -r '[.[] | .state] | join(" ")' "$TB_DIR/list.json")" = "complete complete damaged incomplete" ] ||
+    tb_fail "virtsnap-list --json: states in the wrong order: $(cat "$TB_DIR/list.json")"
+status=0
+tb_tool list "$TB_DIR/nowhere" >/dev/null 2>&1 || status=$?
+[ "$status" -eq 3 ] || tb_fail "virtsnap-list of a missing DEST: exit $status, expected 3"
+rm -rf "$dest/vm/29991231-235959-999-dead" "$dest/vm/29991231-235959-999-damd"
 tb_pass "a backup set is complete, one instant across disks, the guest back on its chains; concurrency refused; --keep works"
