@@ -253,7 +253,7 @@ xml::DiskBackup copy_disk(const xml::ManifestDisk& disk, const CopySettings& set
                                        : query_image_map(disk.frozen, disk.format);
         job.plan = plan_flattened(job.map, chain[0].virtual_size);
         job.through_qemu = through_qemu;
-        job.options = backup.source_options;
+        job.options = settings.qcow2_options ? settings.qcow2_options : backup.source_options;
         job.name = names[0];
         backup.files.push_back(copy_layer(job, settings, disk.target, created, log));
         return backup;
@@ -279,8 +279,8 @@ xml::DiskBackup copy_disk(const xml::ManifestDisk& disk, const CopySettings& set
     return backup;
 }
 
-std::string prepare_backup_directory(const std::string& dir) {
-    store::ensure_private_directory(dir);
+std::string prepare_backup_directory(const std::string& dir, mode_t mode) {
+    store::ensure_directory(dir, mode);
     char resolved[PATH_MAX];
     if (!::realpath(dir.c_str(), resolved))
         throw util::SystemError("cannot resolve " + quoted(dir), errno);

@@ -7,7 +7,9 @@
 #include "xml/manifest.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace virtsnap::copy {
@@ -18,6 +20,9 @@ struct CopySettings {
     bool keep_chain = false;
     bool compress = false;
     bool force = false; // replace existing backup files
+    // The qcow2 options of the images written; unset: the source's own
+    // (a restore recreates the options the manifest recorded).
+    std::optional<xml::Qcow2Options> qcow2_options;
     // Called between windows of the copy; throws to abandon it (an offline
     // backup whose domain was started meanwhile).
     std::function<void()> check;
@@ -46,9 +51,9 @@ class CreatedFiles {
 xml::DiskBackup copy_disk(const xml::ManifestDisk& disk, const CopySettings& settings, CreatedFiles& created,
                           const util::Log& log);
 
-// Creates dir (mode 0700) when missing; returns its absolute path. Throws
-// RefusedError when it is not writable.
-std::string prepare_backup_directory(const std::string& dir);
+// Creates dir (mode 0700 unless told) when missing; returns its absolute
+// path. Throws RefusedError when it is not writable.
+std::string prepare_backup_directory(const std::string& dir, mode_t mode = 0700);
 
 // Copies every disk of the manifest into settings.dir and records each
 // backup in the manifest. Refuses (before copying anything) when a backup

@@ -86,6 +86,31 @@ std::vector<BackupSet> list_domain_sets(const std::string& domain_dir) {
     return sets;
 }
 
+BackupSet read_set(const std::string& path) {
+    if (!is_directory(path) || ::access((path + "/" + set_manifest_file).c_str(), F_OK) != 0)
+        throw util::InputError(quoted(path) + " is not a backup set (no " + set_manifest_file + " in it)");
+    BackupSet set;
+    set.path = path;
+    const size_t slash = path.find_last_of('/');
+    set.id = slash == std::string::npos ? path : path.substr(slash + 1);
+    set.complete = ::access((path + "/" + set_marker_file).c_str(), F_OK) == 0;
+    if (!set.complete)
+        throw util::RefusedError(
+            "backup set " + quoted(path) +
+            " is incomplete (the run that wrote it did not finish); it is never restored");
+    const std::string manifest_path = path + "/" + set_manifest_file;
+    std::optional<std::string> text = read_if_exists(manifest_path);
+    if (!text)
+        throw util::InputError(quoted(path) + " is not a backup set (no " + set_manifest_file + " in it)");
+    set.manifest = xml::parse_manifest(*text, "manifest " + quoted(manifest_path));
+    set.domain = set.manifest->domain_name;
+    for (const xml::ManifestDisk& disk : set.manifest->disks)
+        if (!disk.backup)
+            throw util::InputError("backup set " + quoted(path) + " records no backup of disk " +
+                                   quoted(disk.target));
+    return set;
+}
+
 std::vector<BackupSet> list_sets(const std::string& dest) {
     std::optional<std::vector<std::string>> names = entries(dest);
     if (!names)

@@ -35,6 +35,11 @@ std::string domain_sets_dir(const std::string& dest, const std::string& domain_n
 // directory has no sets.
 std::vector<BackupSet> list_domain_sets(const std::string& domain_dir);
 
+// One set, for restoring: InputError when path is not a backup set or its
+// manifest is damaged, RefusedError when the set is incomplete (never
+// restored).
+BackupSet read_set(const std::string& path);
+
 // Every set under DEST, by domain name, then oldest first.
 std::vector<BackupSet> list_sets(const std::string& dest);
 

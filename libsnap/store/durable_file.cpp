@@ -98,8 +98,12 @@ void remove_durable(const std::string& path) {
 }
 
 void ensure_private_directory(const std::string& dir) {
+    ensure_directory(dir, 0700);
+}
+
+void ensure_directory(const std::string& dir, mode_t mode) {
     if (dir.empty())
-        throw util::UsageError("the state directory must not be empty");
+        throw util::UsageError("a directory name must not be empty");
     std::string prefix;
     size_t start = 0;
     while (start <= dir.size()) {
@@ -110,7 +114,7 @@ void ensure_private_directory(const std::string& dir) {
         start = end + 1;
         if (prefix.empty())
             continue;
-        if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST)
+        if (::mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST)
             throw SystemError("cannot create directory " + quoted(prefix), errno);
     }
     struct stat st {};

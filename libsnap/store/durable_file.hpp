@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <sys/types.h>
 
 namespace virtsnap::store {
 
@@ -25,5 +26,7 @@ void sync_directory(const std::string& dir);
 
 // Creates dir (and parents) with mode 0700 when missing.
 void ensure_private_directory(const std::string& dir);
+// The same with another mode (less the umask).
+void ensure_directory(const std::string& dir, mode_t mode);
 
 } // namespace virtsnap::store

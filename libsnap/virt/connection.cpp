@@ -49,6 +49,13 @@ Domain Connection::lookup(const std::string& name_or_uuid) const {
     return Domain(DomainHandle(dom));
 }
 
+Domain Connection::define(const std::string& domain_xml) const {
+    virDomainPtr dom = virDomainDefineXML(conn_.get(), domain_xml.c_str());
+    if (!dom)
+        throw_last_error("cannot define the domain");
+    return Domain(DomainHandle(dom));
+}
+
 std::vector<std::string> Connection::domain_names() const {
     virDomainPtr* domains = nullptr;
     int count = virConnectListAllDomains(conn_.get(), &domains, 0);

@@ -19,6 +19,9 @@ class Connection {
     // domain and the connection when there is none.
     Domain lookup(const std::string& name_or_uuid) const;
 
+    // Defines a persistent domain from its XML (not started).
+    Domain define(const std::string& domain_xml) const;
+
     // The names of every domain, running or not, sorted.
     std::vector<std::string> domain_names() const;
 

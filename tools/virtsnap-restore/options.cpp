@@ -1,0 +1,70 @@
+#include "options.hpp"
+
+#include "cli/parse.hpp"
+#include "util/error.hpp"
+#include "xml/manifest.hpp"
+
+#include <boost/program_options/value_semantic.hpp>
+
+namespace po = boost::program_options;
+
+namespace virtsnap::restore {
+
+std::optional<Options> parse_options(int argc, char** argv) {
+    Options options;
+    std::vector<std::string> args;
+    cli::CommandLine line{"virtsnap-restore",
+                          "usage: virtsnap-restore [OPTIONS] SET -o DIR\n"
+                          "       virtsnap-restore [OPTIONS] SET --file GUEST_PATH --to HOST_PATH\n"
+                          "Restores a backup set's disks as images in DIR with a domain XML for them,\n"
+                          "or one file from inside a backed-up disk.",
+                          po::options_description("Options"),
+                          po::options_description(),
+                          {}};
+    cli::add_common_options(line.visible, options.common, true);
+    line.visible.add_options() //
+        ("output-dir,o", po::value(&options.output_dir)->value_name("DIR"),
+         "write the restored images and domain.xml into DIR (created, mode 0711, when missing)") //
+        ("format", po::value(&options.format)->value_name("FORMAT"),
+         "qcow2 or raw (default: the format each disk was backed up in)") //
+        ("disk,d", po::value(&options.disks)->value_name("TARGET"),
+         "restore only this disk (repeatable; default: every disk of the set)") //
+        ("define", po::value(&options.define_name)->value_name("NAME"),
+         "define the result as a new domain NAME (new UUID and MAC addresses)") //
+        ("force", po::bool_switch(&options.force),
+         "replace files that exist, including a shut-off domain's images") //
+        ("file", po::value(&options.guest_path)->value_name("GUEST_PATH"),
+         "restore this one file from inside the backup (with --to)") //
+        ("to", po::value(&options.host_path)->value_name("HOST_PATH"), "where --file writes the file");
+    line.hidden.add_options()("args", po::value(&args));
+    line.positional.add("args", -1);
+    if (!cli::parse_command_line(argc, argv, line, options.common))
+        return std::nullopt;
+    if (args.empty())
+        throw util::UsageError("no backup set given");
+    if (args.size() > 1)
+        throw util::UsageError("unexpected argument " + util::quoted(args[1]));
+    options.set = args[0];
+    const bool file_mode = !options.guest_path.empty() || !options.host_path.empty();
+    if (file_mode) {
+        if (options.guest_path.empty() || options.host_path.empty())
+            throw util::UsageError("--file and --to go together");
+        if (options.guest_path.front() != '/')
+            throw util::UsageError("--file takes an absolute path inside the guest, not " +
+                                   util::quoted(options.guest_path));
+        if (!options.output_dir.empty() || !options.define_name.empty() || !options.format.empty())
+            throw util::UsageError("--file restores one file; -o, --define and --format restore disks");
+    } else if (options.output_dir.empty()) {
+        throw util::UsageError("no destination: name one with -o DIR (or restore a file with --file/--to)");
+    }
+    if (!options.format.empty() && options.format != "qcow2" && options.format != "raw")
+        throw util::UsageError("--format must be qcow2 or raw, not " + util::quoted(options.format));
+    for (const std::string& target : options.disks)
+        if (!xml::is_valid_target(target))
+            throw util::UsageError("--disk " + util::quoted(target) + " is not a disk target (like vda)");
+    if (!options.define_name.empty() && options.define_name.find('/') != std::string::npos)
+        throw util::UsageError("--define " + util::quoted(options.define_name) + " is not a domain name");
+    return options;
+}
+
+} // namespace virtsnap::restore
