@@ -60,7 +60,8 @@ tb_cleanup() {
     set +e
     for dom in "${TB_DOMAINS[@]}"; do
         virsh_ destroy "$dom" >/dev/null 2>&1
-        virsh_ undefine "$dom" >/dev/null 2>&1
+        # Checkpoints (virtnbdbackup makes them) would block a plain undefine.
+        virsh_ undefine --checkpoints-metadata --snapshots-metadata "$dom" >/dev/null 2>&1
     done
     # Filesystems a test mounted in its directory (small tmpfs destinations).
     if [ -n "$TB_DIR" ]; then

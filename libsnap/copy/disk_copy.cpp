@@ -13,12 +13,16 @@
 #include "verify/content_hash.hpp"
 #include "virt/qemu_img.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <climits>
 #include <cstdlib>
+#include <exception>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace virtsnap::copy {
@@ -179,6 +183,12 @@ xml::BackupFile copy_layer(const LayerJob& job, const CopySettings& settings, co
     return file;
 }
 
+// A disk copy abandoned because a disk copied beside it failed.
+class StoppedByOtherDisk : public util::Error {
+  public:
+    using util::Error::Error;
+};
+
 void refuse_existing(const xml::Manifest& manifest, const CopySettings& settings) {
     for (const xml::ManifestDisk& disk : manifest.disks)
         for (const std::string& name : backup_file_names(disk, settings)) {
@@ -217,7 +227,18 @@ CreatedFiles::~CreatedFiles() {
         ::unlink(path.c_str());
 }
 
+void CreatedFiles::add(const std::string& path) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    paths_.push_back(path);
+}
+
+void CreatedFiles::keep() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    paths_.clear();
+}
+
 void CreatedFiles::renamed(const std::string& from, const std::string& to) {
+    std::lock_guard<std::mutex> lock(mutex_);
     for (std::string& path : paths_)
         if (path == from)
             path = to;
@@ -293,15 +314,51 @@ void copy_disks(xml::Manifest& manifest, const CopySettings& settings, CreatedFi
                 const util::Log& log) {
     if (!settings.force)
         refuse_existing(manifest, settings);
-    for (xml::ManifestDisk& disk : manifest.disks) {
+    // Workers take the next disk; the first failure stops the others at
+    // their next window, and the failure of the lowest disk is reported.
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    std::vector<std::exception_ptr> errors(manifest.disks.size());
+    CopySettings worker_settings = settings;
+    worker_settings.check = [&] {
+        if (failed)
+            throw StoppedByOtherDisk("stopped: another disk failed");
+        if (settings.check)
+            settings.check();
+    };
+    auto work = [&] {
+        for (size_t i = next++; i < manifest.disks.size(); i = next++) {
+            xml::ManifestDisk& disk = manifest.disks[i];
+            try {
+                if (failed)
+                    return;
+                if (!manifest.offline && ::access(disk.overlay.c_str(), F_OK) != 0)
+                    throw util::RefusedError(
+                        "its overlay " + quoted(disk.overlay) +
+                        " is gone, so the frozen image may be written to again; take a new snapshot");
+                disk.backup = copy_disk(disk, worker_settings, created, log);
+            } catch (...) {
+                errors[i] = std::current_exception();
+                failed = true;
+            }
+        }
+    };
+    const size_t threads = std::min<size_t>(std::max(settings.jobs, 1U), manifest.disks.size());
+    std::vector<std::thread> workers;
+    for (size_t t = 1; t < threads; ++t)
+        workers.emplace_back(work);
+    work();
+    for (std::thread& worker : workers)
+        worker.join();
+    for (size_t i = 0; i < errors.size(); ++i) {
+        if (!errors[i])
+            continue;
         try {
-            if (!manifest.offline && ::access(disk.overlay.c_str(), F_OK) != 0)
-                throw util::RefusedError(
-                    "its overlay " + quoted(disk.overlay) +
-                    " is gone, so the frozen image may be written to again; take a new snapshot");
-            disk.backup = copy_disk(disk, settings, created, log);
+            std::rethrow_exception(errors[i]);
+        } catch (const StoppedByOtherDisk&) {
+            continue; // the other disk's error is the one to report
         } catch (const util::Error& error) {
-            rethrow_for_disk(error, disk, settings.dir);
+            rethrow_for_disk(error, manifest.disks[i], settings.dir);
         }
     }
     manifest.backup_dir = settings.dir;

@@ -7,6 +7,7 @@
 #include "xml/manifest.hpp"
 
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -23,6 +24,8 @@ struct CopySettings {
     // The qcow2 options of the images written; unset: the source's own
     // (a restore recreates the options the manifest recorded).
     std::optional<xml::Qcow2Options> qcow2_options;
+    // Disks copied at the same time (copy_disks).
+    unsigned jobs = 1;
     // Called between windows of the copy; throws to abandon it (an offline
     // backup whose domain was started meanwhile).
     std::function<void()> check;
@@ -40,11 +43,12 @@ class CreatedFiles {
     CreatedFiles(const CreatedFiles&) = delete;
     CreatedFiles& operator=(const CreatedFiles&) = delete;
     ~CreatedFiles();
-    void add(const std::string& path) { paths_.push_back(path); }
+    void add(const std::string& path);
     void renamed(const std::string& from, const std::string& to);
-    void keep() { paths_.clear(); }
+    void keep();
 
   private:
+    std::mutex mutex_; // disks copied in parallel add their files
     std::vector<std::string> paths_;
 };
 
@@ -55,8 +59,8 @@ xml::DiskBackup copy_disk(const xml::ManifestDisk& disk, const CopySettings& set
 // path. Throws RefusedError when it is not writable.
 std::string prepare_backup_directory(const std::string& dir, mode_t mode = 0700);
 
-// Copies every disk of the manifest into settings.dir and records each
-// backup in the manifest. Refuses (before copying anything) when a backup
+// Copies every disk of the manifest into settings.dir, settings.jobs disks
+// at a time, and records each backup in the manifest. Refuses (before copying anything) when a backup
 // file exists and settings.force is not set, and when an earlier tool in
 // the pipeline failed. Errors name the disk and the destination; the files
 // made so far are in created.

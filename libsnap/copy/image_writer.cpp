@@ -12,7 +12,7 @@ using util::quoted;
 using util::SystemError;
 
 RawFileWriter::RawFileWriter(util::UniqueFd fd, std::string path, std::uint64_t virtual_size)
-    : fd_(std::move(fd)), path_(std::move(path)) {
+    : fd_(std::move(fd)), path_(std::move(path)), writeback_(fd_.get()) {
     if (::ftruncate(fd_.get(), static_cast<off_t>(virtual_size)) != 0)
         throw SystemError("cannot size " + quoted(path_), errno);
 }
@@ -28,6 +28,7 @@ void RawFileWriter::write(const char* data, std::uint64_t length, std::uint64_t 
         length -= static_cast<std::uint64_t>(n);
         offset += static_cast<std::uint64_t>(n);
     }
+    writeback_.wrote_up_to(offset);
 }
 
 void RawFileWriter::write_zeroes(std::uint64_t length, std::uint64_t offset) {

@@ -74,7 +74,7 @@ for point in after-snapshot before-copy before-commit; do
 done
 
 # SIGKILL at three stages: the next backup finishes the dead run first.
-for point in before-copy before-complete commit-started; do
+for point in before-snapshot before-copy before-complete commit-started; do
     tb_kill_at "$point" backup --state-dir "$state" -o "$dest" vm
     backup vm >/dev/null 2>"$TB_DIR/err" || tb_fail "the backup after SIGKILL at $point failed: $(cat "$TB_DIR/err")"
     grep -q "finishing an earlier unfinished run" "$TB_DIR/err" ||

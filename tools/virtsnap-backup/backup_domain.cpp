@@ -58,6 +58,7 @@ copy::CopySettings copy_settings(const Options& options, const std::string& dir)
     settings.dir = dir;
     settings.format = options.format;
     settings.compress = options.compress;
+    settings.jobs = options.jobs;
     return settings;
 }
 

@@ -29,9 +29,10 @@ std::optional<Options> parse_options(int argc, char** argv) {
         ("output,o", po::value(&options.dest)->value_name("DEST"),
          "where backup sets live (DEST/DOMAIN/SET_ID; created, mode 0700, when missing)") //
         ("all", po::bool_switch(&options.all),
-         "back up every domain of the connection, running and shut off, one after another")        //
-        ("format", po::value(&options.format)->value_name("FORMAT"), "qcow2 (the default) or raw") //
-        ("compress", po::bool_switch(&options.compress), "write compressed qcow2 clusters")        //
+         "back up every domain of the connection, running and shut off, one after another")                //
+        ("format", po::value(&options.format)->value_name("FORMAT"), "qcow2 (the default) or raw")         //
+        ("compress", po::bool_switch(&options.compress), "write compressed qcow2 clusters")                //
+        ("jobs,j", po::value(&options.jobs)->value_name("N"), "copy N disks at the same time (default 1)") //
         ("no-verify", po::bool_switch(&no_verify),
          "do not compare the copies with the frozen images before the commit") //
         ("keep", po::value(&keep)->value_name("N"),
@@ -57,6 +58,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
         throw util::UsageError("a domain and --all exclude each other");
     if (options.dest.empty())
         throw util::UsageError("no destination: name one with -o DEST");
+    if (options.jobs < 1 || options.jobs > 64)
+        throw util::UsageError("--jobs must be from 1 to 64");
     if (options.format != "qcow2" && options.format != "raw")
         throw util::UsageError("--format must be qcow2 or raw, not " + util::quoted(options.format));
     if (options.format == "raw" && options.compress)

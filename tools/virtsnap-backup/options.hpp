@@ -17,6 +17,7 @@ struct Options {
     cli::SnapshotOptions snapshot;
     std::string format = "qcow2";
     bool compress = false;
+    unsigned jobs = 1;
     bool verify = true;
     unsigned keep = 0; // 0: keep every set
     virt::MergeSettings merge;

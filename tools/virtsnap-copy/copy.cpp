@@ -23,6 +23,7 @@ void copy_all(xml::Manifest& manifest, const Options& options, const util::Log& 
     settings.keep_chain = options.keep_chain;
     settings.compress = options.compress;
     settings.force = options.force;
+    settings.jobs = options.jobs;
     copy::CreatedFiles created;
     copy::copy_disks(manifest, settings, created, log);
     store::write_durable(settings.dir + "/manifest.xml", xml::to_xml(manifest));

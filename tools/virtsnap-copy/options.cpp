@@ -29,9 +29,10 @@ std::optional<Options> parse_options(int argc, char** argv) {
          "qcow2 (the default) or raw") //
         ("keep-chain", po::bool_switch(&options.keep_chain),
          "copy a disk's backing chain as a chain of qcow2 files with relative backing names, "
-         "instead of flattening it into one image")                                         //
-        ("compress", po::bool_switch(&options.compress), "write compressed qcow2 clusters") //
-        ("force", po::bool_switch(&options.force), "replace backup files that already exist in DIR");
+         "instead of flattening it into one image")                                                  //
+        ("compress", po::bool_switch(&options.compress), "write compressed qcow2 clusters")          //
+        ("force", po::bool_switch(&options.force), "replace backup files that already exist in DIR") //
+        ("jobs,j", po::value(&options.jobs)->value_name("N"), "copy N disks at the same time (default 1)");
     line.hidden.add_options()("extra", po::value(&extra));
     line.positional.add("extra", -1);
 
@@ -42,6 +43,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
                                " (the manifest comes with -m or on standard input)");
     if (options.output_dir.empty())
         throw util::UsageError("no destination: name one with -o DIR");
+    if (options.jobs < 1 || options.jobs > 64)
+        throw util::UsageError("--jobs must be from 1 to 64");
     if (options.format != "qcow2" && options.format != "raw")
         throw util::UsageError("--format must be qcow2 or raw, not " + util::quoted(options.format));
     if (options.format == "raw" && (options.keep_chain || options.compress))

@@ -15,6 +15,7 @@ struct Options {
     bool keep_chain = false;
     bool compress = false;
     bool force = false;
+    unsigned jobs = 1;
 };
 
 // nullopt when --help or --version was answered.
