@@ -1,12 +1,13 @@
 #include "virt/overlay_files.hpp"
 
+#include "copy/qcow2_file_writer.hpp"
 #include "store/durable_file.hpp"
 #include "util/error.hpp"
-#include "util/subprocess.hpp"
-
-#include <sys/stat.h>
+#include "util/unique_fd.hpp"
 
 #include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace virtsnap::virt {
 
@@ -15,20 +16,29 @@ using util::quoted;
 namespace {
 
 void create_one(const xml::ManifestDisk& disk) {
-    struct stat st {};
-    if (::lstat(disk.overlay.c_str(), &st) == 0)
-        throw util::RefusedError("overlay " + quoted(disk.overlay) + " of disk " + quoted(disk.target) +
-                                 " already exists; virtsnap never overwrites a file");
-    // The size is given, so qemu-img need not read the frozen image, which
-    // the running QEMU holds locked; its warning about that is expected.
-    util::ProcessResult made =
-        util::run_process({"qemu-img", "create", "-q", "-f", "qcow2", "-F", disk.format, "-b", disk.frozen,
-                           disk.overlay, std::to_string(disk.virtual_size)});
-    if (!made.succeeded() || ::lstat(disk.overlay.c_str(), &st) != 0)
-        throw util::Error("cannot create overlay " + quoted(disk.overlay) + " of disk " +
-                          quoted(disk.target) + ": qemu-img " + made.describe_failure());
-    if (::chmod(disk.overlay.c_str(), 0600) != 0)
-        throw util::SystemError("cannot make overlay " + quoted(disk.overlay) + " private", errno);
+    // Written by virtsnap itself rather than by qemu-img create: an empty
+    // qcow2 is a header and three tables, and starting qemu-img from a cold
+    // page cache cost a backup up to 0.4 s per disk before the freeze.
+    util::UniqueFd fd(
+        ::open(disk.overlay.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) {
+        if (errno == EEXIST)
+            throw util::RefusedError("overlay " + quoted(disk.overlay) + " of disk " + quoted(disk.target) +
+                                     " already exists; virtsnap never overwrites a file");
+        throw util::SystemError(
+            "cannot create overlay " + quoted(disk.overlay) + " of disk " + quoted(disk.target), errno);
+    }
+    try {
+        copy::Qcow2Layout layout;
+        layout.virtual_size = disk.virtual_size;
+        layout.backing = disk.frozen;
+        layout.backing_format = disk.format;
+        copy::Qcow2FileWriter writer(std::move(fd), disk.overlay, layout);
+        writer.finish();
+    } catch (...) {
+        ::unlink(disk.overlay.c_str());
+        throw;
+    }
 }
 
 } // namespace

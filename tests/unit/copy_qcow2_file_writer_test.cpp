@@ -158,3 +158,25 @@ TEST_CASE("a cluster size qcow2 does not allow is refused") {
     layout.cluster_size = 3000;
     CHECK_THROWS_AS(copy::Qcow2FileWriter(create(path), path, layout), util::Error);
 }
+
+TEST_CASE("an empty image over a backing file (a snapshot overlay) reads as its backing") {
+    test::TempDir dir;
+    const std::string base = (dir / "base image é.raw").string();
+    const std::string overlay = (dir / "overlay.qcow2").string();
+    util::run_checked({"qemu-img", "create", "-q", "-f", "raw", base, "3M"});
+    util::run_checked({"qemu-io", "-f", "raw", "-c", "write -P 0x5c 1M 1M", base});
+    copy::Qcow2Layout layout;
+    layout.virtual_size = 3ULL << 20;
+    layout.backing = base; // absolute, as virtsnap-create names the frozen image
+    layout.backing_format = "raw";
+    copy::Qcow2FileWriter writer(create(overlay), overlay, layout);
+    writer.finish();
+    check_image(overlay);
+    util::ProcessResult compare =
+        util::run_process({"qemu-img", "compare", "-f", "qcow2", "-F", "raw", overlay, base});
+    INFO(compare.out << compare.err);
+    CHECK(compare.succeeded());
+    util::ProcessResult info =
+        util::run_process({"qemu-img", "info", "-U", "--output=json", "-f", "qcow2", overlay});
+    CHECK(info.out.find("\"backing-filename-format\": \"raw\"") != std::string::npos);
+}
