@@ -3,6 +3,11 @@
 #include "util/error.hpp"
 
 #include <xxhash.h>
+#if defined(__x86_64__) || defined(__i386__)
+// The library's run-time dispatch picks AVX2/AVX-512 code where the CPU has
+// it: about twice the hashing speed of the baseline SSE2 code here.
+#include <xxh_x86dispatch.h>
+#endif
 
 #include <cstring>
 
