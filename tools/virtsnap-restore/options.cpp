@@ -26,7 +26,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
         ("output-dir,o", po::value(&options.output_dir)->value_name("DIR"),
          "write the restored images and domain.xml into DIR (created, mode 0711, when missing)") //
         ("format", po::value(&options.format)->value_name("FORMAT"),
-         "qcow2 or raw (default: the format each disk was backed up in)") //
+         "qcow2 or raw (default: each disk's own format, qcow2 for others)") //
         ("disk,d", po::value(&options.disks)->value_name("TARGET"),
          "restore only this disk (repeatable; default: every disk of the set)") //
         ("define", po::value(&options.define_name)->value_name("NAME"),

@@ -66,7 +66,7 @@ std::string rebuild_disk(const store::BackupSet& set, const xml::ManifestDisk& d
 
     copy::CopySettings settings;
     settings.dir = dir;
-    settings.format = format.empty() ? backup.format : format;
+    settings.format = format;
     settings.force = true; // existing files were checked (and --force given) before
     if (settings.format == "qcow2")
         settings.qcow2_options = backup.source_options;

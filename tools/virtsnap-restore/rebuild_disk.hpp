@@ -11,7 +11,7 @@
 
 namespace virtsnap::restore {
 
-// Writes DIR/TARGET.FORMAT (format: empty for the backup's own). Throws
+// Writes DIR/TARGET.FORMAT (format: "qcow2" or "raw"). Throws
 // VerificationMismatch naming the damaged chunks; the file is then removed
 // with everything else in created.
 std::string rebuild_disk(const store::BackupSet& set, const xml::ManifestDisk& disk, const std::string& dir,

@@ -59,6 +59,15 @@ std::vector<const xml::ManifestDisk*> chosen_disks(const store::BackupSet& set,
     return chosen;
 }
 
+// What a disk comes back as: --format, else the format the domain had
+// (a raw disk stays raw, so its definition's driver type stays right),
+// else qcow2 for formats virtsnap does not write.
+std::string restored_format(const xml::ManifestDisk& disk, const Options& options) {
+    if (!options.format.empty())
+        return options.format;
+    return disk.format == "raw" ? "raw" : "qcow2";
+}
+
 // The definition saved with the set: the persistent one, else the live one.
 std::optional<std::string> saved_definition(const store::BackupSet& set) {
     for (const char* name : {store::set_domain_xml_file, store::set_live_domain_xml_file})
@@ -123,8 +132,7 @@ cli::ExitStatus restore_disks(const store::BackupSet& set, const std::vector<con
     const std::string dir = copy::prepare_backup_directory(options.output_dir, 0711);
     std::vector<std::string> outputs;
     for (const xml::ManifestDisk* disk : disks)
-        outputs.push_back(dir + "/" + disk->target + "." +
-                          (options.format.empty() ? disk->backup->format : options.format));
+        outputs.push_back(dir + "/" + disk->target + "." + restored_format(*disk, options));
     outputs.push_back(dir + "/" + domain_xml_name);
     check_outputs(outputs, options, conn);
 
@@ -132,12 +140,12 @@ cli::ExitStatus restore_disks(const store::BackupSet& set, const std::vector<con
     std::optional<std::string> definition = saved_definition(set);
     for (const xml::ManifestDisk* disk : disks) {
         util::throw_if_interrupted();
-        const std::string path = rebuild_disk(set, *disk, dir, options.format, created, log);
+        const std::string format = restored_format(*disk, options);
+        const std::string path = rebuild_disk(set, *disk, dir, format, created, log);
         log.info("disk " + disk->target + " restored to " + quoted(path) + " (checksums match the backup)");
         if (definition)
-            *definition = xml::with_disk_source(
-                *definition, disk->target, "file", path,
-                options.format.empty() ? disk->backup->format : options.format, "the saved definition");
+            *definition = xml::with_disk_source(*definition, disk->target, "file", path, format,
+                                                "the saved definition");
         std::cout << path << '\n';
     }
     if (!definition) {
