@@ -51,7 +51,7 @@ struct Task {
 
 std::vector<Run> process_window(const CopyPlan& plan, std::uint64_t window_start, std::uint64_t window_end,
                                 const std::vector<Piece>& pieces, const char* buffer,
-                                verify::ContentHasher& hasher);
+                                verify::ContentHasher* hasher);
 
 struct FreeDeleter {
     void operator()(char* p) const noexcept { std::free(p); }
@@ -62,7 +62,7 @@ struct FreeDeleter {
 // the storage.
 class WritePipeline {
   public:
-    WritePipeline(const CopyPlan& plan, ImageWriter* writer, verify::ContentHasher& hasher)
+    WritePipeline(const CopyPlan& plan, ImageWriter* writer, verify::ContentHasher* hasher)
         : plan_(plan), writer_(writer), hasher_(hasher) {
         for (size_t i = 0; i < buffer_count; ++i) {
             void* memory = nullptr;
@@ -175,7 +175,7 @@ class WritePipeline {
 
     const CopyPlan& plan_;
     ImageWriter* writer_;
-    verify::ContentHasher& hasher_;
+    verify::ContentHasher* hasher_;
     std::chrono::nanoseconds hashing_{0};
     std::vector<std::unique_ptr<char, FreeDeleter>> buffers_;
     std::mutex mutex_;
@@ -205,7 +205,7 @@ void fill_window(std::uint64_t window_start, std::uint64_t window_end, const std
 // Hashes the non-zero blocks of the window and lists what to write.
 std::vector<Run> process_window(const CopyPlan& plan, std::uint64_t window_start, std::uint64_t window_end,
                                 const std::vector<Piece>& pieces, const char* buffer,
-                                verify::ContentHasher& hasher) {
+                                verify::ContentHasher* hasher) {
     const std::uint64_t unit = plan.write_unit;
     std::vector<Run> runs;
     auto add_run = [&](std::uint64_t start, std::uint64_t end) {
@@ -228,7 +228,8 @@ std::vector<Run> process_window(const CopyPlan& plan, std::uint64_t window_start
                 std::uint64_t b_end = std::min(b + verify::hash_block_size, window_end);
                 const char* block = buffer + (b - window_start);
                 if (!verify::is_zero(block, b_end - b)) {
-                    hasher.add_block(b, block, b_end - b);
+                    if (hasher)
+                        hasher->add_block(b, block, b_end - b);
                     any = true;
                 }
                 hashed_to = b_end;
@@ -278,7 +279,7 @@ CopyPlan plan_layer(const std::vector<Extent>& map, std::uint64_t virtual_size, 
 }
 
 CopyStats copy_content(const CopyPlan& plan, SourceReader& reader, ImageWriter* writer,
-                       verify::ContentHasher& hasher, const ProgressFn& progress) {
+                       verify::ContentHasher* hasher, const ProgressFn& progress) {
     if (plan.write_unit % verify::hash_block_size != 0 || window_size % plan.write_unit != 0)
         throw util::Error("internal error: write unit " + std::to_string(plan.write_unit) + " does not fit");
     WritePipeline pipeline(plan, writer, hasher);
@@ -323,7 +324,8 @@ CopyStats copy_content(const CopyPlan& plan, SourceReader& reader, ImageWriter* 
     }
     CopyStats stats;
     stats.hashing = pipeline.drain();
-    hasher.finish();
+    if (hasher)
+        hasher->finish();
     if (writer)
         writer->finish();
     return stats;

@@ -47,7 +47,9 @@ struct CopyStats {
 
 // Copies; checks util::interrupted() between windows (throws Interrupted).
 // writer may be null: then the content is only hashed (virtsnap-verify).
+// hasher may be null: then nothing is hashed (only bench/copy does that, to
+// measure what checksums cost).
 CopyStats copy_content(const CopyPlan& plan, SourceReader& reader, ImageWriter* writer,
-                       verify::ContentHasher& hasher, const ProgressFn& progress);
+                       verify::ContentHasher* hasher, const ProgressFn& progress);
 
 } // namespace virtsnap::copy

@@ -155,12 +155,12 @@ xml::BackupFile copy_layer(const LayerJob& job, const CopySettings& settings, co
     verify::ContentHasher hasher(plan.virtual_size, verify::default_chunk_size);
     util::Progress progress(log, label, true);
     const auto begin = std::chrono::steady_clock::now();
-    const CopyStats stats =
-        copy_content(plan, *reader, writer.get(), hasher, [&](std::uint64_t done, std::uint64_t total) {
-            if (settings.check)
-                settings.check();
-            progress.update(done, total);
-        });
+    const CopyStats stats = copy_content(plan, *reader, writer.get(), settings.checksums ? &hasher : nullptr,
+                                         [&](std::uint64_t done, std::uint64_t total) {
+                                             if (settings.check)
+                                                 settings.check();
+                                             progress.update(done, total);
+                                         });
     const auto took = std::chrono::steady_clock::now() - begin;
     log.debug(label + ": copied in " + std::to_string(util::to_ms(took)) + " ms, of which " +
               std::to_string(util::to_ms(stats.hashing)) + " ms hashing (on its own thread)");

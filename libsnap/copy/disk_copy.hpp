@@ -24,6 +24,9 @@ struct CopySettings {
     // The qcow2 options of the images written; unset: the source's own
     // (a restore recreates the options the manifest recorded).
     std::optional<xml::Qcow2Options> qcow2_options;
+    // Compute checksums while copying. Only bench/copy turns this off, to
+    // measure their cost; a backup without them cannot be verified later.
+    bool checksums = true;
     // Disks copied at the same time (copy_disks).
     unsigned jobs = 1;
     // Called between windows of the copy; throws to abandon it (an offline

@@ -27,7 +27,7 @@ CheckOutcome check_checksums(const std::string& path, const std::string& format,
     copy::CopyPlan plan = layered ? copy::plan_layer(map, size, false) : copy::plan_flattened(map, size);
     std::unique_ptr<copy::SourceReader> reader = copy::open_source_reader(layers, map, false);
     ContentHasher hasher(size, chunk_size);
-    copy::copy_content(plan, *reader, nullptr, hasher, nullptr);
+    copy::copy_content(plan, *reader, nullptr, &hasher, nullptr);
 
     std::map<std::uint64_t, std::string> expected, found;
     for (const xml::ChunkChecksum& chunk : recorded.chunks)

@@ -69,7 +69,7 @@ Result run(const copy::CopyPlan& plan, const std::string& disk, MemoryWriter* wr
            std::uint64_t chunk = MiB) {
     MemoryReader reader(disk);
     verify::ContentHasher hasher(disk.size(), chunk);
-    copy::copy_content(plan, reader, writer, hasher, nullptr);
+    copy::copy_content(plan, reader, writer, &hasher, nullptr);
     return {hasher.chunks(), hasher.checksum(), hasher.data_bytes()};
 }
 
