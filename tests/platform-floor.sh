@@ -46,10 +46,13 @@ for binary in "$@"; do
     if [ "$count" -eq 0 ]; then
         # Tools that never talk to libvirt (copy, verify) do not load it; a
         # binary that does load it must show what it imports.
-        if objdump -p "$binary" | grep -q 'NEEDED.*libvirt'; then
+        # Read whole before matching: with pipefail, grep -q leaving early
+        # would fail the pipeline through objdump's SIGPIPE.
+        headers=$(objdump -p "$binary")
+        if grep -q 'NEEDED.*libvirt' <<<"$headers"; then
             echo "platform-floor: $binary loads libvirt but imports no libvirt symbol" >&2
             status=1
-        elif ! objdump -p "$binary" | grep -q 'NEEDED'; then
+        elif ! grep -q 'NEEDED' <<<"$headers"; then
             echo "platform-floor: $binary is not linked dynamically; its libvirt use cannot be checked" >&2
             status=1
         else
