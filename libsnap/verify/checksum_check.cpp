@@ -29,24 +29,33 @@ CheckOutcome check_checksums(const std::string& path, const std::string& format,
     ContentHasher hasher(size, chunk_size);
     copy::copy_content(plan, *reader, nullptr, &hasher, nullptr);
 
-    std::map<std::uint64_t, std::string> expected, found;
+    xml::BackupFile found;
+    found.data_bytes = hasher.data_bytes();
+    found.checksum = hasher.checksum();
+    found.chunks = hasher.chunks();
+    return compare_checksums(recorded, found, chunk_size);
+}
+
+CheckOutcome compare_checksums(const xml::BackupFile& recorded, const xml::BackupFile& found,
+                               std::uint64_t chunk_size) {
+    std::map<std::uint64_t, std::string> expected, actual;
     for (const xml::ChunkChecksum& chunk : recorded.chunks)
         expected[chunk.offset] = chunk.hash;
-    for (const xml::ChunkChecksum& chunk : hasher.chunks())
-        found[chunk.offset] = chunk.hash;
+    for (const xml::ChunkChecksum& chunk : found.chunks)
+        actual[chunk.offset] = chunk.hash;
     std::vector<std::uint64_t> damaged;
     for (const auto& [offset, hash] : expected) {
-        auto it = found.find(offset);
-        if (it == found.end() || it->second != hash)
+        auto it = actual.find(offset);
+        if (it == actual.end() || it->second != hash)
             damaged.push_back(offset);
     }
-    for (const auto& [offset, hash] : found)
+    for (const auto& [offset, hash] : actual)
         if (expected.count(offset) == 0)
             damaged.push_back(offset);
     std::sort(damaged.begin(), damaged.end());
-    if (damaged.empty() && hasher.checksum() == recorded.checksum)
+    if (damaged.empty() && found.checksum == recorded.checksum)
         return {true, "checksums match (" + std::to_string(expected.size()) + " chunk(s), " +
-                          util::format_size(hasher.data_bytes()) + " of data)"};
+                          util::format_size(found.data_bytes) + " of data)"};
     std::string detail = "checksum mismatch: " + std::to_string(damaged.size()) + " damaged chunk(s) of " +
                          util::format_size(chunk_size) + " at offset";
     for (size_t i = 0; i < damaged.size() && i < 8; ++i)

@@ -14,4 +14,9 @@ namespace virtsnap::verify {
 CheckOutcome check_checksums(const std::string& path, const std::string& format, bool layered,
                              const xml::BackupFile& recorded, std::uint64_t chunk_size);
 
+// The chunk-by-chunk comparison behind it, for content hashed elsewhere (a
+// restore hashes what it writes): ok, or the damaged chunks' offsets.
+CheckOutcome compare_checksums(const xml::BackupFile& recorded, const xml::BackupFile& found,
+                               std::uint64_t chunk_size);
+
 } // namespace virtsnap::verify

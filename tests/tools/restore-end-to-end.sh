@@ -76,7 +76,7 @@ printf '\xff' | dd of="$damaged/vdb.qcow2" bs=1 seek=$((offset + 1000)) conv=not
 status=0
 restore "$damaged" -o "$TB_DIR/from-damaged" 2>"$TB_DIR/err" >/dev/null || status=$?
 [ "$status" -eq 4 ] || tb_fail "a damaged backup: exit $status, expected 4: $(cat "$TB_DIR/err")"
-grep -q "disk 'vdb'.*offset(s) 0" "$TB_DIR/err" || tb_fail "the damaged chunk is not named: $(cat "$TB_DIR/err")"
+grep -q "disk 'vdb'.*damaged chunk(s) of 64 MiB at offset 0" "$TB_DIR/err" || tb_fail "the damaged chunk is not named: $(cat "$TB_DIR/err")"
 [ -z "$(ls -A "$TB_DIR/from-damaged")" ] || tb_fail "a damaged restore left files: $(ls -A "$TB_DIR/from-damaged")"
 
 # Bad input: one error line, a documented status, nothing changed.
