@@ -54,11 +54,8 @@ class SetDirectory {
 };
 
 copy::CopySettings copy_settings(const Options& options, const std::string& dir) {
-    copy::CopySettings settings;
+    copy::CopySettings settings = options.copy;
     settings.dir = dir;
-    settings.format = options.format;
-    settings.compress = options.compress;
-    settings.jobs = options.jobs;
     return settings;
 }
 

@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include "cli/copy_options.hpp"
 #include "cli/parse.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
@@ -29,10 +30,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
         ("output,o", po::value(&options.dest)->value_name("DEST"),
          "where backup sets live (DEST/DOMAIN/SET_ID; created, mode 0700, when missing)") //
         ("all", po::bool_switch(&options.all),
-         "back up every domain of the connection, running and shut off, one after another")                //
-        ("format", po::value(&options.format)->value_name("FORMAT"), "qcow2 (the default) or raw")         //
-        ("compress", po::bool_switch(&options.compress), "write compressed qcow2 clusters")                //
-        ("jobs,j", po::value(&options.jobs)->value_name("N"), "copy N disks at the same time (default 1)") //
+         "back up every domain of the connection, running and shut off, one after another") //
         ("no-verify", po::bool_switch(&no_verify),
          "do not compare the copies with the frozen images before the commit") //
         ("keep", po::value(&keep)->value_name("N"),
@@ -41,6 +39,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
          "longest the merge of one disk may take before it is left for --recover (default 30m)") //
         ("bandwidth", po::value(&options.merge.bandwidth_mib)->value_name("MIB"),
          "limit each disk's merge to MIB MiB/s (default: unlimited)");
+    cli::add_copy_options(line.visible, options.copy);
     cli::add_snapshot_options(line.visible, options.snapshot, false);
     line.hidden.add_options()("domain", po::value(&domains));
     line.positional.add("domain", -1);
@@ -58,12 +57,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
         throw util::UsageError("a domain and --all exclude each other");
     if (options.dest.empty())
         throw util::UsageError("no destination: name one with -o DEST");
-    if (options.jobs < 1 || options.jobs > 64)
-        throw util::UsageError("--jobs must be from 1 to 64");
-    if (options.format != "qcow2" && options.format != "raw")
-        throw util::UsageError("--format must be qcow2 or raw, not " + util::quoted(options.format));
-    if (options.format == "raw" && options.compress)
-        throw util::UsageError("--compress needs --format qcow2 (a raw image has no compression)");
+    cli::finish_copy_options(options.copy);
     if (!keep.empty()) {
         // Keeping none would delete the set just made.
         if (keep.find_first_not_of("0123456789") != std::string::npos || keep.size() > 6 ||

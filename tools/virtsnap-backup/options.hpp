@@ -2,6 +2,7 @@
 
 #include "cli/common_options.hpp"
 #include "cli/snapshot_options.hpp"
+#include "copy/disk_copy.hpp"
 #include "virt/merge_overlays.hpp"
 
 #include <optional>
@@ -15,9 +16,7 @@ struct Options {
     bool all = false;
     std::string dest;
     cli::SnapshotOptions snapshot;
-    std::string format = "qcow2";
-    bool compress = false;
-    unsigned jobs = 1;
+    copy::CopySettings copy; // format, compress, jobs; the directory is the set's
     bool verify = true;
     unsigned keep = 0; // 0: keep every set
     virt::MergeSettings merge;

@@ -17,13 +17,8 @@ constexpr const char* tool_name = "virtsnap-copy";
 
 void copy_all(xml::Manifest& manifest, const Options& options, const util::Log& log) {
     cli::refuse_if_failed(manifest, "nothing was copied");
-    copy::CopySettings settings;
+    copy::CopySettings settings = options.copy;
     settings.dir = copy::prepare_backup_directory(options.output_dir);
-    settings.format = options.format;
-    settings.keep_chain = options.keep_chain;
-    settings.compress = options.compress;
-    settings.force = options.force;
-    settings.jobs = options.jobs;
     copy::CreatedFiles created;
     copy::copy_disks(manifest, settings, created, log);
     store::write_durable(settings.dir + "/manifest.xml", xml::to_xml(manifest));

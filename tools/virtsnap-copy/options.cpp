@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include "cli/copy_options.hpp"
 #include "cli/parse.hpp"
 #include "util/error.hpp"
 
@@ -25,14 +26,11 @@ std::optional<Options> parse_options(int argc, char** argv) {
          "write the backup images into DIR (created, mode 0700, when missing)") //
         ("manifest,m", po::value(&options.manifest)->value_name("FILE"),
          "read the manifest from FILE ('-', the default: standard input)") //
-        ("format", po::value(&options.format)->value_name("FORMAT"),
-         "qcow2 (the default) or raw") //
-        ("keep-chain", po::bool_switch(&options.keep_chain),
+        ("keep-chain", po::bool_switch(&options.copy.keep_chain),
          "copy a disk's backing chain as a chain of qcow2 files with relative backing names, "
-         "instead of flattening it into one image")                                                  //
-        ("compress", po::bool_switch(&options.compress), "write compressed qcow2 clusters")          //
-        ("force", po::bool_switch(&options.force), "replace backup files that already exist in DIR") //
-        ("jobs,j", po::value(&options.jobs)->value_name("N"), "copy N disks at the same time (default 1)");
+         "instead of flattening it into one image") //
+        ("force", po::bool_switch(&options.copy.force), "replace backup files that already exist in DIR");
+    cli::add_copy_options(line.visible, options.copy);
     line.hidden.add_options()("extra", po::value(&extra));
     line.positional.add("extra", -1);
 
@@ -43,13 +41,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
                                " (the manifest comes with -m or on standard input)");
     if (options.output_dir.empty())
         throw util::UsageError("no destination: name one with -o DIR");
-    if (options.jobs < 1 || options.jobs > 64)
-        throw util::UsageError("--jobs must be from 1 to 64");
-    if (options.format != "qcow2" && options.format != "raw")
-        throw util::UsageError("--format must be qcow2 or raw, not " + util::quoted(options.format));
-    if (options.format == "raw" && (options.keep_chain || options.compress))
-        throw util::UsageError(std::string(options.keep_chain ? "--keep-chain" : "--compress") +
-                               " needs --format qcow2 (a raw image has no backing file and no compression)");
+    cli::finish_copy_options(options.copy);
     return options;
 }
 

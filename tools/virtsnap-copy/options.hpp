@@ -1,6 +1,7 @@
 #pragma once
 
 #include "cli/common_options.hpp"
+#include "copy/disk_copy.hpp"
 
 #include <optional>
 #include <string>
@@ -11,11 +12,9 @@ struct Options {
     cli::CommonOptions common;
     std::string manifest = "-"; // a file, or "-" for standard input
     std::string output_dir;     // -o DIR
-    std::string format = "qcow2";
-    bool keep_chain = false;
-    bool compress = false;
-    bool force = false;
-    unsigned jobs = 1;
+    // format, keep_chain, compress, force, jobs; the directory is set once
+    // it is made.
+    copy::CopySettings copy;
 };
 
 // nullopt when --help or --version was answered.
