@@ -203,6 +203,24 @@ tb_start_domain() {
     fi
 }
 
+# tb_two_disk_domain NAME [tb_start_domain options]: the common guest of the
+# backup scenarios, started with its agent answering: vda a qcow2
+# (TB_TOP) on a backing image (TB_BASE), vdb a raw file (TB_RAW).
+tb_two_disk_domain() {
+    local name=$1
+    shift
+    TB_BASE="$TB_DIR/base.qcow2"
+    TB_TOP="$TB_DIR/top.qcow2"
+    TB_RAW="$TB_DIR/data.raw"
+    tb_image "$TB_BASE" qcow2 256M vda
+    tb_image "$TB_TOP" qcow2 256M vda "$TB_BASE" qcow2
+    tb_image "$TB_RAW" raw 128M vdb
+    tb_disk_file vda "$TB_TOP" qcow2
+    tb_disk_file vdb "$TB_RAW" raw
+    tb_start_domain "$name" "$@"
+    tb_wait_agent "$name"
+}
+
 tb_mixed_domain() {
     local name=$1
     shift
@@ -278,6 +296,22 @@ tb_gapless() {
 # tb_sources DOMAIN [--inactive]: "TARGET SOURCE" per disk, as libvirt has it.
 tb_sources() {
     virsh_ domblklist "$@" --details | awk '{ t = $3; sub(/^ *[^ ]+ +[^ ]+ +[^ ]+ +/, ""); print t, $0 }'
+}
+
+# tb_expect_error STATUS TEXT TOOL ARGS...: virtsnap-TOOL ARGS must exit
+# STATUS with exactly one line on stderr that contains TEXT, and print
+# nothing on stdout.
+tb_expect_error() {
+    local want=$1 text=$2 tool=$3 status=0
+    shift 3
+    tb_tool "$tool" "$@" >"$TB_DIR/expect.out" 2>"$TB_DIR/expect.err" || status=$?
+    local what="virtsnap-$tool $*" err
+    err=$(cat "$TB_DIR/expect.err")
+    [ "$status" -eq "$want" ] || tb_fail "$what: exit $status, expected $want: $err"
+    [ "$(wc -l <"$TB_DIR/expect.err")" -eq 1 ] || tb_fail "$what: not one error line: $err"
+    grep -q -- "$text" "$TB_DIR/expect.err" || tb_fail "$what: the error does not say '$text': $err"
+    [ -s "$TB_DIR/expect.out" ] && tb_fail "$what: printed on stdout: $(cat "$TB_DIR/expect.out")"
+    return 0
 }
 
 # tb_tool NAME ARGS...: runs the built virtsnap-NAME.

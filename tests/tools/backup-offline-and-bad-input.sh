@@ -9,13 +9,7 @@ tb_init
 
 state="$TB_DIR/state"
 dest="$TB_DIR/backups"
-tb_image "$TB_DIR/base.qcow2" qcow2 256M vda
-tb_image "$TB_DIR/top.qcow2" qcow2 256M vda "$TB_DIR/base.qcow2" qcow2
-tb_image "$TB_DIR/data.raw" raw 128M vdb
-tb_disk_file vda "$TB_DIR/top.qcow2" qcow2
-tb_disk_file vdb "$TB_DIR/data.raw" raw
-tb_start_domain vm
-tb_wait_agent vm
+tb_two_disk_domain vm
 sleep 2
 virsh_ shutdown vm --mode agent >/dev/null || tb_fail "cannot shut the guest down"
 for _ in $(seq 1 60); do virsh_ domstate vm | grep -q 'shut off' && break; sleep 1; done
@@ -55,23 +49,13 @@ virsh_ domstate vm | grep -q running || tb_fail "the started guest does not run"
 tb_wait_agent vm
 
 # Bad input: one error line, a documented status, nothing changed.
-expect() { # STATUS TEXT ARGS...
-    local want=$1 text=$2 status=0
-    shift 2
-    tb_tool backup --state-dir "$state" "$@" >"$TB_DIR/out" 2>"$TB_DIR/err" || status=$?
-    [ "$status" -eq "$want" ] || tb_fail "backup $*: exit $status, expected $want: $(cat "$TB_DIR/err")"
-    [ "$(wc -l <"$TB_DIR/err")" -eq 1 ] || tb_fail "backup $*: not one error line: $(cat "$TB_DIR/err")"
-    grep -q -- "$text" "$TB_DIR/err" || tb_fail "backup $*: the error does not say '$text': $(cat "$TB_DIR/err")"
-    [ -s "$TB_DIR/out" ] && tb_fail "backup $*: printed a set: $(cat "$TB_DIR/out")"
-    return 0
-}
-expect 1 "domain 'no-such-vm' not found" -o "$TB_DIR/never" no-such-vm
+tb_expect_error 1 "domain 'no-such-vm' not found" backup --state-dir "$state" -o "$TB_DIR/never" no-such-vm
 [ -e "$TB_DIR/never" ] && tb_fail "an unknown domain created the destination"
 mkdir "$TB_DIR/ro"
 mount -t tmpfs -o ro,size=1m tmpfs "$TB_DIR/ro"
-expect 5 "not writable" -o "$TB_DIR/ro" vm
-expect 2 "--keep must be" --keep 0 -o "$dest" vm
-expect 2 "exclude each other" --all -o "$dest" vm
+tb_expect_error 5 "not writable" backup --state-dir "$state" -o "$TB_DIR/ro" vm
+tb_expect_error 2 "--keep must be" backup --state-dir "$state" --keep 0 -o "$dest" vm
+tb_expect_error 2 "exclude each other" backup --state-dir "$state" --all -o "$dest" vm
 [ "$(ls "$dest/vm")" = "$(basename "$set")" ] || tb_fail "bad input changed the sets: $(ls "$dest/vm")"
 [ "$(tb_sources vm)" = "$before" ] || tb_fail "bad input changed the domain"
 ls "$TB_DIR"/*virtsnap* >/dev/null 2>&1 && tb_fail "bad input made overlays"

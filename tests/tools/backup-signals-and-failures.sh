@@ -12,13 +12,7 @@ tb_init
 
 state="$TB_DIR/state"
 dest="$TB_DIR/backups"
-tb_image "$TB_DIR/base.qcow2" qcow2 256M vda
-tb_image "$TB_DIR/top.qcow2" qcow2 256M vda "$TB_DIR/base.qcow2" qcow2
-tb_image "$TB_DIR/data.raw" raw 128M vdb
-tb_disk_file vda "$TB_DIR/top.qcow2" qcow2
-tb_disk_file vdb "$TB_DIR/data.raw" raw
-tb_start_domain vm
-tb_wait_agent vm
+tb_two_disk_domain vm
 before=$(tb_sources vm)
 before_inactive=$(tb_sources vm --inactive)
 sleep 2

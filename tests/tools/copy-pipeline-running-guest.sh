@@ -9,13 +9,7 @@
 tb_init
 
 state="$TB_DIR/state"
-tb_image "$TB_DIR/base.qcow2" qcow2 256M vda
-tb_image "$TB_DIR/top.qcow2" qcow2 256M vda "$TB_DIR/base.qcow2" qcow2
-tb_image "$TB_DIR/data.raw" raw 128M vdb
-tb_disk_file vda "$TB_DIR/top.qcow2" qcow2
-tb_disk_file vdb "$TB_DIR/data.raw" raw
-tb_start_domain vm
-tb_wait_agent vm
+tb_two_disk_domain vm
 base_sum=$(sha256sum <"$TB_DIR/base.qcow2")
 before=$(tb_sources vm)
 sleep 3

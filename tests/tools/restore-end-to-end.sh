@@ -80,22 +80,14 @@ grep -q "disk 'vdb'.*damaged chunk(s) of 64 MiB at offset 0" "$TB_DIR/err" || tb
 [ -z "$(ls -A "$TB_DIR/from-damaged")" ] || tb_fail "a damaged restore left files: $(ls -A "$TB_DIR/from-damaged")"
 
 # Bad input: one error line, a documented status, nothing changed.
-expect() { # STATUS TEXT ARGS...
-    local want=$1 text=$2 status=0
-    shift 2
-    restore "$@" >/dev/null 2>"$TB_DIR/err" || status=$?
-    [ "$status" -eq "$want" ] || tb_fail "restore $*: exit $status, expected $want: $(cat "$TB_DIR/err")"
-    [ "$(wc -l <"$TB_DIR/err")" -eq 1 ] || tb_fail "restore $*: not one error line: $(cat "$TB_DIR/err")"
-    grep -q -- "$text" "$TB_DIR/err" || tb_fail "restore $*: the error does not say '$text': $(cat "$TB_DIR/err")"
-}
-expect 3 "is not a backup set" "$TB_DIR" -o "$TB_DIR/x"
+tb_expect_error 3 "is not a backup set" restore "$TB_DIR" -o "$TB_DIR/x"
 rm "$damaged/complete"
-expect 5 "is incomplete" "$damaged" -o "$TB_DIR/x"
-expect 3 "has no disk 'vdz'" "$set" --disk vdz -o "$TB_DIR/x"
+tb_expect_error 5 "is incomplete" restore "$damaged" -o "$TB_DIR/x"
+tb_expect_error 3 "has no disk 'vdz'" restore "$set" --disk vdz -o "$TB_DIR/x"
 sum=$(sha256sum <"$out/vda.qcow2")
-expect 5 "already exists" "$set" -o "$out"
+tb_expect_error 5 "already exists" restore "$set" -o "$out"
 [ "$(sha256sum <"$out/vda.qcow2")" = "$sum" ] || tb_fail "a refused restore changed an image"
-expect 5 "domain 'vm' already exists" "$set" -o "$TB_DIR/y" --define vm
+tb_expect_error 5 "domain 'vm' already exists" restore "$set" -o "$TB_DIR/y" --define vm
 [ -e "$TB_DIR/x" ] || [ -e "$TB_DIR/y" ] && tb_fail "a refused restore created its directory"
 
 # Over the domain's own images: never while it runs; with --force once it is off.
@@ -103,11 +95,11 @@ expect 5 "domain 'vm' already exists" "$set" -o "$TB_DIR/y" --define vm
 # directory's listing are what a replacement would change.)
 inode=$(stat -c %i "$images/vda.qcow2")
 listing=$(ls -A "$images")
-expect 5 "image of running domain 'vm'" "$set" --disk vda --force -o "$images"
+tb_expect_error 5 "image of running domain 'vm'" restore "$set" --disk vda --force -o "$images"
 [ "$(stat -c %i "$images/vda.qcow2")" = "$inode" ] && [ "$(ls -A "$images")" = "$listing" ] ||
     tb_fail "a running domain's image was touched: $(ls -A "$images")"
 virsh_ destroy vm >/dev/null
-expect 5 "already exists (an image of domain 'vm')" "$set" --disk vda -o "$images"
+tb_expect_error 5 "already exists (an image of domain 'vm')" restore "$set" --disk vda -o "$images"
 restore -q --force "$set" --disk vda -o "$images" >/dev/null || tb_fail "the restore over the shut-off domain failed"
 [ "$(tb_gapless "$images/vda.qcow2" qcow2)" -eq "$a" ] || tb_fail "vm's vda does not hold the backup"
 virsh_ start vm >/dev/null || tb_fail "vm does not start on its restored vda"
