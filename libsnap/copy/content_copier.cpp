@@ -326,8 +326,11 @@ CopyStats copy_content(const CopyPlan& plan, SourceReader& reader, ImageWriter* 
     stats.hashing = pipeline.drain();
     if (hasher)
         hasher->finish();
-    if (writer)
+    if (writer) {
+        const auto begin = std::chrono::steady_clock::now();
         writer->finish();
+        stats.finishing = std::chrono::steady_clock::now() - begin;
+    }
     return stats;
 }
 

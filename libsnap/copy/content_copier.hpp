@@ -43,6 +43,9 @@ struct CopyStats {
     // Time the hashing thread spent finding zero blocks and hashing: an
     // upper bound of what checksums add to the copy, as it overlaps reading.
     std::chrono::nanoseconds hashing{0};
+    // Time spent finishing the image (its metadata, and the fsync that
+    // waits for the data still being written back).
+    std::chrono::nanoseconds finishing{0};
 };
 
 // Copies; checks util::interrupted() between windows (throws Interrupted).

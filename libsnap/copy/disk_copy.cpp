@@ -8,8 +8,10 @@
 #include "store/durable_file.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
+#include "util/pause_point.hpp"
 #include "util/progress.hpp"
 #include "util/subprocess.hpp"
+#include "util/unique_fd.hpp"
 #include "verify/content_hash.hpp"
 #include "virt/qemu_img.hpp"
 
@@ -163,7 +165,8 @@ xml::BackupFile copy_layer(const LayerJob& job, const CopySettings& settings, co
                                          });
     const auto took = std::chrono::steady_clock::now() - begin;
     log.debug(label + ": copied in " + std::to_string(util::to_ms(took)) + " ms, of which " +
-              std::to_string(util::to_ms(stats.hashing)) + " ms hashing (on its own thread)");
+              std::to_string(util::to_ms(stats.hashing)) + " ms hashing (on its own thread) and " +
+              std::to_string(util::to_ms(stats.finishing)) + " ms finishing the image (metadata, fsync)");
 
     if (::rename(partial.c_str(), final_path.c_str()) != 0)
         throw util::SystemError("cannot rename " + quoted(partial) + " to " + quoted(final_path), errno);
@@ -210,6 +213,43 @@ void refuse_existing(const xml::Manifest& manifest, const CopySettings& settings
     if (dynamic_cast<const util::InputError*>(&error))
         throw util::InputError(message);
     throw util::Error(message);
+}
+
+// What a disk's copy will read, roughly: the space its images take (a
+// block device: its size). 0 when unknown.
+std::uint64_t stored_bytes(const xml::ManifestDisk& disk) {
+    std::vector<std::string> paths{disk.frozen};
+    for (const xml::ChainImage& image : disk.chain)
+        paths.push_back(image.path);
+    std::uint64_t total = 0;
+    for (const std::string& path : paths) {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0)
+            continue; // the copy itself reports it
+        if (S_ISREG(st.st_mode)) {
+            total += static_cast<std::uint64_t>(st.st_blocks) * 512;
+        } else if (S_ISBLK(st.st_mode)) {
+            util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+            const off_t end = fd ? ::lseek(fd.get(), 0, SEEK_END) : -1;
+            if (end > 0)
+                total += static_cast<std::uint64_t>(end);
+        }
+    }
+    return total;
+}
+
+// The largest disks first: whatever follows each copy (the comparison of
+// virtsnap-backup, a second job's last disk) then waits on the smallest.
+std::vector<size_t> largest_first(const xml::Manifest& manifest) {
+    std::vector<std::pair<std::uint64_t, size_t>> sized;
+    for (size_t i = 0; i < manifest.disks.size(); ++i)
+        sized.emplace_back(stored_bytes(manifest.disks[i]), i);
+    std::stable_sort(sized.begin(), sized.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::vector<size_t> order;
+    for (const auto& entry : sized)
+        order.push_back(entry.second);
+    return order;
 }
 
 } // namespace
@@ -316,6 +356,7 @@ void copy_disks(xml::Manifest& manifest, const CopySettings& settings, CreatedFi
         refuse_existing(manifest, settings);
     // Workers take the next disk; the first failure stops the others at
     // their next window, and the failure of the lowest disk is reported.
+    const std::vector<size_t> order = largest_first(manifest);
     std::atomic<size_t> next{0};
     std::atomic<bool> failed{false};
     std::vector<std::exception_ptr> errors(manifest.disks.size());
@@ -327,7 +368,8 @@ void copy_disks(xml::Manifest& manifest, const CopySettings& settings, CreatedFi
             settings.check();
     };
     auto work = [&] {
-        for (size_t i = next++; i < manifest.disks.size(); i = next++) {
+        for (size_t n = next++; n < order.size(); n = next++) {
+            const size_t i = order[n];
             xml::ManifestDisk& disk = manifest.disks[i];
             try {
                 if (failed)
@@ -337,6 +379,9 @@ void copy_disks(xml::Manifest& manifest, const CopySettings& settings, CreatedFi
                         "its overlay " + quoted(disk.overlay) +
                         " is gone, so the frozen image may be written to again; take a new snapshot");
                 disk.backup = copy_disk(disk, worker_settings, created, log);
+                util::pause_point("disk-copied");
+                if (settings.copied)
+                    settings.copied(i);
             } catch (...) {
                 errors[i] = std::current_exception();
                 failed = true;

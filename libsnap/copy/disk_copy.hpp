@@ -32,6 +32,10 @@ struct CopySettings {
     // Called between windows of the copy; throws to abandon it (an offline
     // backup whose domain was started meanwhile).
     std::function<void()> check;
+    // Called by copy_disks with a disk's index in the manifest once its
+    // backup is recorded there, from the thread that copied it (with jobs
+    // > 1, several threads).
+    std::function<void(size_t)> copied;
 };
 
 // The backup file names of disk, top first: TARGET.FORMAT, then for a kept
@@ -63,10 +67,11 @@ xml::DiskBackup copy_disk(const xml::ManifestDisk& disk, const CopySettings& set
 std::string prepare_backup_directory(const std::string& dir, mode_t mode = 0700);
 
 // Copies every disk of the manifest into settings.dir, settings.jobs disks
-// at a time, and records each backup in the manifest. Refuses (before copying anything) when a backup
-// file exists and settings.force is not set, and when an earlier tool in
-// the pipeline failed. Errors name the disk and the destination; the files
-// made so far are in created.
+// at a time, the largest first, and records each backup in the manifest.
+// Refuses (before copying anything) when a backup file exists and
+// settings.force is not set, and when an earlier tool in the pipeline
+// failed. Errors name the disk and the destination; the files made so far
+// are in created.
 void copy_disks(xml::Manifest& manifest, const CopySettings& settings, CreatedFiles& created,
                 const util::Log& log);
 

@@ -2,13 +2,17 @@
 
 #include "util/error.hpp"
 
+#include <atomic>
 #include <csignal>
 
 namespace virtsnap::util {
 
 namespace {
 
-volatile std::sig_atomic_t received = 0;
+// Atomic rather than volatile: worker threads (a disk copied or verified
+// beside another) read it too. Lock-free, so safe in a signal handler.
+std::atomic<int> received{0};
+static_assert(std::atomic<int>::is_always_lock_free);
 constexpr int handled[] = {SIGINT, SIGTERM, SIGHUP};
 struct sigaction previous[3];
 
@@ -33,6 +37,8 @@ InterruptGuard::InterruptGuard() {
 InterruptGuard::~InterruptGuard() {
     for (int i = 0; i < 3; ++i)
         sigaction(handled[i], &previous[i], nullptr);
+    // A signal noted for this guard's scope means nothing after it.
+    received = 0;
 }
 
 int interrupt_signal() noexcept {

@@ -6,7 +6,8 @@ namespace virtsnap::util {
 
 class InterruptGuard {
   public:
-    // Installs the handlers; the previous ones come back on destruction.
+    // Installs the handlers; the previous ones come back on destruction,
+    // and the flag is cleared.
     InterruptGuard();
     ~InterruptGuard();
     InterruptGuard(const InterruptGuard&) = delete;

@@ -59,9 +59,7 @@ void Progress::update(std::uint64_t done, std::uint64_t total) {
     if (terminal_) {
         if (drawn_ && now - last_ < std::chrono::milliseconds(200) && done < total)
             return;
-        std::fprintf(stderr, "\r\033[K%s: %s: %s", log_.program().c_str(), label_.c_str(),
-                     describe(done, total).c_str());
-        std::fflush(stderr);
+        log_.draw_status(label_ + ": " + describe(done, total));
         drawn_ = true;
         last_ = now;
     } else if (now - last_ >= plain_interval) {
@@ -72,7 +70,7 @@ void Progress::update(std::uint64_t done, std::uint64_t total) {
 
 void Progress::end_line() {
     if (drawn_) {
-        std::fputs("\r\033[K", stderr);
+        log_.clear_status();
         drawn_ = false;
     }
 }

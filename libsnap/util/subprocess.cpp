@@ -1,10 +1,12 @@
 #include "util/subprocess.hpp"
 
 #include "util/error.hpp"
+#include "util/interrupt.hpp"
 #include "util/unique_fd.hpp"
 
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
@@ -32,11 +34,18 @@ class SpawnActions {
 
 // Reads both pipes until both reach end of file; polling both avoids the
 // deadlock of a child blocked on a full stderr while we wait on stdout.
-void drain(UniqueFd& out_fd, UniqueFd& err_fd, ProcessResult& result) {
+// With stop_child, an interrupt sends the child SIGTERM (once).
+void drain(UniqueFd& out_fd, UniqueFd& err_fd, ProcessResult& result, pid_t pid, OnInterrupt on_interrupt) {
     std::array<char, 65536> buffer;
+    const bool watch = on_interrupt == OnInterrupt::stop_child;
+    bool stopped = false;
     while (out_fd || err_fd) {
+        if (watch && !stopped && interrupted()) {
+            ::kill(pid, SIGTERM);
+            stopped = true;
+        }
         std::array<pollfd, 2> fds{{{out_fd.get(), POLLIN, 0}, {err_fd.get(), POLLIN, 0}}};
-        if (::poll(fds.data(), fds.size(), -1) < 0) {
+        if (::poll(fds.data(), fds.size(), watch && !stopped ? 100 : -1) < 0) {
             if (errno == EINTR)
                 continue;
             throw SystemError("poll on a child's output", errno);
@@ -69,7 +78,7 @@ std::string ProcessResult::describe_failure() const {
     return text;
 }
 
-ProcessResult run_process(const std::vector<std::string>& argv) {
+ProcessResult run_process(const std::vector<std::string>& argv, OnInterrupt on_interrupt) {
     if (argv.empty())
         throw Error("run_process: empty command");
     Pipe out = make_pipe();
@@ -94,7 +103,7 @@ ProcessResult run_process(const std::vector<std::string>& argv) {
 
     ProcessResult result;
     try {
-        drain(out.read_end, err.read_end, result);
+        drain(out.read_end, err.read_end, result, pid, on_interrupt);
     } catch (...) {
         ::waitpid(pid, nullptr, 0); // never leave a zombie behind
         throw;
@@ -109,6 +118,8 @@ ProcessResult run_process(const std::vector<std::string>& argv) {
     } else if (WIFSIGNALED(status)) {
         result.signal = WTERMSIG(status);
     }
+    if (on_interrupt == OnInterrupt::stop_child)
+        throw_if_interrupted();
     return result;
 }
 

@@ -18,10 +18,17 @@ struct ProcessResult {
     std::string describe_failure() const;
 };
 
+// Whether a SIGINT/SIGTERM/SIGHUP received by virtsnap (util::interrupted())
+// ends the child. Only for children whose work may be abandoned (a
+// comparison, a check), never for one that changes an image.
+enum class OnInterrupt { wait, stop_child };
+
 // Runs argv[0] (looked up in PATH) with stdin from /dev/null, collecting its
 // stdout and stderr. Throws SystemError when the program cannot be started
-// (naming it); a non-zero exit is reported in the result, not thrown.
-ProcessResult run_process(const std::vector<std::string>& argv);
+// (naming it); a non-zero exit is reported in the result, not thrown. With
+// OnInterrupt::stop_child the child gets SIGTERM within 100 ms of an
+// interrupt and Interrupted is thrown once it has exited.
+ProcessResult run_process(const std::vector<std::string>& argv, OnInterrupt on_interrupt = OnInterrupt::wait);
 
 // Like run_process, but throws Error naming the command when it fails.
 ProcessResult run_checked(const std::vector<std::string>& argv);

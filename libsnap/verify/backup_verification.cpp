@@ -14,12 +14,7 @@ using util::quoted;
 
 namespace {
 
-struct Tally {
-    int mismatches = 0;
-    std::vector<std::string> problems; // one per mismatch, for the manifest
-};
-
-void record(xml::ManifestDisk& disk, const std::string& kind, const CheckOutcome& outcome, Tally& tally,
+void record(xml::ManifestDisk& disk, const std::string& kind, const CheckOutcome& outcome, Mismatches& found,
             const util::Log& log) {
     disk.verifications.push_back({kind, outcome.ok ? "ok" : "mismatch", outcome.detail});
     const std::string line = disk.target + ": " + kind + ": " + outcome.detail;
@@ -28,8 +23,7 @@ void record(xml::ManifestDisk& disk, const std::string& kind, const CheckOutcome
         return;
     }
     log.warn(line);
-    ++tally.mismatches;
-    tally.problems.push_back("disk " + quoted(disk.target) + ": " + outcome.detail);
+    found.push_back("disk " + quoted(disk.target) + ": " + outcome.detail);
 }
 
 std::string file_path(const std::string& dir, const std::string& name) {
@@ -39,7 +33,7 @@ std::string file_path(const std::string& dir, const std::string& name) {
     return path;
 }
 
-void check_source(xml::ManifestDisk& disk, bool offline, const std::string& dir, Tally& tally,
+void check_source(xml::ManifestDisk& disk, bool offline, const std::string& dir, Mismatches& found,
                   const util::Log& log) {
     // Once the overlay is merged the frozen image moves on; comparing then
     // would report differences that are not damage.
@@ -51,25 +45,25 @@ void check_source(xml::ManifestDisk& disk, bool offline, const std::string& dir,
     record(disk, "source",
            compare_with_source(disk.frozen, disk.format, file_path(dir, backup.files.front().name),
                                backup.format),
-           tally, log);
+           found, log);
 }
 
-void check_files(xml::ManifestDisk& disk, const std::string& dir, bool checksums, Tally& tally,
+void check_files(xml::ManifestDisk& disk, const std::string& dir, bool checksums, Mismatches& found,
                  const util::Log& log) {
     const xml::DiskBackup& backup = *disk.backup;
     for (const xml::BackupFile& file : backup.files) {
         const std::string path = file_path(dir, file.name);
         if (backup.format == "qcow2")
-            record(disk, "image", check_qcow2_structure(path), tally, log);
+            record(disk, "image", check_qcow2_structure(path), found, log);
         if (checksums)
             record(disk, "checksums",
-                   check_checksums(path, backup.format, !backup.flattened, file, backup.chunk_size), tally,
+                   check_checksums(path, backup.format, !backup.flattened, file, backup.chunk_size), found,
                    log);
         util::throw_if_interrupted();
     }
 }
 
-void check_all_filesystems(xml::Manifest& manifest, const std::string& dir, Tally& tally,
+void check_all_filesystems(xml::Manifest& manifest, const std::string& dir, Mismatches& found,
                            const util::Log& log) {
     std::vector<DiskImage> images;
     for (const xml::ManifestDisk& disk : manifest.disks)
@@ -84,10 +78,10 @@ void check_all_filesystems(xml::Manifest& manifest, const std::string& dir, Tall
             any = true;
             CheckOutcome outcome = verdict.outcome;
             outcome.detail = verdict.device + ": " + outcome.detail;
-            record(disk, "filesystems", outcome, tally, log);
+            record(disk, "filesystems", outcome, found, log);
         }
         if (!any)
-            record(disk, "filesystems", {true, "no filesystem found (unformatted)"}, tally, log);
+            record(disk, "filesystems", {true, "no filesystem found (unformatted)"}, found, log);
     }
     for (const FilesystemVerdict& verdict : verdicts)
         if (verdict.disk >= manifest.disks.size())
@@ -96,28 +90,40 @@ void check_all_filesystems(xml::Manifest& manifest, const std::string& dir, Tall
 
 } // namespace
 
+void verify_disk(xml::ManifestDisk& disk, bool offline, const VerifySettings& settings, Mismatches& found,
+                 const util::Log& log) {
+    if (!disk.backup)
+        throw util::InputError("disk " + quoted(disk.target) + " has no backup in the manifest");
+    if (settings.source)
+        check_source(disk, offline, settings.dir, found, log);
+    check_files(disk, settings.dir, settings.checksums, found, log);
+}
+
+void throw_if_mismatched(const Mismatches& found) {
+    if (found.empty())
+        return;
+    std::string summary = std::to_string(found.size()) + " check(s) failed: " + found.front();
+    if (found.size() > 1)
+        summary += " (and " + std::to_string(found.size() - 1) + " more)";
+    throw util::VerificationMismatch(summary);
+}
+
 void verify_backup(xml::Manifest& manifest, const VerifySettings& settings, const util::Log& log) {
-    const std::string dir = settings.dir.empty() ? manifest.backup_dir : settings.dir;
-    if (dir.empty())
+    VerifySettings resolved = settings;
+    if (resolved.dir.empty())
+        resolved.dir = manifest.backup_dir;
+    if (resolved.dir.empty())
         throw util::InputError("the manifest records no backup (run virtsnap-copy first)");
     for (const xml::ManifestDisk& disk : manifest.disks)
         if (!disk.backup)
             throw util::InputError("disk " + quoted(disk.target) + " has no backup in the manifest");
 
-    Tally tally;
-    for (xml::ManifestDisk& disk : manifest.disks) {
-        if (settings.source)
-            check_source(disk, manifest.offline, dir, tally, log);
-        check_files(disk, dir, settings.checksums, tally, log);
-    }
-    if (settings.filesystems)
-        check_all_filesystems(manifest, dir, tally, log);
-    if (tally.mismatches == 0)
-        return;
-    std::string summary = std::to_string(tally.mismatches) + " check(s) failed: " + tally.problems.front();
-    if (tally.problems.size() > 1)
-        summary += " (and " + std::to_string(tally.problems.size() - 1) + " more)";
-    throw util::VerificationMismatch(summary);
+    Mismatches found;
+    for (xml::ManifestDisk& disk : manifest.disks)
+        verify_disk(disk, manifest.offline, resolved, found, log);
+    if (resolved.filesystems)
+        check_all_filesystems(manifest, resolved.dir, found, log);
+    throw_if_mismatched(found);
 }
 
 } // namespace virtsnap::verify

@@ -9,6 +9,7 @@
 #include "xml/manifest.hpp"
 
 #include <string>
+#include <vector>
 
 namespace virtsnap::verify {
 
@@ -22,5 +23,17 @@ struct VerifySettings {
 // Throws VerificationMismatch naming the first failed check (and how many
 // more) when any check fails; InputError when the manifest records no backup.
 void verify_backup(xml::Manifest& manifest, const VerifySettings& settings, const util::Log& log);
+
+// The checks that failed so far, one line each ("disk 'vda': ...").
+using Mismatches = std::vector<std::string>;
+
+// The checks of one disk (source, qcow2 structure, checksums as settings
+// ask; the filesystem check covers all disks at once and is not among them),
+// recorded in its <verification>s. settings.dir must be set.
+void verify_disk(xml::ManifestDisk& disk, bool offline, const VerifySettings& settings, Mismatches& found,
+                 const util::Log& log);
+
+// Throws VerificationMismatch naming the first of found, and how many more.
+void throw_if_mismatched(const Mismatches& found);
 
 } // namespace virtsnap::verify

@@ -30,7 +30,8 @@ std::optional<std::uint64_t> mismatch_offset(const std::string& compare_output) 
 CheckOutcome compare_with_source(const std::string& source, const std::string& source_format,
                                  const std::string& backup, const std::string& backup_format) {
     util::ProcessResult result = util::run_process(
-        {"qemu-img", "compare", "-U", "-f", source_format, "-F", backup_format, source, backup});
+        {"qemu-img", "compare", "-U", "-f", source_format, "-F", backup_format, source, backup},
+        util::OnInterrupt::stop_child);
     if (result.exit_status == 0)
         return {true, "identical to the frozen image"};
     if (result.exit_status == 1) {
@@ -43,8 +44,8 @@ CheckOutcome compare_with_source(const std::string& source, const std::string& s
 }
 
 CheckOutcome check_qcow2_structure(const std::string& path) {
-    util::ProcessResult result =
-        util::run_process({"qemu-img", "check", "--output=json", "-f", "qcow2", path});
+    util::ProcessResult result = util::run_process(
+        {"qemu-img", "check", "--output=json", "-f", "qcow2", path}, util::OnInterrupt::stop_child);
     std::uint64_t corruptions = 0, leaks = 0, check_errors = 0;
     try {
         nlohmann::json report = nlohmann::json::parse(result.out);

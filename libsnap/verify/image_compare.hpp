@@ -16,12 +16,13 @@ struct CheckOutcome {
 
 // Compares the content of source and backup (each opened with its format,
 // -U since the source is a backing file of a running QEMU). A difference
-// names the first differing offset. Throws Error when qemu-img cannot compare.
+// names the first differing offset. Throws Error when qemu-img cannot compare,
+// Interrupted (after stopping qemu-img) on SIGINT/SIGTERM/SIGHUP.
 CheckOutcome compare_with_source(const std::string& source, const std::string& source_format,
                                  const std::string& backup, const std::string& backup_format);
 
 // qemu-img check of a qcow2 image: corruptions are a mismatch; leaked
-// clusters are reported but harmless.
+// clusters are reported but harmless. Interrupted as above.
 CheckOutcome check_qcow2_structure(const std::string& path);
 
 // The offset in "Content mismatch at offset 1234!", if the text holds one.

@@ -1,5 +1,11 @@
 #include "util/error.hpp"
+#include "util/interrupt.hpp"
 #include "util/subprocess.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <thread>
+#include <unistd.h>
 
 #include <doctest/doctest.h>
 
@@ -43,4 +49,53 @@ TEST_CASE("run_checked throws with the command and its error") {
     CHECK_THROWS_WITH_AS(run_checked({"sh", "-c", "echo broken >&2; exit 1"}),
                          doctest::Contains("exited with status 1: broken"), Error);
     CHECK(run_checked({"true"}).succeeded());
+}
+
+namespace {
+
+// Sends this process SIGTERM after a delay, from a thread of its own (as a
+// service manager would, while run_process waits).
+class DelayedSignal {
+  public:
+    explicit DelayedSignal(std::chrono::milliseconds delay)
+        : thread_([delay] {
+              std::this_thread::sleep_for(delay);
+              ::kill(::getpid(), SIGTERM);
+          }) {}
+    ~DelayedSignal() { thread_.join(); }
+    DelayedSignal(const DelayedSignal&) = delete;
+    DelayedSignal& operator=(const DelayedSignal&) = delete;
+
+  private:
+    std::thread thread_;
+};
+
+} // namespace
+
+TEST_CASE("an interrupt stops a child that may be abandoned, and is reported as Interrupted") {
+    InterruptGuard guard;
+    const auto start = std::chrono::steady_clock::now();
+    {
+        DelayedSignal signal(std::chrono::milliseconds(200));
+        CHECK_THROWS_AS(run_process({"sleep", "30"}, OnInterrupt::stop_child), Interrupted);
+    }
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+}
+
+TEST_CASE("by default a child runs to its end through an interrupt") {
+    InterruptGuard guard;
+    DelayedSignal signal(std::chrono::milliseconds(100));
+    ProcessResult r = run_process({"sh", "-c", "sleep 0.5; echo finished"});
+    CHECK(r.succeeded());
+    CHECK(r.out == "finished\n");
+    CHECK(interrupted());
+}
+
+TEST_CASE("the interrupt flag does not outlive its guard") {
+    {
+        InterruptGuard guard;
+        ::kill(::getpid(), SIGTERM);
+        CHECK(interrupted());
+    }
+    CHECK_FALSE(interrupted());
 }

@@ -8,7 +8,7 @@
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "util/pause_point.hpp"
-#include "verify/backup_verification.hpp"
+#include "verify/verify_queue.hpp"
 #include "virt/disk_inventory.hpp"
 #include "virt/domain_snapshot.hpp"
 #include "virt/manifest_builder.hpp"
@@ -59,11 +59,35 @@ copy::CopySettings copy_settings(const Options& options, const std::string& dir)
     return settings;
 }
 
-void verify_copies(xml::Manifest& manifest, const std::string& dir, const util::Log& log) {
-    verify::VerifySettings settings;
-    settings.dir = dir;
-    settings.source = true;
-    verify::verify_backup(manifest, settings, log);
+// Copies the disks and, unless --no-verify, compares each with its frozen
+// image while the next is being copied.
+void copy_and_verify(xml::Manifest& manifest, copy::CopySettings settings, const Options& options,
+                     copy::CreatedFiles& created, const util::Log& log) {
+    if (!options.verify) {
+        copy::copy_disks(manifest, settings, created, log);
+        return;
+    }
+    verify::VerifySettings verify_settings;
+    verify_settings.dir = settings.dir;
+    verify_settings.source = true;
+    verify::VerifyQueue verifications(manifest, verify_settings, log);
+    settings.copied = [&](size_t disk) { verifications.push(disk); };
+    // A failed check fails the set: the disks still to copy would be wasted.
+    settings.check = [&, check = settings.check] {
+        if (check)
+            check();
+        if (verifications.failed())
+            throw util::Error("stopped: a copy failed its verification");
+    };
+    try {
+        copy::copy_disks(manifest, settings, created, log);
+    } catch (const util::Error&) {
+        // The verification's own error says more than the copy stopped for it.
+        if (verifications.failed())
+            verifications.finish();
+        throw;
+    }
+    verifications.finish();
 }
 
 // The definitions as they are when the backup starts: before the snapshot
@@ -103,9 +127,7 @@ xml::Manifest backup_running(const virt::Connection& conn, const virt::Domain& d
     {
         copy::CreatedFiles created;
         util::pause_point("before-copy");
-        copy::copy_disks(manifest, copy_settings(options, set.path()), created, log);
-        if (options.verify)
-            verify_copies(manifest, set.path(), log);
+        copy_and_verify(manifest, copy_settings(options, set.path()), options, created, log);
         util::throw_if_interrupted();
         complete_set(set, definitions, manifest);
         created.keep();
@@ -157,9 +179,7 @@ xml::Manifest backup_shut_off(const virt::Connection& conn, const virt::Domain& 
     };
     copy::CreatedFiles created;
     util::pause_point("before-copy");
-    copy::copy_disks(manifest, settings, created, log);
-    if (options.verify)
-        verify_copies(manifest, set.path(), log);
+    copy_and_verify(manifest, settings, options, created, log);
     check_not_started();
     util::throw_if_interrupted();
     complete_set(set, definitions, manifest);
