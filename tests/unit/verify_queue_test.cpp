@@ -80,6 +80,8 @@ TEST_CASE("a differing copy fails the queue, names its disk and offset, and the 
     REQUIRE(manifest.disks[1].verifications.size() == 1);
     CHECK(manifest.disks[1].verifications[0].result == "mismatch");
     CHECK(manifest.disks[1].verifications[0].detail.find("offset 299520") != std::string::npos);
+    REQUIRE(manifest.disks[0].verifications.size() == 1);
+    CHECK(manifest.disks[0].verifications[0].result == "ok");
 }
 
 TEST_CASE("a check that cannot run is the error finish() throws") {
