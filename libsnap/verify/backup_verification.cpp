@@ -88,12 +88,16 @@ void check_all_filesystems(xml::Manifest& manifest, const std::string& dir, Mism
             log.info(verdict.device + " (spanning disks): " + verdict.outcome.detail);
 }
 
+void require_backup(const xml::ManifestDisk& disk) {
+    if (!disk.backup)
+        throw util::InputError("disk " + quoted(disk.target) + " has no backup in the manifest");
+}
+
 } // namespace
 
 void verify_disk(xml::ManifestDisk& disk, bool offline, const VerifySettings& settings, Mismatches& found,
                  const util::Log& log) {
-    if (!disk.backup)
-        throw util::InputError("disk " + quoted(disk.target) + " has no backup in the manifest");
+    require_backup(disk);
     if (settings.source)
         check_source(disk, offline, settings.dir, found, log);
     check_files(disk, settings.dir, settings.checksums, found, log);
@@ -114,9 +118,9 @@ void verify_backup(xml::Manifest& manifest, const VerifySettings& settings, cons
         resolved.dir = manifest.backup_dir;
     if (resolved.dir.empty())
         throw util::InputError("the manifest records no backup (run virtsnap-copy first)");
+    // Every disk before any check: a manifest without backups is refused whole.
     for (const xml::ManifestDisk& disk : manifest.disks)
-        if (!disk.backup)
-            throw util::InputError("disk " + quoted(disk.target) + " has no backup in the manifest");
+        require_backup(disk);
 
     Mismatches found;
     for (xml::ManifestDisk& disk : manifest.disks)
