@@ -1,5 +1,7 @@
 #include "copy/image_writer.hpp"
 
+#include "copy/file_output.hpp"
+
 #include "util/error.hpp"
 
 #include <cerrno>
@@ -18,17 +20,8 @@ RawFileWriter::RawFileWriter(util::UniqueFd fd, std::string path, std::uint64_t 
 }
 
 void RawFileWriter::write(const char* data, std::uint64_t length, std::uint64_t offset) {
-    while (length > 0) {
-        ssize_t n = ::pwrite(fd_.get(), data, length, static_cast<off_t>(offset));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            throw SystemError("cannot write " + quoted(path_), errno);
-        data += n;
-        length -= static_cast<std::uint64_t>(n);
-        offset += static_cast<std::uint64_t>(n);
-    }
-    writeback_.wrote_up_to(offset);
+    write_fully(fd_.get(), path_, data, length, offset);
+    writeback_.wrote_up_to(offset + length);
 }
 
 void RawFileWriter::write_zeroes(std::uint64_t length, std::uint64_t offset) {

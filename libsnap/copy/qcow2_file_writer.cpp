@@ -1,5 +1,7 @@
 #include "copy/qcow2_file_writer.hpp"
 
+#include "copy/file_output.hpp"
+
 #include "util/error.hpp"
 
 #include <algorithm>
@@ -65,17 +67,7 @@ std::uint64_t Qcow2FileWriter::allocate(std::uint64_t clusters) {
 }
 
 void Qcow2FileWriter::write_at(const void* data, std::uint64_t length, std::uint64_t host_offset) {
-    const char* p = static_cast<const char*>(data);
-    while (length > 0) {
-        ssize_t n = ::pwrite(fd_.get(), p, length, static_cast<off_t>(host_offset));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            throw SystemError("cannot write " + quoted(path_), errno);
-        p += n;
-        length -= static_cast<std::uint64_t>(n);
-        host_offset += static_cast<std::uint64_t>(n);
-    }
+    write_fully(fd_.get(), path_, static_cast<const char*>(data), length, host_offset);
 }
 
 void Qcow2FileWriter::write(const char* data, std::uint64_t length, std::uint64_t offset) {
