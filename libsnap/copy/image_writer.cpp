@@ -14,14 +14,13 @@ using util::quoted;
 using util::SystemError;
 
 RawFileWriter::RawFileWriter(util::UniqueFd fd, std::string path, std::uint64_t virtual_size)
-    : fd_(std::move(fd)), path_(std::move(path)), writeback_(fd_.get()) {
+    : fd_(std::move(fd)), path_(std::move(path)) {
     if (::ftruncate(fd_.get(), static_cast<off_t>(virtual_size)) != 0)
         throw SystemError("cannot size " + quoted(path_), errno);
 }
 
 void RawFileWriter::write(const char* data, std::uint64_t length, std::uint64_t offset) {
     write_fully(fd_.get(), path_, data, length, offset);
-    writeback_.wrote_up_to(offset + length);
 }
 
 void RawFileWriter::write_zeroes(std::uint64_t length, std::uint64_t offset) {

@@ -2,7 +2,6 @@
 // Where the copy engine puts content: a raw file written directly, or a
 // qcow2 image written through qemu-nbd. One interface, one engine.
 
-#include "copy/early_writeback.hpp"
 #include "copy/nbd_image.hpp"
 #include "util/unique_fd.hpp"
 
@@ -33,7 +32,6 @@ class RawFileWriter : public ImageWriter {
   private:
     util::UniqueFd fd_;
     std::string path_;
-    EarlyWriteback writeback_;
 };
 
 // A qcow2 image created beforehand (qemu-img create), written through qemu-nbd.

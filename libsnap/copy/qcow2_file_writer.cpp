@@ -40,7 +40,7 @@ std::uint64_t align8(std::uint64_t value) {
 } // namespace
 
 Qcow2FileWriter::Qcow2FileWriter(util::UniqueFd fd, std::string path, Qcow2Layout layout)
-    : fd_(std::move(fd)), path_(std::move(path)), layout_(std::move(layout)), writeback_(fd_.get()) {
+    : fd_(std::move(fd)), path_(std::move(path)), layout_(std::move(layout)) {
     const std::uint64_t c = layout_.cluster_size;
     if (c < 512 || c > (2ULL << 20) || (c & (c - 1)) != 0)
         throw util::Error("qcow2 cluster size " + std::to_string(c) +
@@ -100,7 +100,6 @@ void Qcow2FileWriter::write(const char* data, std::uint64_t length, std::uint64_
     }
     if (pending_length > 0)
         write_at(pending_data, pending_length, pending_host);
-    writeback_.wrote_up_to(next_free_);
 }
 
 void Qcow2FileWriter::write_zeroes(std::uint64_t length, std::uint64_t offset) {

@@ -6,7 +6,6 @@
 // 1.8 times what qemu-img convert needs; this costs what a raw copy costs.
 // Compressed images and extended L2 entries are left to qemu-nbd.
 
-#include "copy/early_writeback.hpp"
 #include "copy/image_writer.hpp"
 #include "util/unique_fd.hpp"
 
@@ -45,7 +44,6 @@ class Qcow2FileWriter : public ImageWriter {
     util::UniqueFd fd_;
     std::string path_;
     Qcow2Layout layout_;
-    EarlyWriteback writeback_;
     unsigned cluster_bits_ = 0;
     std::uint64_t l2_entries_ = 0;
     std::uint64_t l1_size_ = 0;
