@@ -1,8 +1,8 @@
 #pragma once
 // The copy engine: reads the data ranges of an image map, hashes the content
-// (verify/content_hash) and hands what must be written to a writer thread, so
-// reading and hashing overlap with writing. Holes are never read; blocks of
-// zeros are not written unless they must hide a backing image.
+// (verify/content_hash) as it is read and hands what must be written to a
+// writer thread, so reading and writing overlap. Holes are never read;
+// blocks of zeros are not written unless they must hide a backing image.
 
 #include "copy/image_map.hpp"
 #include "copy/image_writer.hpp"
@@ -40,8 +40,9 @@ CopyPlan plan_layer(const std::vector<Extent>& map, std::uint64_t virtual_size, 
 using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
 struct CopyStats {
-    // Time the hashing thread spent finding zero blocks and hashing: an
-    // upper bound of what checksums add to the copy, as it overlaps reading.
+    // Time spent finding zero blocks and hashing, on the reading thread: an
+    // upper bound of what checksums add to the copy, as the kernel's
+    // read-ahead and the writer thread go on meanwhile.
     std::chrono::nanoseconds hashing{0};
     // Time spent finishing the image (its metadata, and the fsync that
     // waits for the data still being written back).

@@ -165,7 +165,8 @@ xml::BackupFile copy_layer(const LayerJob& job, const CopySettings& settings, co
                                          });
     const auto took = std::chrono::steady_clock::now() - begin;
     log.debug(label + ": copied in " + std::to_string(util::to_ms(took)) + " ms, of which " +
-              std::to_string(util::to_ms(stats.hashing)) + " ms hashing (on its own thread) and " +
+              std::to_string(util::to_ms(stats.hashing)) +
+              " ms finding zero blocks and hashing (on the reading thread) and " +
               std::to_string(util::to_ms(stats.finishing)) + " ms finishing the image (metadata, fsync)");
 
     if (::rename(partial.c_str(), final_path.c_str()) != 0)
