@@ -1,7 +1,12 @@
 #include "util/log.hpp"
 
+#include "util/status_line.hpp"
+
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 namespace virtsnap::util {
 
@@ -9,40 +14,74 @@ namespace {
 
 // stderr is one terminal line for every Log of the process.
 std::mutex stderr_mutex;
+// The parts of the status line, in the order their owners first drew them,
+// and the program that drew them last; guarded by stderr_mutex.
+std::vector<std::pair<const void*, std::string>> status_parts;
+std::string status_program;
 bool status_drawn = false;
 
 constexpr char erase_line[] = "\r\033[K";
 
+// The status line as it must be on the terminal now (empty: no line).
+std::string status_text_locked() {
+    if (status_parts.empty())
+        return {};
+    std::vector<std::string> texts;
+    for (const auto& part : status_parts)
+        texts.push_back(part.second);
+    return compose_status_line(status_program, texts, terminal_columns());
+}
+
+void redraw_locked(std::string prefix) {
+    std::string status = status_text_locked();
+    if (status_drawn || !prefix.empty())
+        prefix.insert(0, erase_line);
+    std::string text = prefix + status;
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    std::fflush(stderr);
+    status_drawn = !status.empty();
+}
+
 } // namespace
 
 void Log::write(const std::string& line) const {
-    std::string text = program_ + ": " + line + "\n";
     std::lock_guard<std::mutex> lock(stderr_mutex);
-    if (status_drawn) {
-        text.insert(0, erase_line);
-        status_drawn = false;
+    if (status_drawn)
+        redraw_locked(program_ + ": " + line + "\n");
+    else {
+        std::string text = program_ + ": " + line + "\n";
+        std::fwrite(text.data(), 1, text.size(), stderr);
+        std::fflush(stderr);
     }
-    std::fwrite(text.data(), 1, text.size(), stderr);
-    std::fflush(stderr);
 }
 
-void Log::draw_status(const std::string& text) const {
-    const std::string line = erase_line + program_ + ": " + text;
+void Log::draw_status(const void* owner, const std::string& text) const {
     std::lock_guard<std::mutex> lock(stderr_mutex);
-    std::fwrite(line.data(), 1, line.size(), stderr);
-    std::fflush(stderr);
-    status_drawn = true;
+    auto part = std::find_if(status_parts.begin(), status_parts.end(),
+                             [owner](const auto& entry) { return entry.first == owner; });
+    if (part == status_parts.end())
+        status_parts.emplace_back(owner, text);
+    else
+        part->second = text;
+    status_program = program_;
+    redraw_locked({});
 }
 
-void Log::clear_status() const {
+void Log::clear_status(const void* owner) const {
     std::lock_guard<std::mutex> lock(stderr_mutex);
-    if (!status_drawn)
+    auto part = std::find_if(status_parts.begin(), status_parts.end(),
+                             [owner](const auto& entry) { return entry.first == owner; });
+    if (part == status_parts.end())
         return;
-    std::fputs(erase_line, stderr);
-    std::fflush(stderr);
-    status_drawn = false;
+    status_parts.erase(part);
+    if (status_parts.empty()) {
+        std::fputs(erase_line, stderr);
+        std::fflush(stderr);
+        status_drawn = false;
+    } else {
+        redraw_locked({});
+    }
 }
-
 void Log::info(const std::string& message) const {
     if (verbosity_ != Verbosity::quiet)
         write(message);

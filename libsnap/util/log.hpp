@@ -20,11 +20,12 @@ class Log {
     // Details shown only with --verbose.
     void debug(const std::string& message) const;
 
-    // The one line redrawn in place on a terminal (progress): replaces the
-    // line drawn before, whoever drew it; a message written meanwhile clears
-    // it first, so lines from several threads never run into each other.
-    void draw_status(const std::string& text) const;
-    void clear_status() const;
+    // The one line redrawn in place on a terminal (progress). Each owner (a
+    // disk's progress) has its part of the line, so disks copied in parallel
+    // show side by side instead of taking turns; a message written meanwhile
+    // goes above the line, which is then drawn again.
+    void draw_status(const void* owner, const std::string& text) const;
+    void clear_status(const void* owner) const;
 
     Verbosity verbosity() const noexcept { return verbosity_; }
     const std::string& program() const noexcept { return program_; }

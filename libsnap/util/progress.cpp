@@ -59,7 +59,7 @@ void Progress::update(std::uint64_t done, std::uint64_t total) {
     if (terminal_) {
         if (drawn_ && now - last_ < std::chrono::milliseconds(200) && done < total)
             return;
-        log_.draw_status(label_ + ": " + describe(done, total));
+        log_.draw_status(this, label_ + ": " + describe(done, total));
         drawn_ = true;
         last_ = now;
     } else if (now - last_ >= plain_interval) {
@@ -70,7 +70,7 @@ void Progress::update(std::uint64_t done, std::uint64_t total) {
 
 void Progress::end_line() {
     if (drawn_) {
-        log_.clear_status();
+        log_.clear_status(this);
         drawn_ = false;
     }
 }
