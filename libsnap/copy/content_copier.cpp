@@ -65,7 +65,7 @@ class WritePipeline {
             free_.push_back(static_cast<int>(i));
         }
         if (writer_)
-            thread_ = std::thread([this] { work(); });
+            thread_ = util::start_thread([this] { work(); });
     }
 
     ~WritePipeline() {

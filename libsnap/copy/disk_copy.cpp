@@ -8,6 +8,7 @@
 #include "store/durable_file.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
+#include "util/interrupt.hpp"
 #include "util/pause_point.hpp"
 #include "util/progress.hpp"
 #include "util/subprocess.hpp"
@@ -392,7 +393,7 @@ void copy_disks(xml::Manifest& manifest, const CopySettings& settings, CreatedFi
     const size_t threads = std::min<size_t>(std::max(settings.jobs, 1U), manifest.disks.size());
     std::vector<std::thread> workers;
     for (size_t t = 1; t < threads; ++t)
-        workers.emplace_back(work);
+        workers.push_back(util::start_thread(work));
     work();
     for (std::thread& worker : workers)
         worker.join();

@@ -2,6 +2,8 @@
 
 #include "util/error.hpp"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <csignal>
 
@@ -60,6 +62,18 @@ const char* signal_name(int signal) noexcept {
     default:
         return "a signal";
     }
+}
+
+HandledSignalsBlocked::HandledSignalsBlocked() : previous_() {
+    sigset_t blocked;
+    sigemptyset(&blocked);
+    for (int signal : handled)
+        sigaddset(&blocked, signal);
+    pthread_sigmask(SIG_BLOCK, &blocked, &previous_);
+}
+
+HandledSignalsBlocked::~HandledSignalsBlocked() {
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
 }
 
 void throw_if_interrupted() {

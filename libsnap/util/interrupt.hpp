@@ -2,6 +2,10 @@
 // SIGINT, SIGTERM and SIGHUP become a flag that long operations check between
 // steps, so cleanup that must happen (committing overlays) still runs.
 
+#include <csignal>
+#include <thread>
+#include <utility>
+
 namespace virtsnap::util {
 
 class InterruptGuard {
@@ -24,5 +28,28 @@ void throw_if_interrupted();
 
 // "SIGTERM" for 15, and so on.
 const char* signal_name(int signal) noexcept;
+
+// While it lives, the calling thread does not take SIGINT, SIGTERM or SIGHUP
+// (they stay pending for another thread); threads it starts inherit that.
+class HandledSignalsBlocked {
+  public:
+    HandledSignalsBlocked();
+    ~HandledSignalsBlocked();
+    HandledSignalsBlocked(const HandledSignalsBlocked&) = delete;
+    HandledSignalsBlocked& operator=(const HandledSignalsBlocked&) = delete;
+
+  private:
+    sigset_t previous_;
+};
+
+// Every thread virtsnap starts: it never takes SIGINT, SIGTERM or SIGHUP, so
+// the handler always runs on the main thread, before it looks at the flag
+// again. A signal taken by a helper thread (the libvirt event loop) set the
+// flag a moment after the main thread had looked: virtsnap-create, stopped
+// after its snapshot and sent SIGTERM, printed its manifest and exited 0.
+template <typename Function> std::thread start_thread(Function&& function) {
+    HandledSignalsBlocked blocked;
+    return std::thread(std::forward<Function>(function));
+}
 
 } // namespace virtsnap::util

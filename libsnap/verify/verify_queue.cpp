@@ -1,6 +1,7 @@
 #include "verify/verify_queue.hpp"
 
 #include "util/error.hpp"
+#include "util/interrupt.hpp"
 
 namespace virtsnap::verify {
 
@@ -10,7 +11,7 @@ VerifyQueue::VerifyQueue(xml::Manifest& manifest, VerifySettings settings, const
         throw util::Error("internal error: the verify queue needs the backup directory");
     if (settings_.filesystems)
         throw util::Error("internal error: the verify queue does not check filesystems");
-    worker_ = std::thread([this] { run(); });
+    worker_ = util::start_thread([this] { run(); });
 }
 
 VerifyQueue::~VerifyQueue() {

@@ -1,4 +1,5 @@
 #include "virt/event_loop.hpp"
+#include "util/interrupt.hpp"
 
 #include <libvirt/libvirt.h>
 
@@ -15,7 +16,7 @@ bool start_event_loop() {
             return;
         // The loop lives as long as the process; it only dispatches callbacks
         // that the objects registering them deregister before they go away.
-        std::thread([] {
+        util::start_thread([] {
             for (;;)
                 virEventRunDefaultImpl();
         }).detach();

@@ -1,6 +1,7 @@
 #include "virt/guest_agent.hpp"
 
 #include "util/error.hpp"
+#include "util/interrupt.hpp"
 #include "virt/libvirt_error.hpp"
 #include "xml/document.hpp"
 
@@ -58,7 +59,7 @@ AgentStatus probe_guest_agent(const Domain& domain, std::chrono::milliseconds ti
     // libvirt returns; it touches nothing but its own shared state.
     auto promise = std::make_shared<std::promise<TimeAnswer>>();
     std::future<TimeAnswer> answer = promise->get_future();
-    std::thread([promise, dom = share(domain.get())]() mutable {
+    util::start_thread([promise, dom = share(domain.get())]() mutable {
         long long seconds = 0;
         unsigned int nanoseconds = 0;
         TimeAnswer result;

@@ -1,6 +1,7 @@
 #include "virt/snapshot.hpp"
 
 #include "util/error.hpp"
+#include "util/interrupt.hpp"
 #include "virt/guest_agent.hpp"
 #include "virt/libvirt_error.hpp"
 
@@ -28,7 +29,7 @@ struct CallResult {
 template <typename Call> std::shared_future<CallResult> start_call(const Domain& domain, Call call) {
     auto promise = std::make_shared<std::promise<CallResult>>();
     std::shared_future<CallResult> future = promise->get_future().share();
-    std::thread([promise, call, dom = share(domain.get())]() {
+    util::start_thread([promise, call, dom = share(domain.get())]() {
         CallResult result;
         result.ok = call(dom.get());
         if (!result.ok)
