@@ -32,9 +32,11 @@ std::string status_text_locked() {
     return compose_status_line(status_program, texts, terminal_columns());
 }
 
+// Writes prefix (a finished message, or nothing) and then the status line
+// as it must be now, over the one drawn before if any.
 void redraw_locked(std::string prefix) {
     std::string status = status_text_locked();
-    if (status_drawn || !prefix.empty())
+    if (status_drawn)
         prefix.insert(0, erase_line);
     std::string text = prefix + status;
     std::fwrite(text.data(), 1, text.size(), stderr);
@@ -46,13 +48,7 @@ void redraw_locked(std::string prefix) {
 
 void Log::write(const std::string& line) const {
     std::lock_guard<std::mutex> lock(stderr_mutex);
-    if (status_drawn)
-        redraw_locked(program_ + ": " + line + "\n");
-    else {
-        std::string text = program_ + ": " + line + "\n";
-        std::fwrite(text.data(), 1, text.size(), stderr);
-        std::fflush(stderr);
-    }
+    redraw_locked(program_ + ": " + line + "\n");
 }
 
 void Log::draw_status(const void* owner, const std::string& text) const {
@@ -74,13 +70,7 @@ void Log::clear_status(const void* owner) const {
     if (part == status_parts.end())
         return;
     status_parts.erase(part);
-    if (status_parts.empty()) {
-        std::fputs(erase_line, stderr);
-        std::fflush(stderr);
-        status_drawn = false;
-    } else {
-        redraw_locked({});
-    }
+    redraw_locked({});
 }
 void Log::info(const std::string& message) const {
     if (verbosity_ != Verbosity::quiet)

@@ -1,4 +1,5 @@
 #include "virt/event_loop.hpp"
+
 #include "util/interrupt.hpp"
 
 #include <libvirt/libvirt.h>
