@@ -5,9 +5,9 @@
 //
 //   virtsnap-bench-copy checksums|no-checksums MANIFEST DIR
 
+#include "cli/manifest_io.hpp"
 #include "cli/run.hpp"
 #include "copy/disk_copy.hpp"
-#include "store/durable_file.hpp"
 #include "util/error.hpp"
 
 #include <string>
@@ -18,17 +18,13 @@ virtsnap::cli::ExitStatus run(int argc, char** argv) {
     using namespace virtsnap;
     if (argc != 4 || (std::string(argv[1]) != "checksums" && std::string(argv[1]) != "no-checksums"))
         throw util::UsageError("usage: virtsnap-bench-copy checksums|no-checksums MANIFEST DIR");
-    std::optional<std::string> text = store::read_if_exists(argv[2]);
-    if (!text)
-        throw util::InputError(std::string("no manifest ") + argv[2]);
-    xml::Manifest manifest = xml::parse_manifest(*text, argv[2]);
+    xml::Manifest manifest = cli::read_manifest(argv[2]);
     copy::CopySettings settings;
-    settings.dir = copy::prepare_backup_directory(argv[3]);
     settings.checksums = std::string(argv[1]) == "checksums";
     util::Log log("virtsnap-bench-copy", util::Verbosity::quiet);
-    copy::CreatedFiles created;
-    copy::copy_disks(manifest, settings, created, log);
-    created.keep();
+    copy::OutputFiles outputs(copy::prepare_backup_directory(argv[3]));
+    copy::copy_disks(manifest, settings, outputs, log);
+    outputs.publish_all(false);
     return cli::ExitStatus::ok;
 }
 

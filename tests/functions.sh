@@ -14,7 +14,8 @@
 #                                device (TB_LOOP), hdc a cdrom; started
 #   tb_start_domain NAME [OPTIONS...]   define and start it; options:
 #                                no-agent, hung-agent, no-agent-channel, no-workload,
-#                                transient
+#                                transient, thaw-fails (every thaw reports
+#                                failure), thaw-fails=N (the first N do)
 #   tb_wait_agent NAME           wait until its guest agent answers (virsh domtime)
 #   tb_guest_file IMAGE FORMAT PATH     a file from an ext4 image, read on the host
 #   tb_skip REASON / tb_fail REASON / tb_pass MESSAGE
@@ -157,6 +158,7 @@ tb_disk_cdrom() {
 }
 
 # tb_start_domain NAME [no-agent] [hung-agent] [no-agent-channel] [no-workload] [transient]
+#                 [thaw-fails | thaw-fails=N]
 tb_start_domain() {
     local name=$1
     shift
@@ -165,6 +167,8 @@ tb_start_domain() {
         case $opt in
         no-agent) cmdline+=" virtsnap.agent=0" ;;
         hung-agent) cmdline+=" virtsnap.agent=hung" ;;
+        thaw-fails) cmdline+=" virtsnap.thaw=fail" ;;
+        thaw-fails=*) cmdline+=" virtsnap.thaw=fail:${opt#thaw-fails=}" ;;
         no-agent-channel) channel=no ;;
         no-workload) cmdline+=" virtsnap.workload=0" ;;
         transient) transient=yes ;;

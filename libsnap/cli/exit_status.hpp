@@ -13,6 +13,7 @@ enum class ExitStatus : int {
     mismatch = 4,     // verification found a difference
     refused = 5,      // a precondition failed; nothing was changed
     partial = 6,      // some of several items failed (e.g. some domains)
+    frozen = 7,       // the guest's filesystems may still be frozen: thaw them now
     interrupted = 130 // stopped by a signal, after cleaning up
 };
 

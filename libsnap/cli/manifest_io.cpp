@@ -1,14 +1,11 @@
 #include "cli/manifest_io.hpp"
 
 #include "util/error.hpp"
+#include "util/file_read.hpp"
 
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <iterator>
-#include <sstream>
 
 namespace virtsnap::cli {
 
@@ -22,14 +19,9 @@ std::string read_manifest_text(const std::string& source) {
     if (source == "-") {
         if (::isatty(STDIN_FILENO) == 1)
             throw util::UsageError("no manifest: pipe one in, or name a file with -m");
-        std::ostringstream text;
-        text << std::cin.rdbuf();
-        return text.str();
+        return util::read_bounded(STDIN_FILENO, util::manifest_size_limit, describe_manifest_source(source));
     }
-    std::ifstream file(source, std::ios::binary);
-    if (!file)
-        throw util::InputError("cannot read manifest " + quoted(source));
-    return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+    return util::read_named_file(source, util::manifest_size_limit, describe_manifest_source(source));
 }
 
 xml::Manifest read_manifest(const std::string& source) {

@@ -21,13 +21,19 @@ ExitStatus exit_status_for(const std::exception& error) {
         return ExitStatus::refused;
     if (dynamic_cast<const util::Interrupted*>(&error))
         return ExitStatus::interrupted;
+    if (dynamic_cast<const util::PartialFailure*>(&error))
+        return ExitStatus::partial;
+    if (dynamic_cast<const util::GuestFrozen*>(&error))
+        return ExitStatus::frozen;
     return ExitStatus::failure;
 }
 
 namespace {
 
+// One line, whatever the message holds: a libvirt message with a newline
+// or a name with a terminal escape is written out as \n or \xNN.
 void print_error(const std::string& program, const std::string& message) {
-    std::string line = program + ": error: " + message + "\n";
+    std::string line = program + ": error: " + util::printable(message) + "\n";
     std::fwrite(line.data(), 1, line.size(), stderr);
 }
 

@@ -7,6 +7,8 @@
 
 #include <boost/program_options/value_semantic.hpp>
 
+#include <set>
+
 namespace po = boost::program_options;
 
 namespace virtsnap::cli {
@@ -25,6 +27,8 @@ void add_snapshot_options(po::options_description& desc, SnapshotOptions& option
          "longest the guest may stay frozen (default 10s)") //
         ("agent-timeout", po::value(&options.agent_timeout)->value_name("DURATION"),
          "how long to wait for the guest agent to answer (default 5s)") //
+        ("thaw-timeout", po::value(&options.thaw_timeout)->value_name("DURATION"),
+         "how long to keep retrying a thaw that fails before reporting a frozen guest (default 60s)") //
         ("overlay-dir", po::value(&s.overlay_dir)->value_name("DIR"),
          "put the overlays here (default: next to each image; required for block devices)") //
         ("overlay-space", po::value(&options.overlay_space)->value_name("SIZE"),
@@ -41,20 +45,31 @@ void finish_snapshot_options(SnapshotOptions& options) {
     s.quiesce = virt::parse_quiesce_mode(options.quiesce);
     s.freeze_timeout = util::parse_duration(options.freeze_timeout, "freeze-timeout");
     s.agent_timeout = util::parse_duration(options.agent_timeout, "agent-timeout");
-    if (s.freeze_timeout.count() == 0 || s.agent_timeout.count() == 0)
-        throw util::UsageError("--freeze-timeout and --agent-timeout must be longer than 0");
+    s.thaw_timeout = util::parse_duration(options.thaw_timeout, "thaw-timeout");
+    if (s.freeze_timeout.count() == 0 || s.agent_timeout.count() == 0 || s.thaw_timeout.count() == 0)
+        throw util::UsageError("--freeze-timeout, --agent-timeout and --thaw-timeout must be longer than 0");
     if (!options.overlay_space.empty())
         s.overlay_space = util::parse_size(options.overlay_space, "overlay-space");
     if (!s.snapshot_id.empty() && !xml::is_valid_snapshot_id(s.snapshot_id))
         throw util::UsageError("--snapshot-id " + util::quoted(s.snapshot_id) +
                                " may hold only letters, digits, '-' and '_' (at most 64)");
-    for (const std::string& target : s.disks)
-        if (!xml::is_valid_target(target))
-            throw util::UsageError("--disk " + util::quoted(target) + " is not a disk target (like vda)");
+    check_disk_targets(s.disks, "disk");
+    check_disk_targets(s.excluded_disks, "exclude-disk");
     if (s.state_dir.empty() || s.state_dir.front() != '/')
         throw util::UsageError("--state-dir must be an absolute path");
     if (!s.overlay_dir.empty() && s.overlay_dir.front() != '/')
         throw util::UsageError("--overlay-dir must be an absolute path");
+}
+
+void check_disk_targets(const std::vector<std::string>& targets, const std::string& option) {
+    std::set<std::string> seen;
+    for (const std::string& target : targets) {
+        if (!xml::is_valid_target(target))
+            throw util::UsageError("--" + option + " " + util::quoted(target) +
+                                   " is not a disk target (like vda)");
+        if (!seen.insert(target).second)
+            throw util::UsageError("--" + option + " " + util::quoted(target) + " is named twice");
+    }
 }
 
 } // namespace virtsnap::cli

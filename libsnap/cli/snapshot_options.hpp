@@ -17,6 +17,7 @@ struct SnapshotOptions {
     std::string quiesce = "auto";
     std::string freeze_timeout = "10s";
     std::string agent_timeout = "5s";
+    std::string thaw_timeout = "60s";
     std::string overlay_space;
 };
 
@@ -27,5 +28,9 @@ void add_snapshot_options(boost::program_options::options_description& desc, Sna
 
 // Parses what was typed into options.settings; throws UsageError.
 void finish_snapshot_options(SnapshotOptions& options);
+
+// Throws UsageError when a disk target is not one (like vda) or is named
+// twice; option names the option ("disk").
+void check_disk_targets(const std::vector<std::string>& targets, const std::string& option);
 
 } // namespace virtsnap::cli

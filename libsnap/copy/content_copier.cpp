@@ -36,7 +36,7 @@ struct Run {
 };
 
 struct Piece {
-    const Extent* extent;
+    const image::Extent* extent;
     std::uint64_t start;
     std::uint64_t end;
 };
@@ -56,7 +56,7 @@ class WritePipeline {
   public:
     // Without a writer (only hashing) there is no thread: buffers come back
     // as soon as they are submitted.
-    explicit WritePipeline(ImageWriter* writer) : writer_(writer) {
+    explicit WritePipeline(image::ImageWriter* writer) : writer_(writer) {
         for (size_t i = 0; i < buffer_count; ++i) {
             void* memory = nullptr;
             if (::posix_memalign(&memory, 4096, window_size) != 0)
@@ -160,7 +160,7 @@ class WritePipeline {
         }
     }
 
-    ImageWriter* writer_;
+    image::ImageWriter* writer_;
     std::vector<std::unique_ptr<char, FreeDeleter>> buffers_;
     std::mutex mutex_;
     std::condition_variable changed_;
@@ -189,7 +189,7 @@ void fill_window(std::uint64_t window_start, std::uint64_t window_end, const std
 // Hashes the non-zero blocks of the window and lists what to write.
 std::vector<Run> process_window(const CopyPlan& plan, std::uint64_t window_start, std::uint64_t window_end,
                                 const std::vector<Piece>& pieces, const char* buffer,
-                                verify::ContentHasher* hasher) {
+                                image::ContentHasher* hasher) {
     const std::uint64_t unit = plan.write_unit;
     std::vector<Run> runs;
     auto add_run = [&](std::uint64_t start, std::uint64_t end) {
@@ -205,13 +205,13 @@ std::vector<Run> process_window(const CopyPlan& plan, std::uint64_t window_start
         for (std::uint64_t u = std::max(unit_start, align_down(hashed_to, unit)); u < unit_end; u += unit) {
             std::uint64_t u_end = std::min(u + unit, window_end);
             bool any = false;
-            for (std::uint64_t b = std::max(u, align_down(hashed_to, verify::hash_block_size)); b < u_end;
-                 b += verify::hash_block_size) {
+            for (std::uint64_t b = std::max(u, align_down(hashed_to, image::hash_block_size)); b < u_end;
+                 b += image::hash_block_size) {
                 if (b < hashed_to)
                     continue;
-                std::uint64_t b_end = std::min(b + verify::hash_block_size, window_end);
+                std::uint64_t b_end = std::min(b + image::hash_block_size, window_end);
                 const char* block = buffer + (b - window_start);
-                if (!verify::is_zero(block, b_end - b)) {
+                if (!image::is_zero(block, b_end - b)) {
                     if (hasher)
                         hasher->add_block(b, block, b_end - b);
                     any = true;
@@ -233,43 +233,61 @@ std::vector<Run> process_window(const CopyPlan& plan, std::uint64_t window_start
 
 std::uint64_t CopyPlan::data_length() const noexcept {
     std::uint64_t total = 0;
-    for (const Extent& extent : data)
+    for (const image::Extent& extent : data)
         total += extent.length;
     return total;
 }
 
-CopyPlan plan_flattened(const std::vector<Extent>& map, std::uint64_t virtual_size) {
+namespace {
+
+// The part of an extent inside the disk: a qcow2 holding a disk of odd size
+// maps up to the next 512-byte boundary, past the disk's end.
+image::Extent clipped(image::Extent extent, std::uint64_t virtual_size) {
+    extent.length = std::min(extent.end(), virtual_size) - extent.start;
+    return extent;
+}
+
+} // namespace
+
+CopyPlan plan_flattened(const std::vector<image::Extent>& map, std::uint64_t virtual_size) {
     CopyPlan plan;
     plan.virtual_size = virtual_size;
-    for (const Extent& extent : map)
+    for (const image::Extent& extent : map)
         if (extent.data && extent.start < virtual_size)
-            plan.data.push_back(extent);
+            plan.data.push_back(clipped(extent, virtual_size));
     return plan;
 }
 
-CopyPlan plan_layer(const std::vector<Extent>& map, std::uint64_t virtual_size, bool has_backing) {
+CopyPlan plan_layer(const std::vector<image::Extent>& map, std::uint64_t virtual_size, bool has_backing) {
     CopyPlan plan;
     plan.virtual_size = virtual_size;
     plan.write_zero_blocks = has_backing;
-    for (const Extent& extent : map) {
+    for (const image::Extent& extent : map) {
         if (extent.depth != 0 || extent.start >= virtual_size)
             continue;
         if (extent.data)
-            plan.data.push_back(extent);
+            plan.data.push_back(clipped(extent, virtual_size));
         else if (extent.zero && extent.present && has_backing)
-            plan.zeroes.push_back(extent);
+            plan.zeroes.push_back(clipped(extent, virtual_size));
     }
     return plan;
 }
 
-CopyStats copy_content(const CopyPlan& plan, SourceReader& reader, ImageWriter* writer,
-                       verify::ContentHasher* hasher, const ProgressFn& progress) {
-    if (plan.write_unit % verify::hash_block_size != 0 || window_size % plan.write_unit != 0)
+CopyStats copy_content(const CopyPlan& plan, SourceReader& reader, image::ImageWriter* writer,
+                       image::ContentHasher* hasher, const ProgressFn& progress) {
+    if (plan.write_unit % image::hash_block_size != 0 || window_size % plan.write_unit != 0)
         throw util::Error("internal error: write unit " + std::to_string(plan.write_unit) + " does not fit");
+    // Every extent inside the disk and in order, or the loop below would
+    // never pass the last one.
+    for (size_t i = 0; i < plan.data.size(); ++i)
+        if (plan.data[i].length == 0 || plan.data[i].end() > plan.virtual_size ||
+            (i > 0 && plan.data[i].start < plan.data[i - 1].end()))
+            throw util::Error("internal error: data extent at " + std::to_string(plan.data[i].start) +
+                              " is empty, out of order or past the disk's end");
     WritePipeline pipeline(writer);
     if (!plan.zeroes.empty()) {
         Task task;
-        for (const Extent& extent : plan.zeroes)
+        for (const image::Extent& extent : plan.zeroes)
             task.runs.push_back({extent.start, std::min(extent.end(), plan.virtual_size) - extent.start, 0});
         pipeline.submit(std::move(task));
     }

@@ -4,10 +4,10 @@
 // writer thread, so reading and writing overlap. Holes are never read;
 // blocks of zeros are not written unless they must hide a backing image.
 
-#include "copy/image_map.hpp"
-#include "copy/image_writer.hpp"
 #include "copy/source_reader.hpp"
-#include "verify/content_hash.hpp"
+#include "image/content_hash.hpp"
+#include "image/image_map.hpp"
+#include "image/image_writer.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -20,22 +20,22 @@ struct CopyPlan {
     std::uint64_t virtual_size = 0;
     // Data extents to read and write, in order; zero extents to write as
     // zeros (only for a layer that sits on a backing image).
-    std::vector<Extent> data;
-    std::vector<Extent> zeroes;
+    std::vector<image::Extent> data;
+    std::vector<image::Extent> zeroes;
     // Write data extents whole, zero blocks included (a layer on a backing
     // image, where an unwritten block would show the backing's content).
     bool write_zero_blocks = false;
     // Smallest unit written (4 KiB; a whole cluster for compressed qcow2).
-    std::uint64_t write_unit = verify::hash_block_size;
+    std::uint64_t write_unit = image::hash_block_size;
 
     std::uint64_t data_length() const noexcept;
 };
 
 // The extents of a map to copy for a flattened image: all data, any depth.
-CopyPlan plan_flattened(const std::vector<Extent>& map, std::uint64_t virtual_size);
+CopyPlan plan_flattened(const std::vector<image::Extent>& map, std::uint64_t virtual_size);
 // The extents of one layer (depth 0 of its own map); zero clusters become
 // zero writes when the copy has a backing image below it.
-CopyPlan plan_layer(const std::vector<Extent>& map, std::uint64_t virtual_size, bool has_backing);
+CopyPlan plan_layer(const std::vector<image::Extent>& map, std::uint64_t virtual_size, bool has_backing);
 
 using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
@@ -53,7 +53,7 @@ struct CopyStats {
 // writer may be null: then the content is only hashed (virtsnap-verify).
 // hasher may be null: then nothing is hashed (only bench/copy does that, to
 // measure what checksums cost).
-CopyStats copy_content(const CopyPlan& plan, SourceReader& reader, ImageWriter* writer,
-                       verify::ContentHasher* hasher, const ProgressFn& progress);
+CopyStats copy_content(const CopyPlan& plan, SourceReader& reader, image::ImageWriter* writer,
+                       image::ContentHasher* hasher, const ProgressFn& progress);
 
 } // namespace virtsnap::copy

@@ -1,20 +1,17 @@
 #include "copy/disk_copy.hpp"
 
 #include "copy/content_copier.hpp"
-#include "copy/image_map.hpp"
-#include "copy/image_writer.hpp"
-#include "copy/qcow2_file_writer.hpp"
-#include "copy/source_reader.hpp"
+#include "image/content_hash.hpp"
+#include "image/image_writer.hpp"
+#include "image/qcow2_file_writer.hpp"
 #include "store/durable_file.hpp"
+#include "store/set_layout.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "util/pause_point.hpp"
 #include "util/progress.hpp"
 #include "util/subprocess.hpp"
-#include "util/unique_fd.hpp"
-#include "verify/content_hash.hpp"
-#include "virt/qemu_img.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -23,7 +20,6 @@
 #include <climits>
 #include <cstdlib>
 #include <exception>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -36,7 +32,7 @@ namespace {
 
 constexpr std::uint64_t default_cluster_size = 65536;
 
-std::optional<xml::Qcow2Options> options_of(const virt::ImageInfo& info) {
+std::optional<xml::Qcow2Options> options_of(const image::ImageInfo& info) {
     if (info.format != "qcow2")
         return std::nullopt;
     return xml::Qcow2Options{info.cluster_size ? info.cluster_size : default_cluster_size,
@@ -56,90 +52,42 @@ std::string create_options(const std::optional<xml::Qcow2Options>& source) {
     return text;
 }
 
-// The chain qemu-img sees must be the one the manifest names: the copy reads
-// the files qemu-img maps, so a difference means the manifest is stale.
-void check_chain(const xml::ManifestDisk& disk, const std::vector<virt::ImageInfo>& chain) {
-    bool same = chain.size() == disk.chain.size() + 1 && chain[0].format == disk.format;
-    for (size_t i = 0; same && i < disk.chain.size(); ++i)
-        same = chain[i + 1].format == disk.chain[i].format;
-    if (!same)
-        throw util::InputError(
-            "the backing chain of " + quoted(disk.frozen) + " (" + std::to_string(chain.size()) +
-            " image(s)) is not the one the manifest records (" + std::to_string(disk.chain.size() + 1) + ")");
-    for (const virt::ImageInfo& image : chain)
-        if (image.encrypted)
-            throw util::RefusedError("image " + quoted(image.filename) +
-                                     " is encrypted; virtsnap cannot copy encrypted images");
-}
-
 // A plain version 3 qcow2 is written by virtsnap itself; compression and
 // the rarer layouts (compat 0.10, extended L2 entries) go through qemu-nbd.
 bool writes_qcow2_directly(const std::optional<xml::Qcow2Options>& options, const CopySettings& settings) {
     return !settings.compress && (!options || (options->compat != "0.10" && !options->extended_l2));
 }
 
-// A raw file without a backing chain needs no qemu-img: its size is the
-// file's and its holes are the file system's (two fewer processes to start
-// per disk, which is most of the fixed cost of copying a small disk).
-bool plain_raw_file(const xml::ManifestDisk& disk) {
-    struct stat st {};
-    return disk.format == "raw" && disk.chain.empty() && ::stat(disk.frozen.c_str(), &st) == 0 &&
-           S_ISREG(st.st_mode);
-}
-
-std::vector<virt::ImageInfo> describe_chain(const xml::ManifestDisk& disk) {
-    if (!plain_raw_file(disk))
-        return virt::query_image_chain(disk.frozen, disk.format);
-    struct stat st {};
-    if (::stat(disk.frozen.c_str(), &st) != 0)
-        throw util::SystemError("cannot stat " + quoted(disk.frozen), errno);
-    virt::ImageInfo info;
-    info.filename = disk.frozen;
-    info.format = "raw";
-    info.virtual_size = static_cast<std::uint64_t>(st.st_size);
-    info.actual_size = static_cast<std::uint64_t>(st.st_blocks) * 512;
-    return {info};
-}
-
 struct LayerJob {
-    ImageLayers layers; // the source: this layer and the ones below it
-    std::vector<Extent> map;
+    std::size_t layer = 0; // in the source chain
+    std::vector<image::Extent> map;
     CopyPlan plan;
-    bool through_qemu = false;
     std::optional<xml::Qcow2Options> options;
     std::string name;    // output file name
     std::string backing; // output backing file name, or empty
 };
 
-util::UniqueFd create_private_file(const std::string& path) {
-    // A .partial left by a killed run is ours and worthless.
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-        throw util::SystemError("cannot remove the leftover " + quoted(path), errno);
-    util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd)
-        throw util::SystemError("cannot create " + quoted(path), errno);
-    return fd;
-}
+xml::BackupFile copy_layer(const SourceChain& source, const LayerJob& job, const CopySettings& settings,
+                           const std::string& label, OutputFiles& outputs, const util::Log& log) {
+    const std::string partial = outputs.dir() + "/" + store::partial_name(job.name);
+    util::UniqueFd fd = outputs.create(job.name);
+    // The writers close theirs when they finish; the size it took is read after.
+    util::UniqueFd stat_handle(::dup(fd.get()));
+    if (!stat_handle)
+        throw util::SystemError("cannot use " + quoted(partial), errno);
 
-xml::BackupFile copy_layer(const LayerJob& job, const CopySettings& settings, const std::string& label,
-                           CreatedFiles& created, const util::Log& log) {
-    const std::string final_path = settings.dir + "/" + job.name;
-    const std::string partial = final_path + ".partial";
-    util::UniqueFd fd = create_private_file(partial);
-    created.add(partial);
-
-    std::unique_ptr<ImageWriter> writer;
+    std::unique_ptr<image::ImageWriter> writer;
     CopyPlan plan = job.plan;
     if (settings.format == "raw") {
-        writer = std::make_unique<RawFileWriter>(std::move(fd), partial, plan.virtual_size);
+        writer = std::make_unique<image::RawFileWriter>(std::move(fd), partial, plan.virtual_size);
     } else if (writes_qcow2_directly(job.options, settings)) {
-        Qcow2Layout layout;
+        image::Qcow2Layout layout;
         layout.virtual_size = plan.virtual_size;
         layout.cluster_size = job.options ? job.options->cluster_size : default_cluster_size;
         layout.lazy_refcounts = job.options && job.options->lazy_refcounts;
         layout.backing = job.backing;
         layout.backing_format = job.backing.empty() ? "" : "qcow2";
-        writer = std::make_unique<Qcow2FileWriter>(std::move(fd), partial, layout);
+        writer = std::make_unique<image::Qcow2FileWriter>(std::move(fd), partial, layout);
     } else {
         fd.reset();
         // Over the file made above, so the image keeps its mode 0600.
@@ -149,13 +97,13 @@ xml::BackupFile copy_layer(const LayerJob& job, const CopySettings& settings, co
             argv.insert(argv.end(), {"-b", job.backing, "-F", "qcow2"});
         argv.insert(argv.end(), {partial, std::to_string(plan.virtual_size)});
         util::run_checked(argv);
-        writer = std::make_unique<Qcow2Writer>(partial, settings.compress);
+        writer = std::make_unique<image::Qcow2Writer>(partial, settings.compress);
         if (settings.compress)
             plan.write_unit = job.options ? job.options->cluster_size : default_cluster_size;
     }
 
-    std::unique_ptr<SourceReader> reader = open_source_reader(job.layers, job.map, job.through_qemu);
-    verify::ContentHasher hasher(plan.virtual_size, verify::default_chunk_size);
+    std::unique_ptr<SourceReader> reader = source.reader(job.layer, job.map);
+    image::ContentHasher hasher(plan.virtual_size, image::default_chunk_size);
     util::Progress progress(log, label, true);
     const auto begin = std::chrono::steady_clock::now();
     const CopyStats stats = copy_content(plan, *reader, writer.get(), settings.checksums ? &hasher : nullptr,
@@ -170,21 +118,17 @@ xml::BackupFile copy_layer(const LayerJob& job, const CopySettings& settings, co
               " ms finding zero blocks and hashing (on the reading thread) and " +
               std::to_string(util::to_ms(stats.finishing)) + " ms finishing the image (metadata, fsync)");
 
-    if (::rename(partial.c_str(), final_path.c_str()) != 0)
-        throw util::SystemError("cannot rename " + quoted(partial) + " to " + quoted(final_path), errno);
-    created.renamed(partial, final_path);
-    store::sync_directory(settings.dir);
-
     struct stat st {};
-    if (::stat(final_path.c_str(), &st) != 0)
-        throw util::SystemError("cannot stat " + quoted(final_path), errno);
+    if (::fstat(stat_handle.get(), &st) != 0)
+        throw util::SystemError("cannot stat " + quoted(partial), errno);
     xml::BackupFile file{job.name,
                          job.backing,
                          static_cast<std::uint64_t>(st.st_blocks) * 512,
                          hasher.data_bytes(),
                          hasher.checksum(),
                          hasher.chunks()};
-    progress.finish(util::format_size(file.data_bytes) + " of data in " + quoted(final_path));
+    progress.finish(util::format_size(file.data_bytes) + " of data for " +
+                    quoted(outputs.dir() + "/" + job.name));
     return file;
 }
 
@@ -193,16 +137,6 @@ class StoppedByOtherDisk : public util::Error {
   public:
     using util::Error::Error;
 };
-
-void refuse_existing(const xml::Manifest& manifest, const CopySettings& settings) {
-    for (const xml::ManifestDisk& disk : manifest.disks)
-        for (const std::string& name : backup_file_names(disk, settings)) {
-            const std::string path = settings.dir + "/" + name;
-            if (::access(path.c_str(), F_OK) == 0)
-                throw util::RefusedError("backup file " + quoted(path) +
-                                         " already exists; nothing was copied (--force replaces it)");
-        }
-}
 
 // The same kind of error, with the disk and the destination in front.
 [[noreturn]] void rethrow_for_disk(const util::Error& error, const xml::ManifestDisk& disk,
@@ -228,14 +162,10 @@ std::uint64_t stored_bytes(const xml::ManifestDisk& disk) {
         struct stat st {};
         if (::stat(path.c_str(), &st) != 0)
             continue; // the copy itself reports it
-        if (S_ISREG(st.st_mode)) {
+        if (S_ISREG(st.st_mode))
             total += static_cast<std::uint64_t>(st.st_blocks) * 512;
-        } else if (S_ISBLK(st.st_mode)) {
-            util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-            const off_t end = fd ? ::lseek(fd.get(), 0, SEEK_END) : -1;
-            if (end > 0)
-                total += static_cast<std::uint64_t>(end);
-        }
+        else if (S_ISBLK(st.st_mode))
+            total += image::ImageFile::open(path, image::ImageOrigin::host).size();
     }
     return total;
 }
@@ -254,89 +184,99 @@ std::vector<size_t> largest_first(const xml::Manifest& manifest) {
     return order;
 }
 
+void refuse_existing(const xml::Manifest& manifest, const CopySettings& settings, const std::string& dir) {
+    std::vector<std::string> sources;
+    for (const xml::ManifestDisk& disk : manifest.disks) {
+        const DiskCopyRequest request = request_for(disk);
+        const std::vector<std::string> names = output_names(request, settings);
+        for (const SourceImage& image : request.chain)
+            sources.push_back(image.path);
+        refuse_sources_as_outputs(dir, names, sources);
+        if (settings.force)
+            continue;
+        for (const std::string& name : names) {
+            const std::string path = dir + "/" + name;
+            struct stat st {};
+            if (::lstat(path.c_str(), &st) == 0)
+                throw util::RefusedError("backup file " + quoted(path) +
+                                         " already exists; nothing was copied (--force replaces it)");
+        }
+    }
+}
+
 } // namespace
 
-std::vector<std::string> backup_file_names(const xml::ManifestDisk& disk, const CopySettings& settings) {
-    std::vector<std::string> names{disk.target + "." + settings.format};
-    if (settings.keep_chain)
-        for (size_t i = 1; i <= disk.chain.size(); ++i)
-            names.push_back(disk.target + "." + std::to_string(i) + ".qcow2");
-    return names;
+DiskCopyRequest request_for(const xml::SnapshotDisk& disk) {
+    DiskCopyRequest request;
+    request.target = disk.target;
+    request.chain.push_back({disk.frozen, disk.format});
+    for (const xml::ChainImage& image : disk.chain)
+        request.chain.push_back({image.path, image.format});
+    request.virtual_size = disk.virtual_size;
+    return request;
 }
 
-CreatedFiles::~CreatedFiles() {
-    for (const std::string& path : paths_)
-        ::unlink(path.c_str());
+std::vector<std::string> output_names(const DiskCopyRequest& request, const CopySettings& settings) {
+    return store::disk_file_names(request.target, settings.format,
+                                  settings.keep_chain ? request.chain.size() : 1);
 }
 
-void CreatedFiles::add(const std::string& path) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    paths_.push_back(path);
+void refuse_sources_as_outputs(const std::string& dir, const std::vector<std::string>& names,
+                               const std::vector<std::string>& sources) {
+    std::vector<std::pair<image::FileIdentity, std::string>> identities;
+    for (const std::string& source : sources)
+        if (std::optional<image::FileIdentity> id = image::identity_at(source))
+            identities.emplace_back(*id, source);
+    for (const std::string& name : names)
+        for (const std::string& path : {dir + "/" + name, dir + "/" + store::partial_name(name)}) {
+            std::optional<image::FileIdentity> id = image::identity_at(path);
+            if (!id)
+                continue;
+            for (const auto& [source_id, source] : identities)
+                if (*id == source_id)
+                    throw util::RefusedError(quoted(path) + " is the image " + quoted(source) +
+                                             " being copied; a source is never a destination "
+                                             "(choose another directory); nothing was written");
+        }
 }
 
-void CreatedFiles::keep() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    paths_.clear();
-}
-
-void CreatedFiles::renamed(const std::string& from, const std::string& to) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (std::string& path : paths_)
-        if (path == from)
-            path = to;
-}
-
-xml::DiskBackup copy_disk(const xml::ManifestDisk& disk, const CopySettings& settings, CreatedFiles& created,
+xml::DiskBackup copy_disk(const DiskCopyRequest& request, const CopySettings& settings, OutputFiles& outputs,
                           const util::Log& log) {
-    std::vector<virt::ImageInfo> chain = describe_chain(disk);
-    check_chain(disk, chain);
-    bool through_qemu = false;
-    ImageLayers all;
-    all.paths.push_back(disk.frozen);
-    all.formats.push_back(disk.format);
-    for (const xml::ChainImage& image : disk.chain) {
-        all.paths.push_back(image.path);
-        all.formats.push_back(image.format);
-    }
-    for (const virt::ImageInfo& image : chain)
-        through_qemu = through_qemu || !image.data_file.empty();
-
+    const SourceChain source = SourceChain::open(request.chain, request.origin, request.virtual_size,
+                                                 "disk " + quoted(request.target));
     xml::DiskBackup backup;
     backup.format = settings.format;
     backup.flattened = !settings.keep_chain;
     backup.compressed = settings.compress;
-    backup.chunk_size = verify::default_chunk_size;
-    backup.source_options = options_of(chain[0]);
-    const std::vector<std::string> names = backup_file_names(disk, settings);
+    backup.chunk_size = image::default_chunk_size;
+    backup.source_options = options_of(source.info(0));
+    const std::vector<std::string> names = output_names(request, settings);
 
     if (!settings.keep_chain) {
         LayerJob job;
-        job.layers = all;
-        job.map = plain_raw_file(disk) ? map_sparse_file(disk.frozen, chain[0].virtual_size)
-                                       : query_image_map(disk.frozen, disk.format);
-        job.plan = plan_flattened(job.map, chain[0].virtual_size);
-        job.through_qemu = through_qemu;
+        job.map = source.map(0);
+        job.plan = plan_flattened(job.map, source.size());
         job.options = settings.qcow2_options ? settings.qcow2_options : backup.source_options;
         job.name = names[0];
-        backup.files.push_back(copy_layer(job, settings, disk.target, created, log));
+        backup.files.push_back(copy_layer(source, job, settings, request.target, outputs, log));
         return backup;
     }
 
     // Bottom layer first: each layer above names the one below as its backing.
-    std::vector<xml::BackupFile> files(chain.size());
-    for (size_t i = chain.size(); i-- > 0;) {
+    std::vector<xml::BackupFile> files(source.layers());
+    for (size_t i = source.layers(); i-- > 0;) {
         LayerJob job;
-        job.layers.paths.assign(all.paths.begin() + static_cast<std::ptrdiff_t>(i), all.paths.end());
-        job.layers.formats.assign(all.formats.begin() + static_cast<std::ptrdiff_t>(i), all.formats.end());
-        job.map = query_image_map(job.layers.paths[0], job.layers.formats[0]);
-        const bool has_backing = i + 1 < chain.size();
-        job.plan = plan_layer(job.map, chain[i].virtual_size, has_backing);
-        job.through_qemu = through_qemu;
-        job.options = options_of(chain[i]);
+        job.layer = i;
+        job.map = source.map(i);
+        const bool has_backing = i + 1 < source.layers();
+        // The top layer is the disk (its exact size); each layer below keeps
+        // its own size (a disk may have grown since it was made).
+        job.plan = plan_layer(job.map, i == 0 ? source.size() : source.info(i).virtual_size, has_backing);
+        job.options = options_of(source.info(i));
         job.name = names[i];
         job.backing = has_backing ? names[i + 1] : "";
-        const std::string label = i == 0 ? disk.target : disk.target + " layer " + std::to_string(i);
-        files[i] = copy_layer(job, settings, label, created, log);
+        const std::string label = i == 0 ? request.target : request.target + " layer " + std::to_string(i);
+        files[i] = copy_layer(source, job, settings, label, outputs, log);
     }
     backup.files = std::move(files);
     return backup;
@@ -352,10 +292,9 @@ std::string prepare_backup_directory(const std::string& dir, mode_t mode) {
     return resolved;
 }
 
-void copy_disks(xml::Manifest& manifest, const CopySettings& settings, CreatedFiles& created,
+void copy_disks(xml::Manifest& manifest, const CopySettings& settings, OutputFiles& outputs,
                 const util::Log& log) {
-    if (!settings.force)
-        refuse_existing(manifest, settings);
+    refuse_existing(manifest, settings, outputs.dir());
     // Workers take the next disk; the first failure stops the others at
     // their next window, and the failure of the lowest disk is reported.
     const std::vector<size_t> order = largest_first(manifest);
@@ -376,11 +315,18 @@ void copy_disks(xml::Manifest& manifest, const CopySettings& settings, CreatedFi
             try {
                 if (failed)
                     return;
-                if (!manifest.offline && ::access(disk.overlay.c_str(), F_OK) != 0)
+                struct stat st {};
+                if (!manifest.offline && ::lstat(disk.overlay.c_str(), &st) != 0)
                     throw util::RefusedError(
                         "its overlay " + quoted(disk.overlay) +
                         " is gone, so the frozen image may be written to again; take a new snapshot");
-                disk.backup = copy_disk(disk, worker_settings, created, log);
+                disk.backup = copy_disk(request_for(disk), worker_settings, outputs, log);
+                if (settings.publish_each_disk) {
+                    std::vector<std::string> names;
+                    for (const xml::BackupFile& file : disk.backup->files)
+                        names.push_back(file.name);
+                    outputs.publish(names, false);
+                }
                 util::pause_point("disk-copied");
                 if (settings.copied)
                     settings.copied(i);
@@ -405,10 +351,10 @@ void copy_disks(xml::Manifest& manifest, const CopySettings& settings, CreatedFi
         } catch (const StoppedByOtherDisk&) {
             continue; // the other disk's error is the one to report
         } catch (const util::Error& error) {
-            rethrow_for_disk(error, manifest.disks[i], settings.dir);
+            rethrow_for_disk(error, manifest.disks[i], outputs.dir());
         }
     }
-    manifest.backup_dir = settings.dir;
+    manifest.backup_dir = outputs.dir();
 }
 
 } // namespace virtsnap::copy

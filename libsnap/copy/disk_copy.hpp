@@ -1,13 +1,18 @@
 #pragma once
-// Copies the disks of a manifest into a backup directory: each disk's
-// flattened frozen image, or each layer of its chain. virtsnap-copy and
-// virtsnap-backup share it.
+// Copies disks into backup files: each disk's image flattened into one
+// file, or each layer of its chain into a file of its own, with the content
+// checksums computed on the way. The sources are opened once and proven to
+// be the chain qemu-img resolves (copy/source_chain.hpp); the files are
+// written as NAME.partial and published by the caller (copy/output_files.hpp)
+// once everything they belong with is complete. virtsnap-copy,
+// virtsnap-backup and virtsnap-restore share it.
 
+#include "copy/output_files.hpp"
+#include "copy/source_chain.hpp"
 #include "util/log.hpp"
 #include "xml/manifest.hpp"
 
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -16,7 +21,6 @@
 namespace virtsnap::copy {
 
 struct CopySettings {
-    std::string dir;              // absolute
     std::string format = "qcow2"; // or "raw"
     bool keep_chain = false;
     bool compress = false;
@@ -29,8 +33,13 @@ struct CopySettings {
     bool checksums = true;
     // Disks copied at the same time (copy_disks).
     unsigned jobs = 1;
-    // Called between windows of the copy; throws to abandon it (an offline
-    // backup whose domain was started meanwhile).
+    // copy_disks publishes each disk's files as soon as they are complete
+    // (never replacing a file): for a directory that counts only once
+    // something else says so (a backup set, restorable once its marker is
+    // written). Otherwise nothing is published.
+    bool publish_each_disk = false;
+    // Called between windows of the copy, from the thread copying; throws
+    // to abandon it (an offline backup whose domain was started meanwhile).
     std::function<void()> check;
     // Called by copy_disks with a disk's index in the manifest once its
     // backup is recorded there, from the thread that copied it (with jobs
@@ -38,41 +47,43 @@ struct CopySettings {
     std::function<void(size_t)> copied;
 };
 
-// The backup file names of disk, top first: TARGET.FORMAT, then for a kept
-// chain TARGET.1.qcow2, TARGET.2.qcow2, ... for the layers below.
-std::vector<std::string> backup_file_names(const xml::ManifestDisk& disk, const CopySettings& settings);
-
-// Files this run created: removed on destruction unless kept, so a failure
-// or a signal leaves nothing half-written behind.
-class CreatedFiles {
-  public:
-    CreatedFiles() = default;
-    CreatedFiles(const CreatedFiles&) = delete;
-    CreatedFiles& operator=(const CreatedFiles&) = delete;
-    ~CreatedFiles();
-    void add(const std::string& path);
-    void renamed(const std::string& from, const std::string& to);
-    void keep();
-
-  private:
-    std::mutex mutex_; // disks copied in parallel add their files
-    std::vector<std::string> paths_;
+// One disk to copy.
+struct DiskCopyRequest {
+    std::string target;             // names the output files and the progress line
+    std::vector<SourceImage> chain; // the image, then its backing chain, as recorded
+    std::uint64_t virtual_size = 0; // the disk's exact size, as recorded
+    image::ImageOrigin origin = image::ImageOrigin::host;
 };
 
-xml::DiskBackup copy_disk(const xml::ManifestDisk& disk, const CopySettings& settings, CreatedFiles& created,
+// The request for a disk of a manifest: its frozen image and chain.
+DiskCopyRequest request_for(const xml::SnapshotDisk& disk);
+
+// The backup file names a request makes with settings, top first.
+std::vector<std::string> output_names(const DiskCopyRequest& request, const CopySettings& settings);
+
+// Copies one disk into outputs (unpublished). Throws InputError, before a
+// byte is read, when the sources are not the chain qemu-img finds.
+xml::DiskBackup copy_disk(const DiskCopyRequest& request, const CopySettings& settings, OutputFiles& outputs,
                           const util::Log& log);
 
+// Refuses (RefusedError, nothing written) when an output name in dir — or
+// its NAME.partial — is one of the source images itself: copying there
+// would replace (or delete, as a leftover) what is being read.
+void refuse_sources_as_outputs(const std::string& dir, const std::vector<std::string>& names,
+                               const std::vector<std::string>& sources);
+
 // Creates dir (mode 0700 unless told) when missing; returns its absolute
-// path. Throws RefusedError when it is not writable.
+// path. Checks the whole path before creating any of it. Throws
+// RefusedError when it is not writable.
 std::string prepare_backup_directory(const std::string& dir, mode_t mode = 0700);
 
-// Copies every disk of the manifest into settings.dir, settings.jobs disks
-// at a time, the largest first, and records each backup in the manifest.
-// Refuses (before copying anything) when a backup file exists and
-// settings.force is not set, and when an earlier tool in the pipeline
-// failed. Errors name the disk and the destination; the files made so far
-// are in created.
-void copy_disks(xml::Manifest& manifest, const CopySettings& settings, CreatedFiles& created,
+// Copies every disk of the manifest into outputs, settings.jobs disks at a
+// time, the largest first, and records each backup in the manifest (and
+// outputs' directory as its backup directory). Refuses, before copying
+// anything, a backup file that exists unless settings.force, and an output
+// that is a source. Errors name the disk and the destination. Nothing is
+// published here unless settings.publish_each_disk.
+void copy_disks(xml::Manifest& manifest, const CopySettings& settings, OutputFiles& outputs,
                 const util::Log& log);
 
 } // namespace virtsnap::copy

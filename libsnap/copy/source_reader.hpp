@@ -4,9 +4,8 @@
 // gives (no decoding, no extra copy), or through qemu-nbd when some content
 // is not stored plainly (compressed clusters, an external data file).
 
-#include "copy/image_map.hpp"
-#include "copy/nbd_image.hpp"
-#include "util/unique_fd.hpp"
+#include "image/image_file.hpp"
+#include "image/image_map.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -15,25 +14,23 @@
 
 namespace virtsnap::copy {
 
-// An image and the backing chain below it, top first: what depth n in a map
-// refers to.
-struct ImageLayers {
-    std::vector<std::string> paths;
-    std::vector<std::string> formats;
-};
-
 class SourceReader {
   public:
     virtual ~SourceReader() = default;
     // Reads length bytes of the content at guest offset `offset`, which lies
     // inside extent (a data extent of the map the reader was made for).
-    virtual void read(const Extent& extent, std::uint64_t offset, char* buffer, std::uint64_t length) = 0;
+    virtual void read(const image::Extent& extent, std::uint64_t offset, char* buffer,
+                      std::uint64_t length) = 0;
 };
 
-// Picks the direct reader when every data extent has a plain offset in the
-// layer files, the qemu-nbd reader of layers.paths[0] otherwise or when
-// through_qemu is set (an external data file, whose offsets map elsewhere).
-std::unique_ptr<SourceReader> open_source_reader(const ImageLayers& layers,
-                                                 const std::vector<Extent>& extents, bool through_qemu);
+// files: the layer the map was made of, then the layers below it (depth n
+// in the map is files[n]); they must outlive the reader, which reads
+// through their descriptors. The direct reader when every data extent has a
+// plain offset in them; else, or with through_qemu (an external data file,
+// whose offsets map elsewhere), qemu-nbd reading files[0] as format.
+std::unique_ptr<SourceReader> open_source_reader(const std::vector<const image::ImageFile*>& files,
+                                                 const std::string& format,
+                                                 const std::vector<image::Extent>& extents,
+                                                 bool through_qemu);
 
 } // namespace virtsnap::copy

@@ -2,6 +2,8 @@
 
 #include "store/durable_file.hpp"
 #include "util/error.hpp"
+#include "util/file_read.hpp"
+#include "util/unique_fd.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -43,15 +45,27 @@ std::optional<std::vector<std::string>> entries(const std::string& dir) {
     return names;
 }
 
+// A directory itself, not a link to one.
 bool is_directory(const std::string& path) {
     struct stat st {};
     return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+std::optional<xml::Manifest> read_manifest_of(const std::string& set_dir) {
+    const std::string path = set_dir + "/" + set_manifest_file;
+    const std::string what = "manifest " + quoted(path);
+    std::optional<std::string> text =
+        util::read_strict_file_if_exists(AT_FDCWD, path, util::manifest_size_limit, what);
+    if (!text)
+        return std::nullopt;
+    return xml::parse_manifest(*text, what);
+}
+
 } // namespace
 
-std::string domain_sets_dir(const std::string& dest, const std::string& domain_name) {
-    return dest + "/" + domain_name;
+bool has_marker(const std::string& dir) {
+    struct stat st {};
+    return ::lstat((dir + "/" + set_marker_file).c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 std::vector<BackupSet> list_domain_sets(const std::string& domain_dir) {
@@ -68,15 +82,12 @@ std::vector<BackupSet> list_domain_sets(const std::string& domain_dir) {
         set.domain = domain;
         set.id = name;
         set.path = path;
-        set.complete = ::access((path + "/" + set_marker_file).c_str(), F_OK) == 0;
+        set.complete = has_marker(path);
         if (set.complete) {
-            const std::string manifest_path = path + "/" + set_manifest_file;
             try {
-                std::optional<std::string> text = read_if_exists(manifest_path);
-                if (!text)
+                set.manifest = read_manifest_of(path);
+                if (!set.manifest)
                     set.problem = "its manifest is missing";
-                else
-                    set.manifest = xml::parse_manifest(*text, "manifest " + quoted(manifest_path));
             } catch (const util::Error& error) {
                 set.problem = error.what();
             }
@@ -87,22 +98,22 @@ std::vector<BackupSet> list_domain_sets(const std::string& domain_dir) {
 }
 
 BackupSet read_set(const std::string& path) {
-    if (!is_directory(path) || ::access((path + "/" + set_manifest_file).c_str(), F_OK) != 0)
+    const std::string manifest_path = path + "/" + set_manifest_file;
+    struct stat st {};
+    if (!is_directory(path) || ::lstat(manifest_path.c_str(), &st) != 0)
         throw util::InputError(quoted(path) + " is not a backup set (no " + set_manifest_file + " in it)");
     BackupSet set;
     set.path = path;
     const size_t slash = path.find_last_of('/');
     set.id = slash == std::string::npos ? path : path.substr(slash + 1);
-    set.complete = ::access((path + "/" + set_marker_file).c_str(), F_OK) == 0;
+    set.complete = has_marker(path);
     if (!set.complete)
         throw util::RefusedError(
             "backup set " + quoted(path) +
             " is incomplete (the run that wrote it did not finish); it is never restored");
-    const std::string manifest_path = path + "/" + set_manifest_file;
-    std::optional<std::string> text = read_if_exists(manifest_path);
-    if (!text)
+    set.manifest = read_manifest_of(path);
+    if (!set.manifest)
         throw util::InputError(quoted(path) + " is not a backup set (no " + set_manifest_file + " in it)");
-    set.manifest = xml::parse_manifest(*text, "manifest " + quoted(manifest_path));
     set.domain = set.manifest->domain_name;
     for (const xml::ManifestDisk& disk : set.manifest->disks)
         if (!disk.backup)
@@ -126,30 +137,14 @@ std::vector<BackupSet> list_sets(const std::string& dest) {
     return sets;
 }
 
-void mark_complete(const std::string& set_dir, const std::string& snapshot_id) {
-    write_durable(set_dir + "/" + set_marker_file, snapshot_id + "\n");
+std::optional<std::string> read_set_definition(const BackupSet& set, const char* name) {
+    const std::string path = set.path + "/" + name;
+    return util::read_strict_file_if_exists(AT_FDCWD, path, util::definition_size_limit,
+                                            "saved definition " + quoted(path));
 }
 
-std::vector<const BackupSet*> sets_to_remove(const std::vector<BackupSet>& sets, unsigned keep) {
-    if (keep == 0)
-        throw util::Error("internal error: retention must keep at least one set");
-    std::vector<const BackupSet*> complete;
-    for (const BackupSet& set : sets)
-        if (set.complete && set.manifest)
-            complete.push_back(&set);
-    std::vector<const BackupSet*> removed;
-    const std::string newest_complete = complete.empty() ? "" : complete.back()->id;
-    const size_t excess = complete.size() > keep ? complete.size() - keep : 0;
-    for (const BackupSet& set : sets) {
-        const bool old_complete =
-            set.complete && set.manifest &&
-            std::find(complete.begin(), complete.begin() + static_cast<std::ptrdiff_t>(excess), &set) !=
-                complete.begin() + static_cast<std::ptrdiff_t>(excess);
-        const bool stale_incomplete = !set.complete && !newest_complete.empty() && set.id < newest_complete;
-        if (old_complete || stale_incomplete)
-            removed.push_back(&set);
-    }
-    return removed;
+void mark_complete(const std::string& set_dir, const std::string& snapshot_id) {
+    write_durable(set_dir + "/" + set_marker_file, snapshot_id + "\n");
 }
 
 void remove_set(const std::string& set_dir) {

@@ -1,10 +1,16 @@
 #pragma once
-// Backup sets on disk (SPEC "Backup sets"): DEST/DOMAIN/SET_ID/ holds the
+// Backup sets on disk (store/set_layout.hpp): DEST/DOMAIN/SET_ID/ holds the
 // manifest, the domain's definition at the snapshot (persistent and live),
 // one image per disk (or per layer of a kept chain), and the completion
 // marker, written last. A set without the marker is never offered for
 // restore; the next backup of the domain removes it.
+//
+// Everything in a set is input from outside: its files are read without
+// following links and without blocking, only when they are regular files,
+// and never beyond a bound (a FIFO planted as manifest.xml must not hang a
+// listing, a link to /dev/zero must not fill memory).
 
+#include "store/set_layout.hpp"
 #include "xml/manifest.hpp"
 
 #include <optional>
@@ -12,11 +18,6 @@
 #include <vector>
 
 namespace virtsnap::store {
-
-constexpr const char* set_manifest_file = "manifest.xml";
-constexpr const char* set_domain_xml_file = "domain.xml";           // persistent definition
-constexpr const char* set_live_domain_xml_file = "domain-live.xml"; // of a running domain
-constexpr const char* set_marker_file = "complete";
 
 struct BackupSet {
     std::string domain; // the directory it sits in: the domain's name
@@ -27,31 +28,28 @@ struct BackupSet {
     std::string problem; // why a complete set's manifest could not be read
 };
 
-// DEST/DOMAIN
-std::string domain_sets_dir(const std::string& dest, const std::string& domain_name);
-
 // The sets of one domain directory, oldest first (ids start with the UTC
-// time). Entries whose names are not snapshot ids are ignored; a missing
-// directory has no sets.
+// time). Entries whose names are not snapshot ids, and links, are ignored;
+// a missing directory has no sets.
 std::vector<BackupSet> list_domain_sets(const std::string& domain_dir);
 
-// One set, for restoring: InputError when path is not a backup set or its
-// manifest is damaged, RefusedError when the set is incomplete (never
-// restored).
+// One set, for restoring or verifying: InputError when path is not a backup
+// set or its manifest is damaged, RefusedError when the set is incomplete
+// (never restored).
 BackupSet read_set(const std::string& path);
 
 // Every set under DEST, by domain name, then oldest first.
 std::vector<BackupSet> list_sets(const std::string& dest);
 
+// A definition saved in the set (set_domain_xml_file, ...), read as
+// strictly as the manifest; nullopt when the set has none.
+std::optional<std::string> read_set_definition(const BackupSet& set, const char* name);
+
 // Writes the completion marker durably; the set is restorable from then on.
 void mark_complete(const std::string& set_dir, const std::string& snapshot_id);
 
-// The sets --keep N removes, oldest first: complete sets beyond the newest
-// keep complete ones (never the only complete one: keep is at least 1), and
-// incomplete sets older than the newest complete one (left by runs that
-// died). Sets another kept set depends on would be kept, but every set
-// virtsnap writes today is a full backup that depends on none.
-std::vector<const BackupSet*> sets_to_remove(const std::vector<BackupSet>& sets, unsigned keep);
+// Whether dir holds a completion marker (a regular file, not a link).
+bool has_marker(const std::string& dir);
 
 // Removes a set: the files directly inside it, then the directory. Never
 // follows a symbolic link; anything else found (a subdirectory) is left and

@@ -22,9 +22,11 @@ DomainLock DomainLock::acquire(const std::string& state_dir, const std::string& 
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK)
             throw util::SystemError("cannot lock " + quoted(path), errno);
-        std::string holder = read_if_exists(path).value_or("");
-        while (!holder.empty() && (holder.back() == '\n'))
-            holder.pop_back();
+        // The holder wrote its pid; a number is all that is shown of it.
+        char text[24] = {};
+        const ssize_t n = ::pread(fd.get(), text, sizeof text - 1, 0);
+        std::string holder = n > 0 ? std::string(text, static_cast<size_t>(n)) : "";
+        holder = holder.substr(0, holder.find_first_not_of("0123456789"));
         throw util::RefusedError("another virtsnap run" + (holder.empty() ? "" : " (pid " + holder + ")") +
                                  " is working on domain " + quoted(domain_name) + "; lock " + quoted(path));
     }

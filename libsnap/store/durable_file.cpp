@@ -1,9 +1,12 @@
 #include "store/durable_file.hpp"
 
+#include "store/set_layout.hpp"
 #include "util/error.hpp"
+#include "util/file_read.hpp"
 #include "util/unique_fd.hpp"
 
 #include <cerrno>
+#include <climits>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,12 +46,35 @@ void sync_directory(const std::string& dir) {
         throw SystemError("cannot sync directory " + quoted(dir), errno);
 }
 
+UniqueFd create_fresh_private_file(const std::string& path) {
+    // Whatever is at the name is a leftover of a run that died: removed, not
+    // written through. O_TRUNC on it would write into whatever a planted
+    // hard link or a file of another user leads to; unlink only ever drops
+    // the name, and O_EXCL fails if someone makes the name again meanwhile.
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+        throw SystemError("cannot create " + quoted(path) +
+                              ": a symbolic link is in its place, not a file virtsnap "
+                              "left; remove it if it is yours",
+                          ELOOP);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+        throw SystemError("cannot remove the leftover " + quoted(path), errno);
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd)
+        throw SystemError("cannot create " + quoted(path), errno);
+    // The umask may leave less than 0600; nothing may leave more.
+    if (::fchmod(fd.get(), 0600) != 0) {
+        const int error = errno;
+        ::unlink(path.c_str());
+        throw SystemError("cannot set the mode of " + quoted(path), error);
+    }
+    return fd;
+}
+
 void write_durable(const std::string& path, const std::string& text) {
-    const std::string partial = path + ".partial";
+    const std::string partial = partial_name(path);
     {
-        UniqueFd fd(::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-        if (!fd)
-            throw SystemError("cannot create " + quoted(partial), errno);
+        UniqueFd fd = create_fresh_private_file(partial);
         try {
             write_all(fd.get(), text, partial);
             if (::fsync(fd.get()) != 0)
@@ -66,26 +92,8 @@ void write_durable(const std::string& path, const std::string& text) {
     sync_directory(parent_of(path));
 }
 
-std::optional<std::string> read_if_exists(const std::string& path) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) {
-        if (errno == ENOENT)
-            return std::nullopt;
-        throw SystemError("cannot open " + quoted(path), errno);
-    }
-    std::string text;
-    char buffer[65536];
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            throw SystemError("cannot read " + quoted(path), errno);
-        if (n == 0)
-            break;
-        text.append(buffer, static_cast<size_t>(n));
-    }
-    return text;
+std::optional<std::string> read_if_exists(const std::string& path, std::size_t limit) {
+    return util::read_strict_file_if_exists(AT_FDCWD, path, limit, quoted(path));
 }
 
 void remove_durable(const std::string& path) {
@@ -104,6 +112,20 @@ void ensure_private_directory(const std::string& dir) {
 void ensure_directory(const std::string& dir, mode_t mode) {
     if (dir.empty())
         throw util::UsageError("a directory name must not be empty");
+    // The whole name is checked before any of it is made: a name the system
+    // cannot hold failed only after dozens of its directories existed.
+    if (dir.size() >= PATH_MAX)
+        throw util::UsageError("the directory name " + quoted(dir.substr(0, 60) + "...") + " is " +
+                               std::to_string(dir.size()) + " bytes long, more than the system allows");
+    for (size_t start = 0; start < dir.size();) {
+        size_t end = dir.find('/', start);
+        if (end == std::string::npos)
+            end = dir.size();
+        if (end - start > NAME_MAX)
+            throw util::UsageError("the directory name " + quoted(dir.substr(0, 60) + "...") +
+                                   " has a component longer than " + std::to_string(NAME_MAX) + " bytes");
+        start = end + 1;
+    }
     std::string prefix;
     size_t start = 0;
     while (start <= dir.size()) {

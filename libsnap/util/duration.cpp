@@ -70,6 +70,17 @@ std::uint64_t parse_size(const std::string& text, const std::string& option) {
     throw UsageError("--" + option + " " + quoted(text) + " is not a size (examples: 0, 512M, 2G)");
 }
 
+std::uint64_t parse_count(const std::string& text, const std::string& option, std::uint64_t min,
+                          std::uint64_t max) {
+    const bool digits =
+        !text.empty() && text.size() <= 19 && text.find_first_not_of("0123456789") == std::string::npos;
+    const std::uint64_t number = digits ? std::stoull(text) : 0;
+    if (!digits || number < min || number > max)
+        throw UsageError("--" + option + " must be a whole number from " + std::to_string(min) + " to " +
+                         std::to_string(max) + ", not " + quoted(text));
+    return number;
+}
+
 std::string format_size(std::uint64_t bytes) {
     static const char* const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
     if (bytes < 1024)

@@ -1,5 +1,5 @@
 #pragma once
-// Durations and sizes as administrators write them on a command line.
+// Durations, sizes and counts as administrators write them on a command line.
 
 #include <chrono>
 #include <cstdint>
@@ -12,6 +12,11 @@ std::chrono::milliseconds parse_duration(const std::string& text, const std::str
 
 // "0", "512", "64K", "100M", "2G", "1T" (powers of 1024). Throws UsageError.
 std::uint64_t parse_size(const std::string& text, const std::string& option);
+
+// A whole number from min to max, digits only ("-1" and "1e3" are not).
+// Throws UsageError naming option and the range.
+std::uint64_t parse_count(const std::string& text, const std::string& option, std::uint64_t min,
+                          std::uint64_t max);
 
 // Whole milliseconds of a duration, for messages and records.
 template <class Rep, class Period> long long to_ms(std::chrono::duration<Rep, Period> d) {

@@ -4,6 +4,7 @@
 // the object concerned (domain, disk target, path) and, where one exists, what
 // the user can do about it.
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 
@@ -77,7 +78,32 @@ class Interrupted : public Error {
     using Error::Error;
 };
 
-// "'path'" with the path quoted the way error messages quote objects.
+// Some of several independent items (disks, domains) were done and others
+// failed; the message says which.
+class PartialFailure : public Error {
+  public:
+    using Error::Error;
+};
+
+// The guest's filesystems may still be frozen: every thaw failed or went
+// unanswered until the bound. The message names the domain and the command
+// that thaws it by hand.
+class GuestFrozen : public Error {
+  public:
+    using Error::Error;
+};
+
+// "'path'" with the path quoted the way error messages quote objects. A
+// control character (a newline, a terminal escape) is written as \n, \t or
+// \xNN, so a name from outside can neither break the one-line error nor
+// talk to the terminal.
 std::string quoted(const std::string& text);
+
+// text with its control characters written as in quoted(), without quotes;
+// a byte that is not part of valid UTF-8 is written as \xNN too.
+std::string printable(const std::string& text);
+
+// The length of the valid UTF-8 sequence starting at text[at], or 0.
+std::size_t utf8_sequence_length(const std::string& text, std::size_t at) noexcept;
 
 } // namespace virtsnap::util

@@ -22,6 +22,24 @@ extern "C" void note_signal(int signal) {
     received = signal;
 }
 
+// A child forked by a library (libnbd's qemu-nbd, libguestfs's appliance)
+// would inherit the forking thread's mask, and a thread virtsnap started
+// blocks the handled signals: its qemu-nbd would ignore SIGTERM. Only
+// async-signal-safe calls here, between fork and exec.
+extern "C" void unblock_in_child() {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+void unblock_signals_in_forked_children() {
+    static const bool registered = [] {
+        pthread_atfork(nullptr, nullptr, unblock_in_child);
+        return true;
+    }();
+    (void)registered;
+}
+
 } // namespace
 
 InterruptGuard::InterruptGuard() {
@@ -65,6 +83,7 @@ const char* signal_name(int signal) noexcept {
 }
 
 HandledSignalsBlocked::HandledSignalsBlocked() : previous_() {
+    unblock_signals_in_forked_children();
     sigset_t blocked;
     sigemptyset(&blocked);
     for (int signal : handled)

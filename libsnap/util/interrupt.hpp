@@ -30,7 +30,8 @@ void throw_if_interrupted();
 const char* signal_name(int signal) noexcept;
 
 // While it lives, the calling thread does not take SIGINT, SIGTERM or SIGHUP
-// (they stay pending for another thread); threads it starts inherit that.
+// (they stay pending for another thread); threads it starts inherit that,
+// processes they fork do not (their mask is cleared between fork and exec).
 class HandledSignalsBlocked {
   public:
     HandledSignalsBlocked();

@@ -32,6 +32,38 @@ class SpawnActions {
     posix_spawn_file_actions_t actions_;
 };
 
+// posix_spawn's attributes: every child starts with no signal blocked and
+// the handled signals at their defaults, whatever the thread that starts it
+// blocks (util::start_thread blocks SIGINT, SIGTERM and SIGHUP; a child
+// inheriting that ignored the SIGTERM meant to stop it), and in a process
+// group of its own, so a Ctrl-C on the terminal reaches virtsnap alone and
+// virtsnap decides what each child does: one that changes an image (an
+// offline commit) finishes, one that may be abandoned is stopped.
+class SpawnAttributes {
+  public:
+    SpawnAttributes() {
+        posix_spawnattr_init(&attributes_);
+        sigset_t none;
+        sigemptyset(&none);
+        posix_spawnattr_setsigmask(&attributes_, &none);
+        sigset_t defaults;
+        sigemptyset(&defaults);
+        for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGPIPE})
+            sigaddset(&defaults, signal);
+        posix_spawnattr_setsigdefault(&attributes_, &defaults);
+        posix_spawnattr_setpgroup(&attributes_, 0);
+        posix_spawnattr_setflags(&attributes_,
+                                 POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+    }
+    ~SpawnAttributes() { posix_spawnattr_destroy(&attributes_); }
+    SpawnAttributes(const SpawnAttributes&) = delete;
+    SpawnAttributes& operator=(const SpawnAttributes&) = delete;
+    posix_spawnattr_t* get() { return &attributes_; }
+
+  private:
+    posix_spawnattr_t attributes_;
+};
+
 // Reads both pipes until both reach end of file; polling both avoids the
 // deadlock of a child blocked on a full stderr while we wait on stdout.
 // With stop_child, an interrupt sends the child SIGTERM (once).
@@ -94,8 +126,9 @@ ProcessResult run_process(const std::vector<std::string>& argv, OnInterrupt on_i
         args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
 
+    SpawnAttributes attributes;
     pid_t pid = 0;
-    int rc = ::posix_spawnp(&pid, args[0], actions.get(), nullptr, args.data(), environ);
+    int rc = ::posix_spawnp(&pid, args[0], actions.get(), attributes.get(), args.data(), environ);
     if (rc != 0)
         throw SystemError("cannot run " + quoted(argv[0]), rc);
     out.write_end.reset();

@@ -25,9 +25,12 @@ enum class OnInterrupt { wait, stop_child };
 
 // Runs argv[0] (looked up in PATH) with stdin from /dev/null, collecting its
 // stdout and stderr. Throws SystemError when the program cannot be started
-// (naming it); a non-zero exit is reported in the result, not thrown. With
-// OnInterrupt::stop_child the child gets SIGTERM within 100 ms of an
-// interrupt and Interrupted is thrown once it has exited.
+// (naming it); a non-zero exit is reported in the result, not thrown. The
+// child starts with no signal blocked, whichever thread starts it, in a
+// process group of its own (a Ctrl-C on the terminal does not reach it).
+// With OnInterrupt::stop_child the child gets SIGTERM within 100 ms of an
+// interrupt taken by any thread, and Interrupted is thrown once it has
+// exited; with OnInterrupt::wait it runs to its end.
 ProcessResult run_process(const std::vector<std::string>& argv, OnInterrupt on_interrupt = OnInterrupt::wait);
 
 // Like run_process, but throws Error naming the command when it fails.

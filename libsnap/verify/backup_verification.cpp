@@ -1,12 +1,13 @@
 #include "verify/backup_verification.hpp"
 
+#include "store/set_images.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "verify/checksum_check.hpp"
 #include "verify/filesystem_check.hpp"
 #include "verify/image_compare.hpp"
 
-#include <unistd.h>
+#include <sys/stat.h>
 
 namespace virtsnap::verify {
 
@@ -28,7 +29,8 @@ void record(xml::ManifestDisk& disk, const std::string& kind, const CheckOutcome
 
 std::string file_path(const std::string& dir, const std::string& name) {
     const std::string path = dir + "/" + name;
-    if (::access(path.c_str(), R_OK) != 0)
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0)
         throw util::Error("backup file " + quoted(path) + " is missing or unreadable");
     return path;
 }
@@ -51,14 +53,12 @@ void check_source(xml::ManifestDisk& disk, bool offline, const std::string& dir,
 void check_files(xml::ManifestDisk& disk, const std::string& dir, bool checksums, Mismatches& found,
                  const util::Log& log) {
     const xml::DiskBackup& backup = *disk.backup;
-    for (const xml::BackupFile& file : backup.files) {
-        const std::string path = file_path(dir, file.name);
+    for (size_t i = 0; i < backup.files.size(); ++i) {
+        const std::string path = file_path(dir, backup.files[i].name);
         if (backup.format == "qcow2")
             record(disk, "image", check_qcow2_structure(path), found, log);
         if (checksums)
-            record(disk, "checksums",
-                   check_checksums(path, backup.format, !backup.flattened, file, backup.chunk_size), found,
-                   log);
+            record(disk, "checksums", check_checksums(dir, backup, i, disk.virtual_size), found, log);
         util::throw_if_interrupted();
     }
 }
@@ -98,6 +98,11 @@ void require_backup(const xml::ManifestDisk& disk) {
 void verify_disk(xml::ManifestDisk& disk, bool offline, const VerifySettings& settings, Mismatches& found,
                  const util::Log& log) {
     require_backup(disk);
+    // Before any QEMU tool opens them: files that could make it read
+    // outside the directory are refused (links, foreign backing files).
+    for (const xml::BackupFile& file : disk.backup->files)
+        file_path(settings.dir, file.name);
+    store::check_backup_files(settings.dir, disk);
     if (settings.source)
         check_source(disk, offline, settings.dir, found, log);
     check_files(disk, settings.dir, settings.checksums, found, log);

@@ -1,39 +1,38 @@
 #include "verify/checksum_check.hpp"
 
 #include "copy/content_copier.hpp"
-#include "copy/image_map.hpp"
-#include "copy/source_reader.hpp"
+#include "copy/source_chain.hpp"
+#include "image/content_hash.hpp"
 #include "util/duration.hpp"
-#include "virt/qemu_img.hpp"
+#include "util/error.hpp"
 
 #include <algorithm>
 #include <map>
 
 namespace virtsnap::verify {
 
-CheckOutcome check_checksums(const std::string& path, const std::string& format, bool layered,
-                             const xml::BackupFile& recorded, std::uint64_t chunk_size) {
-    std::vector<virt::ImageInfo> chain = virt::query_image_chain(path, format);
-    copy::ImageLayers layers;
-    for (const virt::ImageInfo& image : chain) {
-        layers.paths.push_back(image.filename);
-        layers.formats.push_back(image.format);
-    }
-    // qemu-img reports each backing file with the path it opened, relative
-    // names resolved against the directory of the image that names them.
-    layers.paths[0] = path;
-    std::vector<copy::Extent> map = copy::query_image_map(path, format);
-    const std::uint64_t size = chain[0].virtual_size;
-    copy::CopyPlan plan = layered ? copy::plan_layer(map, size, false) : copy::plan_flattened(map, size);
-    std::unique_ptr<copy::SourceReader> reader = copy::open_source_reader(layers, map, false);
-    ContentHasher hasher(size, chunk_size);
+CheckOutcome check_checksums(const std::string& dir, const xml::DiskBackup& backup, std::size_t index,
+                             std::uint64_t disk_size) {
+    std::vector<copy::SourceImage> chain;
+    for (std::size_t i = index; i < backup.files.size(); ++i)
+        chain.push_back({dir + "/" + backup.files[i].name, i == 0 ? backup.format : "qcow2"});
+    const bool layered = !backup.flattened;
+    const copy::SourceChain source =
+        copy::SourceChain::open(chain, image::ImageOrigin::backup_set,
+                                index == 0 ? std::optional<std::uint64_t>(disk_size) : std::nullopt,
+                                "backup file " + util::quoted(chain.front().path));
+    const std::vector<image::Extent> map = source.map(0);
+    const copy::CopyPlan plan =
+        layered ? copy::plan_layer(map, source.size(), false) : copy::plan_flattened(map, source.size());
+    std::unique_ptr<copy::SourceReader> reader = source.reader(0, map);
+    image::ContentHasher hasher(source.size(), backup.chunk_size);
     copy::copy_content(plan, *reader, nullptr, &hasher, nullptr);
 
     xml::BackupFile found;
     found.data_bytes = hasher.data_bytes();
     found.checksum = hasher.checksum();
     found.chunks = hasher.chunks();
-    return compare_checksums(recorded, found, chunk_size);
+    return compare_checksums(backup.files.at(index), found, backup.chunk_size);
 }
 
 CheckOutcome compare_checksums(const xml::BackupFile& recorded, const xml::BackupFile& found,

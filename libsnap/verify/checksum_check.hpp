@@ -5,14 +5,16 @@
 #include "verify/image_compare.hpp"
 #include "xml/manifest.hpp"
 
+#include <cstdint>
 #include <string>
 
 namespace virtsnap::verify {
 
-// path: the file; format: its format; layered: the file is one layer of a
-// kept chain (its own clusters are hashed), else the whole disk's content.
-CheckOutcome check_checksums(const std::string& path, const std::string& format, bool layered,
-                             const xml::BackupFile& recorded, std::uint64_t chunk_size);
+// File `index` of the backup in dir (read as a backup set's file: never
+// through a link, its chain proven): its own clusters for a layer of a kept
+// chain, else the whole disk's content (disk_size bytes).
+CheckOutcome check_checksums(const std::string& dir, const xml::DiskBackup& backup, std::size_t index,
+                             std::uint64_t disk_size);
 
 // The chunk-by-chunk comparison behind it, for content hashed elsewhere (a
 // restore hashes what it writes): ok, or the damaged chunks' offsets.

@@ -138,10 +138,15 @@ void commit_active_shallow(const Domain& domain, BlockJobEvents& events, const C
         if (request.timeout.count() > 0 && std::chrono::steady_clock::now() - start > request.timeout) {
             // Cancelling an active commit leaves the disk on the overlay,
             // which holds every write: nothing is lost.
-            virDomainBlockJobAbort(domain.get(), request.target.c_str(), 0);
-            throw util::Error("the block commit of disk " + quoted(request.target) +
-                              " did not converge within " + std::to_string(request.timeout.count() / 1000) +
-                              " s and was cancelled; " + left_on_overlay(domain, request));
+            const std::string late = "the block commit of disk " + quoted(request.target) +
+                                     " did not converge within " +
+                                     std::to_string(request.timeout.count() / 1000) + " s";
+            if (virDomainBlockJobAbort(domain.get(), request.target.c_str(), 0) < 0)
+                throw util::Error(late + ", and cancelling it failed: " + last_error_message() +
+                                  "; the job may still be running: check with 'virsh blockjob " +
+                                  domain.name() + " " + request.target +
+                                  "', then run 'virtsnap-commit --recover " + domain.name() + "'");
+            throw util::Error(late + " and was cancelled; " + left_on_overlay(domain, request));
         }
     }
 }

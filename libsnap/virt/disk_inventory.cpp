@@ -1,7 +1,7 @@
 #include "virt/disk_inventory.hpp"
 
+#include "image/qemu_img.hpp"
 #include "util/error.hpp"
-#include "virt/qemu_img.hpp"
 
 #include <sys/stat.h>
 
@@ -23,7 +23,7 @@ void complete_chain(xml::Disk& disk) {
         return;
     if (disk.type != xml::DiskType::file && disk.type != xml::DiskType::block)
         return;
-    std::vector<ImageInfo> chain = query_image_chain(disk.source, disk.format);
+    std::vector<image::ImageInfo> chain = image::query_image_chain(disk.source, disk.format);
     disk.backing.clear();
     for (size_t i = 1; i < chain.size(); ++i) {
         xml::BackingImage image;

@@ -27,13 +27,23 @@ namespace {
 void undo(const Connection& conn, const Domain& domain, const SnapshotSettings& settings,
           const xml::Manifest& manifest, const util::Log& log) {
     try {
-        merge_overlays(conn, domain, manifest, MergeSettings{}, log);
+        std::vector<xml::SnapshotDisk> disks(manifest.disks.begin(), manifest.disks.end());
+        merge_overlays(conn, domain, manifest.snapshot_id, disks, MergeSettings{}, log);
         store::remove_state(settings.state_dir, domain.uuid());
     } catch (const util::Error& error) {
         throw util::Error(std::string(error.what()) +
                           "; the state record is kept: run 'virtsnap-commit --recover " + domain.name() +
                           "'");
     }
+}
+
+// The record written before the domain is touched, and after each step.
+store::StateRecord record_for(const xml::Manifest& manifest, store::Stage stage, bool quiesce,
+                              const SnapshotSettings& settings) {
+    store::StateRecord record = store::record_of(manifest, stage);
+    record.quiesce = quiesce;
+    record.set_dir = settings.set_dir;
+    return record;
 }
 
 void check_on_overlays(const Domain& domain, const xml::Manifest& manifest) {
@@ -50,12 +60,16 @@ void check_on_overlays(const Domain& domain, const xml::Manifest& manifest) {
 
 } // namespace
 
+store::StateRecord snapshot_record(const xml::Manifest& manifest, const SnapshotSettings& settings) {
+    return record_for(manifest, store::Stage::snapshotted, false, settings);
+}
+
 xml::Manifest snapshot_domain(const Connection& conn, const Domain& domain, const SnapshotSettings& settings,
                               const util::Log& log) {
     if (std::optional<store::StateRecord> pending = store::load_state(settings.state_dir, domain.uuid()))
         throw util::RefusedError(
             "an earlier virtsnap run on domain " + quoted(domain.name()) + " (snapshot " +
-            pending->manifest.snapshot_id + ", stage " + store::to_string(pending->stage) +
+            pending->snapshot_id + ", stage " + store::to_string(pending->stage) +
             ") was not merged back; run 'virtsnap-commit --recover " + domain.name() + "'");
     std::string which;
     if (on_virtsnap_overlay(domain, &which))
@@ -81,13 +95,24 @@ xml::Manifest snapshot_domain(const Connection& conn, const Domain& domain, cons
                                 " before the snapshot; domain " + quoted(domain.name()) + " was not changed");
 
     // The journal goes to disk before the domain is touched.
-    store::save_state(settings.state_dir, {store::Stage::prepared, manifest});
+    store::save_state(settings.state_dir,
+                      record_for(manifest, store::Stage::prepared, plan.quiesce, settings));
     util::pause_point("before-snapshot");
     SnapshotOutcome outcome;
     try {
         create_overlay_files(manifest);
-        outcome = take_snapshot(domain, snapshot_xml, plan, settings.freeze_timeout, log);
+        outcome =
+            take_snapshot(domain, snapshot_xml, plan, settings.freeze_timeout, settings.thaw_timeout, log);
         check_on_overlays(domain, manifest);
+    } catch (const util::GuestFrozen& frozen) {
+        // The frozen guest is what the user must hear about first; the
+        // snapshot, if taken, is merged back all the same.
+        try {
+            undo(conn, domain, settings, manifest, log);
+        } catch (const util::Error& error) {
+            throw util::GuestFrozen(std::string(frozen.what()) + "; also: " + error.what());
+        }
+        throw;
     } catch (const util::Error&) {
         undo(conn, domain, settings, manifest, log);
         throw;
@@ -102,7 +127,7 @@ xml::Manifest snapshot_domain(const Connection& conn, const Domain& domain, cons
         }
         log.warn(outcome.not_quiesced_reason + "; the snapshot is crash-consistent (quiesced=no)");
     }
-    store::save_state(settings.state_dir, {store::Stage::snapshotted, manifest});
+    store::save_state(settings.state_dir, record_for(manifest, store::Stage::snapshotted, false, settings));
     util::pause_point("after-snapshot");
 
     if (util::interrupted()) {

@@ -5,6 +5,7 @@
 // snapshot that must not stand merged back at once. virtsnap-create and
 // virtsnap-backup share it.
 
+#include "store/state_record.hpp"
 #include "util/log.hpp"
 #include "virt/connection.hpp"
 #include "virt/snapshot.hpp"
@@ -24,10 +25,14 @@ struct SnapshotSettings {
     QuiesceMode quiesce = QuiesceMode::automatic;
     std::chrono::milliseconds freeze_timeout{10000};
     std::chrono::milliseconds agent_timeout{5000};
+    std::chrono::milliseconds thaw_timeout{60000};
     std::string overlay_dir;                    // empty: next to each image
     std::optional<std::uint64_t> overlay_space; // expected growth per overlay filesystem
     std::string state_dir;
     std::string snapshot_id; // empty: generated
+    // The backup set the run writes, recorded in the state record so that
+    // 'virtsnap-commit --recover' removes it when the run dies unfinished.
+    std::string set_dir;
 };
 
 // The caller holds the domain's lock (store::DomainLock) and has checked the
@@ -37,5 +42,9 @@ struct SnapshotSettings {
 // back on its images and the exception says what happened.
 xml::Manifest snapshot_domain(const Connection& conn, const Domain& domain, const SnapshotSettings& settings,
                               const util::Log& log);
+
+// The state record snapshot_domain left for manifest (stage snapshotted):
+// what a PendingCommit merges.
+store::StateRecord snapshot_record(const xml::Manifest& manifest, const SnapshotSettings& settings);
 
 } // namespace virtsnap::virt

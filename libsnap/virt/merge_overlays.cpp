@@ -1,5 +1,6 @@
 #include "virt/merge_overlays.hpp"
 
+#include "image/qemu_img.hpp"
 #include "store/durable_file.hpp"
 #include "util/error.hpp"
 #include "util/progress.hpp"
@@ -7,10 +8,10 @@
 #include "virt/block_commit.hpp"
 #include "virt/disk_inventory.hpp"
 #include "virt/libvirt_error.hpp"
-#include "virt/qemu_img.hpp"
 #include "xml/disk_source_edit.hpp"
 #include "xml/snapshot_xml.hpp"
 
+#include <map>
 #include <sys/stat.h>
 
 namespace virtsnap::virt {
@@ -24,204 +25,318 @@ bool exists(const std::string& path) {
     return ::lstat(path.c_str(), &st) == 0;
 }
 
-class DiskMerger {
+// One disk's way through the merge.
+struct DiskMerge {
+    DiskMerge(const xml::SnapshotDisk& d, std::string l) : disk(d), label(std::move(l)) {}
+
+    const xml::SnapshotDisk& disk;
+    std::string label;
+    bool changed = false; // merged (or redefined) by this run
+    bool done = false;    // on its frozen image, nothing left to do but clean up
+    bool refused = false;
+    std::string error;
+
+    bool failed() const noexcept { return !error.empty(); }
+    void fail(const util::Error& e) {
+        refused = dynamic_cast<const util::RefusedError*>(&e) != nullptr;
+        error = e.what();
+    }
+};
+
+std::map<std::string, xml::Disk> live_disks(const Domain& domain) {
+    std::map<std::string, xml::Disk> by_target;
+    for (xml::Disk& disk : read_domain_disks(domain))
+        by_target.emplace(disk.target, std::move(disk));
+    return by_target;
+}
+
+class Merger {
   public:
-    DiskMerger(const Connection& conn, const Domain& domain, BlockJobEvents& events,
-               const xml::Manifest& record, const xml::ManifestDisk& disk, const MergeSettings& settings,
-               const util::Log& log)
-        : conn_(conn), domain_(domain), events_(events), record_(record), disk_(disk), settings_(settings),
-          log_(log), label_("disk " + quoted(disk.target) + " of domain " + quoted(domain.name())) {}
+    Merger(const Connection& conn, const Domain& domain, const std::string& snapshot_id,
+           const std::vector<xml::SnapshotDisk>& disks, const MergeSettings& settings, const util::Log& log)
+        : conn_(conn), domain_(domain), snapshot_id_(snapshot_id), settings_(settings), log_(log) {
+        for (const xml::SnapshotDisk& disk : disks)
+            merges_.emplace_back(disk, "disk " + quoted(disk.target) + " of domain " + quoted(domain.name()));
+    }
 
     void run() {
-        bool merged_online = false;
-        if (domain_.is_active()) {
-            try {
-                merged_online = merge_online();
-            } catch (const util::Error&) {
-                // A guest that shut down under the commit is merged offline.
-                if (domain_.is_active())
-                    throw;
-                log_.warn("domain " + quoted(domain_.name()) + " shut down during the commit of disk " +
-                          quoted(disk_.target) + "; merging offline");
-            }
-        }
+        if (domain_.is_active())
+            merge_online();
         if (!domain_.is_active())
             merge_offline();
-        else if (merged_online)
-            check_live_chain();
         check_persistent_definition();
-        remove_overlay();
+        remove_overlays();
+        report();
     }
 
   private:
-    const xml::Disk live_disk() const {
-        for (xml::Disk& disk : read_domain_disks(domain_))
-            if (disk.target == disk_.target)
-                return disk;
-        throw util::Error(label_ + " is no longer attached; its overlay " + quoted(disk_.overlay) +
-                          " is kept (commit it by hand with 'qemu-img commit')");
+    // Step 1: a running domain, one live definition for every disk.
+    void merge_online() {
+        std::map<std::string, xml::Disk> live = live_disks(domain_);
+        BlockJobEvents events(conn_, domain_);
+        if (!events.active())
+            log_.debug("block-job events unavailable; polling the commit jobs");
+        std::vector<DiskMerge*> committed;
+        for (DiskMerge& m : merges_) {
+            try {
+                auto found = live.find(m.disk.target);
+                if (found == live.end())
+                    throw util::Error(m.label + " is no longer attached; its overlay " +
+                                      quoted(m.disk.overlay) +
+                                      " is kept (commit it by hand with 'qemu-img commit')");
+                if (!commit_online(m, found->second, events))
+                    continue;
+                committed.push_back(&m);
+            } catch (const util::Error& error) {
+                // A guest that shut down under the commit is merged offline.
+                if (!domain_.is_active()) {
+                    log_.warn("domain " + quoted(domain_.name()) + " shut down during the commit of disk " +
+                              quoted(m.disk.target) + "; merging offline");
+                    return;
+                }
+                m.fail(error);
+            }
+        }
+        if (!committed.empty())
+            check_live_chains(committed);
     }
 
-    // True when a commit ran.
-    bool merge_online() {
-        xml::Disk live = live_disk();
-        if (live.source == disk_.frozen)
+    // True when a commit ran; false when the disk is on its frozen image.
+    bool commit_online(DiskMerge& m, const xml::Disk& live, BlockJobEvents& events) {
+        if (live.source == m.disk.frozen) {
+            m.done = true;
             return false;
-        if (live.source != disk_.overlay)
-            throw util::RefusedError(label_ + " is on " + quoted(live.source) +
-                                     ", neither the frozen image " + quoted(disk_.frozen) +
-                                     " nor the overlay " + quoted(disk_.overlay) + "; nothing was changed");
-        if (live.backing.empty() || live.backing.front().path != disk_.frozen)
-            throw util::RefusedError(label_ + ": overlay " + quoted(disk_.overlay) +
-                                     " is not on the frozen image " + quoted(disk_.frozen) +
+        }
+        if (live.source != m.disk.overlay)
+            throw util::RefusedError(m.label + " is on " + quoted(live.source) +
+                                     ", neither the frozen image " + quoted(m.disk.frozen) +
+                                     " nor the overlay " + quoted(m.disk.overlay) + "; nothing was changed");
+        if (live.backing.empty() || live.backing.front().path != m.disk.frozen)
+            throw util::RefusedError(m.label + ": overlay " + quoted(m.disk.overlay) +
+                                     " is not on the frozen image " + quoted(m.disk.frozen) +
                                      "; nothing was changed");
-        util::Progress progress(log_, "commit " + disk_.target);
-        CommitRequest request{disk_.target, disk_.overlay, disk_.frozen, settings_.timeout,
+        util::Progress progress(log_, "commit " + m.disk.target);
+        CommitRequest request{m.disk.target, m.disk.overlay, m.disk.frozen, settings_.timeout,
                               settings_.bandwidth_mib};
-        commit_active_shallow(domain_, events_, request, progress);
-        progress.finish("merged into " + quoted(disk_.frozen));
+        commit_active_shallow(domain_, events, request, progress);
+        progress.finish("merged into " + quoted(m.disk.frozen));
         return true;
     }
 
-    void check_live_chain() const {
-        xml::Disk live = live_disk();
-        std::string problem;
-        if (live.source != disk_.frozen)
-            problem = "is on " + quoted(live.source) + " instead of " + quoted(disk_.frozen);
-        else if (live.format != disk_.format)
-            problem = "has format " + quoted(live.format) + " instead of " + quoted(disk_.format);
-        else if (live.backing.size() != disk_.chain.size())
-            problem = "has a chain of " + std::to_string(live.backing.size()) +
-                      " backing images instead of " + std::to_string(disk_.chain.size());
-        for (size_t i = 0; problem.empty() && i < live.backing.size(); ++i) {
-            if (live.backing[i].path != disk_.chain[i].path)
-                problem = "has backing image " + quoted(live.backing[i].path) + " where " +
-                          quoted(disk_.chain[i].path) + " was";
+    // Step 2: one more live definition, to see every pivot landed where it
+    // should.
+    void check_live_chains(const std::vector<DiskMerge*>& committed) {
+        std::map<std::string, xml::Disk> live = live_disks(domain_);
+        for (DiskMerge* m : committed) {
+            auto found = live.find(m->disk.target);
+            std::string problem;
+            if (found == live.end())
+                problem = "is no longer attached";
+            else if (found->second.source != m->disk.frozen)
+                problem = "is on " + quoted(found->second.source) + " instead of " + quoted(m->disk.frozen);
+            else if (found->second.format != m->disk.format)
+                problem =
+                    "has format " + quoted(found->second.format) + " instead of " + quoted(m->disk.format);
+            else if (found->second.backing.size() != m->disk.chain.size())
+                problem = "has a chain of " + std::to_string(found->second.backing.size()) +
+                          " backing images instead of " + std::to_string(m->disk.chain.size());
+            for (size_t i = 0; problem.empty() && i < m->disk.chain.size(); ++i)
+                if (found->second.backing[i].path != m->disk.chain[i].path)
+                    problem = "has backing image " + quoted(found->second.backing[i].path) + " where " +
+                              quoted(m->disk.chain[i].path) + " was";
+            if (!problem.empty()) {
+                m->fail(util::Error("after the pivot, " + m->label + " " + problem + "; the overlay " +
+                                    quoted(m->disk.overlay) + " is kept"));
+                continue;
+            }
+            m->changed = true;
+            m->done = true;
         }
-        if (!problem.empty())
-            throw util::Error("after the pivot, " + label_ + " " + problem + "; the overlay " +
-                              quoted(disk_.overlay) + " is kept");
     }
 
+    // Step 1 for a shut-off domain: one persistent definition for every disk.
     void merge_offline() {
-        const std::string xml = domain_.inactive_xml_secure();
-        const std::string source = xml::disk_source(xml, disk_.target, "persistent XML of " + domain_.name());
-        if (source == disk_.frozen)
+        const std::string what = "persistent XML of " + domain_.name();
+        std::string xml = domain_.inactive_xml_secure();
+        bool redefine = false;
+        for (DiskMerge& m : merges_) {
+            if (m.failed() || m.done)
+                continue;
+            try {
+                const std::string source = xml::disk_source(xml, m.disk.target, what);
+                if (source == m.disk.frozen) {
+                    m.done = true;
+                    continue;
+                }
+                if (source != m.disk.overlay)
+                    throw util::RefusedError(m.label + " is defined on " + quoted(source) +
+                                             ", neither the frozen image " + quoted(m.disk.frozen) +
+                                             " nor the overlay " + quoted(m.disk.overlay) +
+                                             "; nothing was changed");
+                check_overlay_backing(m);
+                log_.info("committing " + quoted(m.disk.overlay) + " into " + quoted(m.disk.frozen) +
+                          " offline");
+                util::ProcessResult commit =
+                    util::run_process({"qemu-img", "commit", "-q", "-f", "qcow2", m.disk.overlay});
+                if (!commit.succeeded())
+                    throw util::Error("offline commit of " + quoted(m.disk.overlay) + " into " +
+                                      quoted(m.disk.frozen) + " failed: qemu-img " +
+                                      commit.describe_failure() + "; the overlay is kept");
+                xml = xml::with_disk_source(xml, m.disk.target, m.disk.source_type, m.disk.frozen,
+                                            m.disk.format, what);
+                redefine = true;
+                m.changed = true;
+                m.done = true;
+                log_.info("persistent definition: " + m.label + " put back on " + quoted(m.disk.frozen) +
+                          " after the offline commit");
+            } catch (const util::Error& error) {
+                m.fail(error);
+            }
+        }
+        if (!redefine)
             return;
-        if (source != disk_.overlay)
-            throw util::RefusedError(label_ + " is defined on " + quoted(source) +
-                                     ", neither the frozen image " + quoted(disk_.frozen) +
-                                     " nor the overlay " + quoted(disk_.overlay) + "; nothing was changed");
-        check_overlay_backing();
-        log_.info("committing " + quoted(disk_.overlay) + " into " + quoted(disk_.frozen) + " offline");
-        util::ProcessResult commit =
-            util::run_process({"qemu-img", "commit", "-q", "-f", "qcow2", disk_.overlay});
-        if (!commit.succeeded())
-            throw util::Error("offline commit of " + quoted(disk_.overlay) + " into " + quoted(disk_.frozen) +
-                              " failed: qemu-img " + commit.describe_failure() + "; the overlay is kept");
-        redefine(xml, "put back on " + quoted(disk_.frozen) + " after the offline commit");
+        try {
+            define(xml);
+        } catch (const util::Error& error) {
+            // The images are merged, but the definition still names the
+            // overlays: they stay, a consistent chain, for --recover.
+            for (DiskMerge& m : merges_)
+                if (m.changed) {
+                    m.fail(error);
+                    m.done = false;
+                }
+        }
     }
 
     // The overlay must sit directly on the frozen image: qemu-img commit
     // writes into the immediate backing image, whatever that is.
-    void check_overlay_backing() const {
-        std::vector<ImageInfo> chain = query_image_chain(disk_.overlay, "qcow2");
-        if (chain.size() < 2 || chain[1].filename != disk_.frozen)
-            throw util::RefusedError("overlay " + quoted(disk_.overlay) + " of " + label_ +
-                                     " is not backed by the frozen image " + quoted(disk_.frozen) +
+    void check_overlay_backing(const DiskMerge& m) const {
+        std::vector<image::ImageInfo> chain = image::query_image_chain(m.disk.overlay, "qcow2");
+        if (chain.size() < 2 || chain[1].filename != m.disk.frozen)
+            throw util::RefusedError("overlay " + quoted(m.disk.overlay) + " of " + m.label +
+                                     " is not backed by the frozen image " + quoted(m.disk.frozen) +
                                      "; nothing was changed");
     }
 
-    void redefine(const std::string& xml, const std::string& why) const {
-        std::string fixed = xml::with_disk_source(xml, disk_.target, disk_.source_type, disk_.frozen,
-                                                  disk_.format, "persistent XML of " + domain_.name());
-        DomainHandle defined(virDomainDefineXML(conn_.get(), fixed.c_str()));
+    void define(const std::string& xml) const {
+        DomainHandle defined(virDomainDefineXML(conn_.get(), xml.c_str()));
         if (!defined)
-            throw_last_error("cannot redefine domain " + quoted(domain_.name()) + " with " + label_ + " " +
-                             why);
-        log_.info("persistent definition: " + label_ + " " + why);
+            throw_last_error("cannot redefine domain " + quoted(domain_.name()) + " on its original images");
     }
 
-    void check_persistent_definition() const {
+    // Step 3: one persistent definition, fixed in one define where it still
+    // names an overlay (older libvirt left it so after a pivot, libvirt
+    // issue 240, and a domain that shut down under a commit keeps it too).
+    void check_persistent_definition() {
         if (!domain_.is_persistent())
             return;
-        const std::string xml = domain_.inactive_xml_secure();
-        const std::string source = xml::disk_source(xml, disk_.target, "persistent XML of " + domain_.name());
-        if (source == disk_.frozen)
-            return;
-        if (source == disk_.overlay) {
-            // Older libvirt left the persistent definition on the overlay
-            // after a pivot (PITFALLS 7); the overlay is about to go away.
-            redefine(xml, "corrected: it still named the overlay");
-            return;
+        const std::string what = "persistent XML of " + domain_.name();
+        std::string xml = domain_.inactive_xml_secure();
+        bool redefine = false;
+        for (DiskMerge& m : merges_) {
+            if (!m.done)
+                continue;
+            const std::string source = xml::disk_source(xml, m.disk.target, what);
+            if (source == m.disk.frozen)
+                continue;
+            if (source == m.disk.overlay) {
+                xml = xml::with_disk_source(xml, m.disk.target, m.disk.source_type, m.disk.frozen,
+                                            m.disk.format, what);
+                redefine = true;
+                log_.info("persistent definition: " + m.label + " corrected: it still named the overlay");
+                continue;
+            }
+            log_.warn("the persistent definition puts " + m.label + " on " + quoted(source) +
+                      ", not on the recorded image " + quoted(m.disk.frozen) + "; left as it is");
         }
-        log_.warn("the persistent definition puts " + label_ + " on " + quoted(source) +
-                  ", not on the recorded image " + quoted(disk_.frozen) + "; left as it is");
+        if (!redefine)
+            return;
+        try {
+            define(xml);
+        } catch (const util::Error& error) {
+            for (DiskMerge& m : merges_)
+                if (m.done && !m.failed())
+                    m.fail(error);
+        }
     }
 
-    // Deletes the overlay only when it is recognisably this snapshot's
-    // overlay of this disk and nothing uses it any more.
-    void remove_overlay() const {
-        if (!exists(disk_.overlay))
+    // Step 4: deletes each overlay only when it is recognisably this
+    // snapshot's overlay of its disk and nothing uses it any more (one live
+    // and one persistent definition for all of them).
+    void remove_overlays() {
+        std::vector<DiskMerge*> removable;
+        for (DiskMerge& m : merges_)
+            if (m.done && !m.failed() && exists(m.disk.overlay))
+                removable.push_back(&m);
+        if (removable.empty())
             return;
-        std::string reason;
-        const std::string marker = ".virtsnap-" + record_.snapshot_id + "." + disk_.target + ".qcow2";
-        const std::string& path = disk_.overlay;
-        if (!xml::looks_like_overlay(path) || path.size() < marker.size() ||
-            path.compare(path.size() - marker.size(), marker.size(), marker) != 0)
-            reason = "its name is not that of this snapshot's overlay";
-        else if (domain_.is_active() && live_disk().source == path)
-            reason = "the domain still writes to it";
-        else if (domain_.is_persistent() &&
-                 xml::disk_source(domain_.inactive_xml(), disk_.target, "persistent XML") == path)
-            reason = "the persistent definition still names it";
-        else {
-            std::vector<ImageInfo> chain = query_image_chain(path, "qcow2");
-            if (chain.size() < 2 || chain[1].filename != disk_.frozen)
-                reason = "it is not backed by the frozen image";
+        std::map<std::string, xml::Disk> live;
+        if (domain_.is_active())
+            live = live_disks(domain_);
+        const std::string persistent = domain_.is_persistent() ? domain_.inactive_xml() : "";
+        for (DiskMerge* m : removable) {
+            std::string reason;
+            const std::string marker = ".virtsnap-" + snapshot_id_ + "." + m->disk.target + ".qcow2";
+            const std::string& path = m->disk.overlay;
+            auto found = live.find(m->disk.target);
+            if (!xml::looks_like_overlay(path) || path.size() < marker.size() ||
+                path.compare(path.size() - marker.size(), marker.size(), marker) != 0)
+                reason = "its name is not that of this snapshot's overlay";
+            else if (found != live.end() && found->second.source == path)
+                reason = "the domain still writes to it";
+            else if (!persistent.empty() &&
+                     xml::disk_source(persistent, m->disk.target, "persistent XML") == path)
+                reason = "the persistent definition still names it";
+            else {
+                std::vector<image::ImageInfo> chain = image::query_image_chain(path, "qcow2");
+                if (chain.size() < 2 || chain[1].filename != m->disk.frozen)
+                    reason = "it is not backed by the frozen image";
+            }
+            if (!reason.empty()) {
+                log_.warn("overlay " + quoted(path) + " of " + m->label + " is kept: " + reason);
+                continue;
+            }
+            store::remove_durable(path);
+            log_.debug("removed overlay " + quoted(path));
         }
-        if (!reason.empty()) {
-            log_.warn("overlay " + quoted(path) + " of " + label_ + " is kept: " + reason);
+    }
+
+    void report() const {
+        std::string failures, merged;
+        bool refused_only = true;
+        bool any_changed = false;
+        for (const DiskMerge& m : merges_) {
+            if (m.failed()) {
+                failures += (failures.empty() ? "" : "; ") + m.error;
+                refused_only = refused_only && m.refused;
+            } else if (m.changed) {
+                any_changed = true;
+                merged += (merged.empty() ? "" : ", ") + quoted(m.disk.target);
+            }
+        }
+        if (failures.empty())
             return;
-        }
-        store::remove_durable(path);
-        log_.debug("removed overlay " + quoted(path));
+        if (any_changed)
+            throw util::PartialFailure("disk(s) " + merged + " merged back; " + failures);
+        if (refused_only)
+            throw util::RefusedError(failures);
+        throw util::Error(failures);
     }
 
     const Connection& conn_;
     const Domain& domain_;
-    BlockJobEvents& events_;
-    const xml::Manifest& record_;
-    const xml::ManifestDisk& disk_;
+    const std::string& snapshot_id_;
     const MergeSettings& settings_;
     const util::Log& log_;
-    std::string label_;
+    std::vector<DiskMerge> merges_;
 };
 
 } // namespace
 
-void merge_overlays(const Connection& conn, const Domain& domain, const xml::Manifest& record,
-                    const MergeSettings& settings, const util::Log& log) {
-    BlockJobEvents events(conn, domain);
-    if (!events.active())
-        log.debug("block-job events unavailable; polling the commit jobs");
-    std::string failures;
-    bool refused = false;
-    for (const xml::ManifestDisk& disk : record.disks) {
-        try {
-            DiskMerger(conn, domain, events, record, disk, settings, log).run();
-        } catch (const util::RefusedError& error) {
-            refused = true;
-            failures += (failures.empty() ? "" : "; ") + std::string(error.what());
-        } catch (const util::Error& error) {
-            failures += (failures.empty() ? "" : "; ") + std::string(error.what());
-        }
-    }
-    if (failures.empty())
-        return;
-    if (refused)
-        throw util::RefusedError(failures);
-    throw util::Error(failures);
+void merge_overlays(const Connection& conn, const Domain& domain, const std::string& snapshot_id,
+                    const std::vector<xml::SnapshotDisk>& disks, const MergeSettings& settings,
+                    const util::Log& log) {
+    Merger(conn, domain, snapshot_id, disks, settings, log).run();
 }
 
 bool on_virtsnap_overlay(const Domain& domain, std::string* which) {

@@ -13,25 +13,35 @@
 //   anything else                refused: someone else changed the disk
 // then checks the live chain, checks (and if needed fixes) the persistent
 // definition, and only then deletes the overlay — and only a file that is
-// recognisably this snapshot's overlay of that image.
+// recognisably this snapshot's overlay of that image. Each step reads the
+// domain's definitions once for all disks.
 
 #include "util/log.hpp"
 #include "virt/connection.hpp"
-#include "xml/manifest.hpp"
+#include "xml/snapshot_disk.hpp"
 
 #include <chrono>
+#include <string>
+#include <vector>
 
 namespace virtsnap::virt {
+
+// The highest --bandwidth accepted, in MiB/s (1 TiB/s): far above any
+// storage, well inside what libvirt converts to bytes per second.
+constexpr unsigned long max_bandwidth_mib = 1UL << 20;
 
 struct MergeSettings {
     std::chrono::milliseconds timeout{0}; // per disk, for the active commit; 0: none
     unsigned long bandwidth_mib = 0;      // per disk, MiB/s; 0: unlimited
 };
 
-// Merges every disk of record. Disks are independent: one that fails does
-// not stop the others; the error names every disk that failed. Idempotent.
-void merge_overlays(const Connection& conn, const Domain& domain, const xml::Manifest& record,
-                    const MergeSettings& settings, const util::Log& log);
+// Merges every disk of snapshot snapshot_id. Disks are independent: one that
+// fails does not stop the others. Idempotent. Throws RefusedError when
+// nothing was changed and a disk was refused, PartialFailure when some disks
+// were merged and others failed (the message says which), Error otherwise.
+void merge_overlays(const Connection& conn, const Domain& domain, const std::string& snapshot_id,
+                    const std::vector<xml::SnapshotDisk>& disks, const MergeSettings& settings,
+                    const util::Log& log);
 
 // True when any disk of the domain (live definition when running, else the
 // persistent one) is on a file named like a virtsnap overlay.

@@ -1,6 +1,6 @@
 #include "virt/overlay_files.hpp"
 
-#include "copy/qcow2_file_writer.hpp"
+#include "image/qcow2_file_writer.hpp"
 #include "store/durable_file.hpp"
 #include "util/error.hpp"
 #include "util/unique_fd.hpp"
@@ -29,11 +29,11 @@ void create_one(const xml::ManifestDisk& disk) {
             "cannot create overlay " + quoted(disk.overlay) + " of disk " + quoted(disk.target), errno);
     }
     try {
-        copy::Qcow2Layout layout;
+        image::Qcow2Layout layout;
         layout.virtual_size = disk.virtual_size;
         layout.backing = disk.frozen;
         layout.backing_format = disk.format;
-        copy::Qcow2FileWriter writer(std::move(fd), disk.overlay, layout);
+        image::Qcow2FileWriter writer(std::move(fd), disk.overlay, layout);
         writer.finish();
     } catch (...) {
         ::unlink(disk.overlay.c_str());

@@ -1,11 +1,54 @@
 #include "virt/pending_commit.hpp"
 
-#include "store/state_record.hpp"
+#include "store/backup_set.hpp"
 #include "util/error.hpp"
+#include "virt/snapshot.hpp"
+
+#include <optional>
+#include <sys/stat.h>
 
 namespace virtsnap::virt {
 
 using util::quoted;
+
+namespace {
+
+// A thaw that never happened is worth a few seconds at most here: the run
+// died long ago, and an agent that does not answer now will not soon.
+constexpr std::chrono::seconds recovery_thaw_bound{10};
+
+// The backup set the dead run was writing: removed unless it was completed
+// (a completed set is a good backup whose merge had not finished).
+void finish_set(const store::StateRecord& record, const util::Log& log) {
+    if (record.set_dir.empty())
+        return;
+    struct stat st {};
+    if (::lstat(record.set_dir.c_str(), &st) != 0)
+        return;
+    // Only the directory the record names, by the name a set of this
+    // snapshot has.
+    const std::string name = record.set_dir.substr(record.set_dir.find_last_of('/') + 1);
+    if (!S_ISDIR(st.st_mode) || name != record.snapshot_id) {
+        log.warn("the state record names " + quoted(record.set_dir) +
+                 " as its backup set, which is not a set directory of snapshot " + record.snapshot_id +
+                 "; left as it is");
+        return;
+    }
+    if (store::has_marker(record.set_dir)) {
+        log.info("the backup set " + quoted(record.set_dir) +
+                 " was completed before the run died; it is kept");
+        return;
+    }
+    log.info("removing the incomplete backup set " + quoted(record.set_dir) + " left by the run that died");
+    store::remove_set(record.set_dir);
+}
+
+void merge(const Connection& conn, const Domain& domain, const store::StateRecord& record,
+           const MergeSettings& settings, const util::Log& log) {
+    merge_overlays(conn, domain, record.snapshot_id, record.disks, settings, log);
+}
+
+} // namespace
 
 bool recover_unfinished_run(const Connection& conn, const Domain& domain, const std::string& state_dir,
                             const MergeSettings& settings, const util::Log& log) {
@@ -20,17 +63,34 @@ bool recover_unfinished_run(const Connection& conn, const Domain& domain, const 
         return false;
     }
     log.info("finishing an earlier unfinished run on domain " + quoted(domain.name()) + ": snapshot " +
-             record->manifest.snapshot_id + " (it stopped at stage " + store::to_string(record->stage) + ")");
+             record->snapshot_id + " (it stopped at stage " + store::to_string(record->stage) + ")");
+    // Killed between its freeze and its thaw, the run may have left the
+    // guest frozen. The merge goes on whether or not the thaw is confirmed;
+    // the frozen guest is reported last, as the error it is.
+    std::optional<util::GuestFrozen> frozen;
+    if (record->stage == store::Stage::prepared && record->quiesce && domain.is_active()) {
+        try {
+            thaw_guest(domain, recovery_thaw_bound, log);
+            log.info("thawed the filesystems of domain " + quoted(domain.name()) +
+                     " (harmless if they were not frozen)");
+        } catch (const util::GuestFrozen& error) {
+            frozen = error;
+        }
+    }
     record->stage = store::Stage::committing;
     store::save_state(state_dir, *record);
-    merge_overlays(conn, domain, record->manifest, settings, log);
+    merge(conn, domain, *record, settings, log);
+    finish_set(*record, log);
     store::remove_state(state_dir, domain.uuid());
-    log.info("domain " + quoted(domain.name()) + " is back on its original chains");
+    if (!record->disks.empty())
+        log.info("domain " + quoted(domain.name()) + " is back on its original chains");
+    if (frozen)
+        throw *frozen;
     return true;
 }
 
 PendingCommit::PendingCommit(const Connection& conn, const Domain& domain, std::string state_dir,
-                             xml::Manifest record, MergeSettings settings, const util::Log& log)
+                             store::StateRecord record, MergeSettings settings, const util::Log& log)
     : conn_(conn), domain_(domain), state_dir_(std::move(state_dir)), record_(std::move(record)),
       settings_(settings), log_(log) {}
 
@@ -49,8 +109,9 @@ void PendingCommit::finish() {
     if (done_)
         return;
     done_ = true; // one attempt: a failed merge is for --recover
-    store::save_state(state_dir_, {store::Stage::committing, record_});
-    merge_overlays(conn_, domain_, record_, settings_, log_);
+    record_.stage = store::Stage::committing;
+    store::save_state(state_dir_, record_);
+    merge(conn_, domain_, record_, settings_, log_);
     store::remove_state(state_dir_, domain_.uuid());
 }
 

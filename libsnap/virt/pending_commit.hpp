@@ -3,31 +3,32 @@
 // made as soon as the domain runs on the overlays; finish() merges them back
 // (and reports failure), and the destructor does it on any path that left
 // without finish() — an error, an exception, a signal turned into one.
-// recover_unfinished_run() is the same merge for a run that died (SIGKILL,
-// a host crash), found through its state record.
+// recover_unfinished_run() finishes a run that died (SIGKILL, a host crash)
+// from its state record: a guest it may have left frozen is thawed, the
+// overlays are merged, and the backup set it was writing is removed.
 
+#include "store/state_record.hpp"
 #include "util/log.hpp"
 #include "virt/connection.hpp"
 #include "virt/merge_overlays.hpp"
-#include "xml/manifest.hpp"
 
 #include <string>
 
 namespace virtsnap::virt {
 
-// The caller holds the domain's lock. Merges what an earlier run left (its
-// state record), says so, and removes the record; false when nothing was
-// pending. RefusedError when the domain is on a virtsnap overlay that no
-// record in state_dir explains.
+// The caller holds the domain's lock. Finishes what an earlier run left
+// (its state record), says what it did, and removes the record; false when
+// nothing was pending. RefusedError when the domain is on a virtsnap
+// overlay that no record in state_dir explains.
 bool recover_unfinished_run(const Connection& conn, const Domain& domain, const std::string& state_dir,
                             const MergeSettings& settings, const util::Log& log);
 
 class PendingCommit {
   public:
-    // record: the manifest of the snapshot just taken (its state record is
-    // in state_dir).
-    PendingCommit(const Connection& conn, const Domain& domain, std::string state_dir, xml::Manifest record,
-                  MergeSettings settings, const util::Log& log);
+    // record: the state record of the snapshot just taken (saved in
+    // state_dir).
+    PendingCommit(const Connection& conn, const Domain& domain, std::string state_dir,
+                  store::StateRecord record, MergeSettings settings, const util::Log& log);
     PendingCommit(const PendingCommit&) = delete;
     PendingCommit& operator=(const PendingCommit&) = delete;
     // Merges when finish() was not called; a failure is logged, and the
@@ -43,7 +44,7 @@ class PendingCommit {
     const Connection& conn_;
     const Domain& domain_;
     std::string state_dir_;
-    xml::Manifest record_;
+    store::StateRecord record_;
     MergeSettings settings_;
     const util::Log& log_;
     bool done_ = false;

@@ -1,5 +1,6 @@
 #include "virt/snapshot.hpp"
 
+#include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "virt/guest_agent.hpp"
@@ -18,6 +19,9 @@ namespace {
 // How long to wait for a freeze that overran freeze_timeout before giving up
 // on thawing it ourselves (libvirt then still holds the agent).
 constexpr auto late_freeze_grace = std::chrono::seconds(30);
+// Between thaw attempts: a thaw racing a snapshot that still holds the
+// domain waits for libvirt's job lock anyway.
+constexpr auto thaw_retry_interval = std::chrono::seconds(1);
 
 struct CallResult {
     bool ok = false;
@@ -37,15 +41,6 @@ template <typename Call> std::shared_future<CallResult> start_call(const Domain&
         promise->set_value(std::move(result));
     }).detach();
     return future;
-}
-
-bool thaw(const Domain& domain, const util::Log& log) {
-    if (virDomainFSThaw(domain.get(), nullptr, 0, 0) >= 0)
-        return true;
-    log.warn("thawing the filesystems of domain " + quoted(domain.name()) +
-             " failed: " + last_error_message() + "; check with 'virsh domfsinfo " + domain.name() +
-             "' and thaw with 'virsh domfsthaw " + domain.name() + "'");
-    return false;
 }
 
 std::int64_t ms_since(Clock::time_point start) {
@@ -84,6 +79,40 @@ SnapshotOutcome without_quiesce(const Domain& domain, const std::string& snapsho
 
 } // namespace
 
+void thaw_guest(const Domain& domain, std::chrono::milliseconds bound, const util::Log& log) {
+    const Clock::time_point deadline = Clock::now() + bound;
+    std::string last_error;
+    for (int attempt = 1;; ++attempt) {
+        // Each call on its own thread: libvirt waits for a hung agent for
+        // ever, and the bound must hold.
+        std::shared_future<CallResult> call =
+            start_call(domain, [](virDomainPtr dom) { return virDomainFSThaw(dom, nullptr, 0, 0) >= 0; });
+        if (call.wait_until(deadline) != std::future_status::ready) {
+            last_error = "the guest agent did not answer";
+            break;
+        }
+        const CallResult result = call.get();
+        if (result.ok) {
+            if (attempt > 1)
+                log.warn("domain " + quoted(domain.name()) + " thawed at attempt " + std::to_string(attempt));
+            return;
+        }
+        last_error = result.error;
+        if (attempt == 1)
+            log.warn("thawing the filesystems of domain " + quoted(domain.name()) + " failed: " + last_error +
+                     "; retrying for up to " + std::to_string(util::to_ms(bound) / 1000) + " s");
+        if (Clock::now() + thaw_retry_interval >= deadline)
+            break;
+        std::this_thread::sleep_for(thaw_retry_interval);
+    }
+    throw util::GuestFrozen("the guest agent of domain " + quoted(domain.name()) +
+                            " did not confirm a thaw within " + std::to_string(util::to_ms(bound) / 1000) +
+                            " s (" + last_error +
+                            "); its filesystems may still be frozen, holding every write in the guest: check "
+                            "with 'virsh domfsinfo " +
+                            domain.name() + "' and thaw with 'virsh domfsthaw " + domain.name() + "'");
+}
+
 QuiesceMode parse_quiesce_mode(const std::string& text) {
     if (text == "auto")
         return QuiesceMode::automatic;
@@ -112,7 +141,8 @@ QuiescePlan plan_quiesce(const Domain& domain, QuiesceMode mode, std::chrono::mi
 }
 
 SnapshotOutcome take_snapshot(const Domain& domain, const std::string& snapshot_xml, const QuiescePlan& plan,
-                              std::chrono::milliseconds freeze_timeout, const util::Log& log) {
+                              std::chrono::milliseconds freeze_timeout,
+                              std::chrono::milliseconds thaw_timeout, const util::Log& log) {
     SnapshotOutcome outcome;
     if (!plan.quiesce) {
         create_snapshot(domain, snapshot_xml);
@@ -137,7 +167,7 @@ SnapshotOutcome take_snapshot(const Domain& domain, const std::string& snapshot_
                 " s; no snapshot was taken; the guest may be frozen: thaw it with 'virsh domfsthaw " +
                 domain.name() + "'");
         if (freeze.get().ok) {
-            thaw(domain, log);
+            thaw_guest(domain, thaw_timeout, log);
             outcome.freeze_ms = ms_since(frozen_at);
         }
         return without_quiesce(domain, snapshot_xml, plan, outcome,
@@ -147,7 +177,7 @@ SnapshotOutcome take_snapshot(const Domain& domain, const std::string& snapshot_
     log.debug("fsfreeze returned after " + std::to_string(ms_since(frozen_at)) + " ms");
     if (!frozen.ok) {
         // A failed freeze may have frozen some filesystems: thaw is harmless.
-        thaw(domain, log);
+        thaw_guest(domain, thaw_timeout, log);
         return without_quiesce(domain, snapshot_xml, plan, outcome,
                                "the guest agent could not freeze the filesystems: " + frozen.error);
     }
@@ -158,7 +188,16 @@ SnapshotOutcome take_snapshot(const Domain& domain, const std::string& snapshot_
         start_call(domain, [xml = snapshot_xml](virDomainPtr dom) { return snapshot_call(dom, xml); });
     bool in_time = snapshot.wait_until(deadline) == std::future_status::ready;
     log.debug("snapshot returned after " + std::to_string(ms_since(frozen_at)) + " ms");
-    thaw(domain, log);
+    // Retried until it works: a thaw that races a snapshot still running
+    // waits for libvirt's lock on the domain, and a guest left frozen holds
+    // every write it makes. When it cannot be confirmed, the snapshot (if
+    // taken) is merged back by the caller and the error says what to run.
+    try {
+        thaw_guest(domain, thaw_timeout, log);
+    } catch (const util::GuestFrozen&) {
+        snapshot.wait(); // never leave libvirt's call behind unawaited
+        throw;
+    }
     outcome.freeze_ms = ms_since(frozen_at);
     CallResult taken = snapshot.get(); // after the thaw: waits for libvirt
     if (!taken.ok)

@@ -1,6 +1,6 @@
 #pragma once
-// The external, disk-only, atomic snapshot with its quiesce (SPEC "Quiesce",
-// PITFALLS 5 and 6). virtsnap freezes and thaws the guest's filesystems
+// The external, disk-only, atomic snapshot with its quiesce (virtsnap-create(1)).
+// virtsnap freezes and thaws the guest's filesystems
 // itself (virDomainFSFreeze/FSThaw, libvirt 1.2.5) rather than passing
 // libvirt's QUIESCE flag, so that it can measure the freeze window, bound it,
 // and thaw whatever happens. NO_METADATA keeps libvirt's snapshot list clean.
@@ -46,7 +46,17 @@ struct SnapshotOutcome {
 // With plan.required, a freeze that fails or overruns ends in RefusedError
 // with no snapshot taken. Throws LibvirtError when the snapshot itself fails
 // (nothing was changed: the snapshot is atomic).
+// thaw_timeout bounds the thaw's retries (thaw_guest). Throws GuestFrozen
+// when no thaw was confirmed; a snapshot it took then stands, for the
+// caller to merge back.
 SnapshotOutcome take_snapshot(const Domain& domain, const std::string& snapshot_xml, const QuiescePlan& plan,
-                              std::chrono::milliseconds freeze_timeout, const util::Log& log);
+                              std::chrono::milliseconds freeze_timeout,
+                              std::chrono::milliseconds thaw_timeout, const util::Log& log);
+
+// Thaws the guest's filesystems, retrying every second until libvirt says
+// it worked, for at most bound (each call on a thread of its own: a hung
+// agent cannot hold the caller past the bound). Harmless on a guest that is
+// not frozen. Throws GuestFrozen naming the domain and 'virsh domfsthaw'.
+void thaw_guest(const Domain& domain, std::chrono::milliseconds bound, const util::Log& log);
 
 } // namespace virtsnap::virt

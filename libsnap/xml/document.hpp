@@ -1,8 +1,10 @@
 #pragma once
 // An owned libxml2 document with the few XPath queries virtsnap needs. Parsing
-// never touches the network, never substitutes entities, and turns libxml2's
-// error into one InputError naming the document and the line.
+// never touches the network, never substitutes entities, refuses any DTD,
+// and turns libxml2's error into one InputError naming the document and the
+// line.
 
+#include <libxml/relaxng.h>
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
@@ -26,6 +28,24 @@ using DocPtr = std::unique_ptr<xmlDoc, DocDeleter>;
 using XPathContextPtr = std::unique_ptr<xmlXPathContext, XPathContextDeleter>;
 using XPathObjectPtr = std::unique_ptr<xmlXPathObject, XPathObjectDeleter>;
 
+struct RelaxNGDeleter {
+    void operator()(xmlRelaxNG* schema) const noexcept;
+};
+
+// A RELAX NG schema, compiled once, that documents are checked against.
+class Schema {
+  public:
+    // text: the schema; name: how errors name it ("the manifest schema").
+    // Throws Error when the schema itself does not compile (a build bug).
+    Schema(const std::string& text, std::string name);
+    xmlRelaxNG* get() const noexcept { return schema_.get(); }
+    const std::string& name() const noexcept { return name_; }
+
+  private:
+    std::unique_ptr<xmlRelaxNG, RelaxNGDeleter> schema_;
+    std::string name_;
+};
+
 class Document {
   public:
     // what names the document in errors ("domain XML of 'vm1'", a path, ...).
@@ -39,6 +59,10 @@ class Document {
     std::vector<xmlNode*> select(const std::string& xpath, xmlNode* context = nullptr) const;
     // The first match, or null.
     xmlNode* select_one(const std::string& xpath, xmlNode* context = nullptr) const;
+
+    // Throws InputError "WHAT does not follow SCHEMA: line N: ..." naming
+    // the first place the document departs from the schema.
+    void validate(const Schema& schema) const;
 
   private:
     Document(DocPtr doc, std::string what);

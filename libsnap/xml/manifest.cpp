@@ -2,6 +2,7 @@
 
 #include "util/error.hpp"
 #include "xml/document.hpp"
+#include "xml/field_reader.hpp"
 
 #include <libxml/tree.h>
 
@@ -12,119 +13,39 @@
 
 namespace virtsnap::xml {
 
-using util::InputError;
+// The schema's text, compiled in from schemas/manifest.rng (generated).
+extern const char* const manifest_schema_source;
+
 using util::quoted;
 
 namespace {
 
 constexpr const char* root_name = "virtsnap-manifest";
 constexpr const char* format_version = "1";
+constexpr const char* kind = "virtsnap manifest";
 
-xmlNode* add_child(xmlNode* parent, const char* name) {
-    return xmlNewChild(parent, nullptr, xml_chars(name), nullptr);
+const Schema& manifest_schema() {
+    static const Schema schema(manifest_schema_text(), "the manifest schema");
+    return schema;
 }
 
-void set(xmlNode* node, const char* name, const std::string& value) {
-    xmlNewProp(node, xml_chars(name), xml_chars(value.c_str()));
-}
-
-// Absolute, no NUL, no "." or ".." component: a manifest cannot steer a tool
-// to a path by traversal.
-bool is_clean_absolute_path(const std::string& path) {
-    if (path.empty() || path.front() != '/' || path.find('\0') != std::string::npos || path.size() > 4096)
-        return false;
-    size_t start = 1;
-    while (start <= path.size()) {
-        size_t end = path.find('/', start);
-        if (end == std::string::npos)
-            end = path.size();
-        std::string part = path.substr(start, end - start);
-        if (part == "." || part == "..")
-            return false;
-        start = end + 1;
-    }
-    return path.back() != '/';
-}
-
-bool is_known_format(const std::string& format) {
-    static const std::set<std::string> formats{"raw", "qcow2", "qed", "vmdk", "vdi", "vpc", "vhdx"};
-    return formats.count(format) == 1;
-}
-
-class Reader {
-  public:
-    Reader(const Document& doc, std::string what) : doc_(doc), what_(std::move(what)) {}
-
-    std::string required(const xmlNode* node, const char* name) const {
-        std::optional<std::string> value = attribute(node, name);
-        if (!value || value->empty())
-            fail("<" + element_name(node) + "> lacks the attribute " + name);
-        return *value;
-    }
-
-    const xmlNode* one(const char* xpath, const char* description) const {
-        std::vector<xmlNode*> nodes = doc_.select(xpath);
-        if (nodes.size() != 1)
-            fail("expected exactly one " + std::string(description) + ", found " +
-                 std::to_string(nodes.size()));
-        return nodes.front();
-    }
-
-    [[noreturn]] void fail(const std::string& problem) const {
-        throw InputError(what_ + " is not a valid virtsnap manifest: " + problem);
-    }
-
-  private:
-    const Document& doc_;
-    std::string what_;
-};
-
-std::uint64_t parse_size(const Reader& reader, const std::string& text, const std::string& field) {
-    if (text.empty() || text.size() > 20 || !std::all_of(text.begin(), text.end(), ::isdigit))
-        reader.fail(field + " " + quoted(text) + " is not a whole number");
-    try {
-        return static_cast<std::uint64_t>(std::stoull(text));
-    } catch (const std::out_of_range&) {
-        reader.fail(field + " " + quoted(text) + " is out of range");
-    }
-}
-
-bool parse_yes_no(const Reader& reader, const std::string& text, const std::string& field) {
-    if (text == "yes")
-        return true;
-    if (text == "no")
-        return false;
-    reader.fail(field + " must be yes or no, not " + quoted(text));
-}
-
-void check_path(const Reader& reader, const std::string& path, const std::string& field) {
-    if (!is_clean_absolute_path(path))
-        reader.fail(field + " " + quoted(path) + " is not a clean absolute path");
-}
-
-void check_format(const Reader& reader, const std::string& format, const std::string& field) {
-    if (!is_known_format(format))
-        reader.fail(field + " " + quoted(format) + " is not a disk image format virtsnap knows");
-}
-
-std::optional<Qcow2Options> parse_qcow2_options(const Reader& reader, const xmlNode* node,
+std::optional<Qcow2Options> parse_qcow2_options(const FieldReader& reader, const xmlNode* node,
                                                 const std::string& where) {
     if (!node)
         return std::nullopt;
     Qcow2Options options;
-    options.cluster_size =
-        parse_size(reader, reader.required(node, "cluster-size"), where + ": cluster-size");
+    options.cluster_size = reader.size(reader.required(node, "cluster-size"), where + ": cluster-size");
     options.compat = reader.required(node, "compat");
     if (options.compat != "1.1" && options.compat != "0.10")
         reader.fail(where + ": compat " + quoted(options.compat) + " is not 0.10 or 1.1");
     options.lazy_refcounts =
-        parse_yes_no(reader, reader.required(node, "lazy-refcounts"), where + ": lazy-refcounts");
-    options.extended_l2 = parse_yes_no(reader, reader.required(node, "extended-l2"), where + ": extended-l2");
+        reader.yes_no(reader.required(node, "lazy-refcounts"), where + ": lazy-refcounts");
+    options.extended_l2 = reader.yes_no(reader.required(node, "extended-l2"), where + ": extended-l2");
     return options;
 }
 
-BackupFile parse_backup_file(const Document& doc, const Reader& reader, xmlNode* node,
-                             const std::string& where, std::uint64_t chunk_size) {
+BackupFile parse_backup_file(const FieldReader& reader, xmlNode* node, const std::string& where,
+                             std::uint64_t chunk_size, std::uint64_t virtual_size) {
     BackupFile file;
     file.name = reader.required(node, "name");
     if (!is_plain_file_name(file.name))
@@ -134,18 +55,25 @@ BackupFile parse_backup_file(const Document& doc, const Reader& reader, xmlNode*
         if (!is_plain_file_name(file.backing))
             reader.fail(where + ": backing file name " + quoted(file.backing) + " is not a plain file name");
     }
-    file.allocated = parse_size(reader, reader.required(node, "allocated"), where + ": allocated");
-    file.data_bytes = parse_size(reader, reader.required(node, "data-bytes"), where + ": data-bytes");
+    file.allocated = reader.size(reader.required(node, "allocated"), where + ": allocated");
+    file.data_bytes = reader.size(reader.required(node, "data-bytes"), where + ": data-bytes");
+    // Data bytes count the disk's non-zero content: never more than the disk.
+    if (file.data_bytes > virtual_size)
+        reader.fail(where + ": data-bytes " + std::to_string(file.data_bytes) + " exceed the disk's size " +
+                    std::to_string(virtual_size));
     file.checksum = reader.required(node, "checksum");
     if (!is_valid_checksum(file.checksum))
         reader.fail(where + ": checksum " + quoted(file.checksum) + " is malformed");
     std::optional<std::uint64_t> previous;
-    for (xmlNode* chunk : doc.select("chunk", node)) {
-        ChunkChecksum sum{parse_size(reader, reader.required(chunk, "offset"), where + ": chunk offset"),
+    for (xmlNode* chunk : reader.doc().select("chunk", node)) {
+        ChunkChecksum sum{reader.size(reader.required(chunk, "offset"), where + ": chunk offset"),
                           reader.required(chunk, "checksum")};
         if (sum.offset % chunk_size != 0 || (previous && sum.offset <= *previous))
             reader.fail(where + ": chunk offset " + std::to_string(sum.offset) +
                         " is not a chunk boundary in increasing order");
+        if (sum.offset >= virtual_size)
+            reader.fail(where + ": chunk offset " + std::to_string(sum.offset) +
+                        " lies beyond the disk's end");
         if (!is_valid_checksum(sum.hash))
             reader.fail(where + ": chunk checksum " + quoted(sum.hash) + " is malformed");
         previous = sum.offset;
@@ -154,8 +82,8 @@ BackupFile parse_backup_file(const Document& doc, const Reader& reader, xmlNode*
     return file;
 }
 
-std::optional<DiskBackup> parse_backup(const Document& doc, const Reader& reader, xmlNode* disk_node,
-                                       const std::string& where) {
+std::optional<DiskBackup> parse_backup(const FieldReader& reader, xmlNode* disk_node,
+                                       const std::string& where, std::uint64_t virtual_size) {
     xmlNode* node = child_element(disk_node, "backup");
     if (!node)
         return std::nullopt;
@@ -163,16 +91,16 @@ std::optional<DiskBackup> parse_backup(const Document& doc, const Reader& reader
     backup.format = reader.required(node, "format");
     if (backup.format != "qcow2" && backup.format != "raw")
         reader.fail(where + ": backup format " + quoted(backup.format) + " is not qcow2 or raw");
-    backup.flattened = parse_yes_no(reader, reader.required(node, "flattened"), where + ": flattened");
-    backup.compressed = parse_yes_no(reader, reader.required(node, "compressed"), where + ": compressed");
-    backup.chunk_size = parse_size(reader, reader.required(node, "chunk-size"), where + ": chunk-size");
+    backup.flattened = reader.yes_no(reader.required(node, "flattened"), where + ": flattened");
+    backup.compressed = reader.yes_no(reader.required(node, "compressed"), where + ": compressed");
+    backup.chunk_size = reader.size(reader.required(node, "chunk-size"), where + ": chunk-size");
     if (backup.chunk_size < 4096 || backup.chunk_size % 4096 != 0 || backup.chunk_size > (1ULL << 34))
         reader.fail(where + ": chunk-size " + std::to_string(backup.chunk_size) +
                     " is not a multiple of 4096");
     backup.source_options = parse_qcow2_options(reader, child_element(node, "source-options"), where);
     std::set<std::string> names;
-    for (xmlNode* file : doc.select("file", node)) {
-        backup.files.push_back(parse_backup_file(doc, reader, file, where, backup.chunk_size));
+    for (xmlNode* file : reader.doc().select("file", node)) {
+        backup.files.push_back(parse_backup_file(reader, file, where, backup.chunk_size, virtual_size));
         if (!names.insert(backup.files.back().name).second)
             reader.fail(where + ": backup file " + quoted(backup.files.back().name) + " appears twice");
     }
@@ -184,47 +112,19 @@ std::optional<DiskBackup> parse_backup(const Document& doc, const Reader& reader
             reader.fail(where + ": backup file " + quoted(backup.files[i].name) +
                         " does not name the next file as its backing");
     }
+    if (backup.flattened && backup.files.size() != 1)
+        reader.fail(where + ": a flattened backup is one file, not " + std::to_string(backup.files.size()));
+    if (backup.format == "raw" && backup.files.size() != 1)
+        reader.fail(where + ": a raw backup has no layers");
     return backup;
 }
 
-ManifestDisk parse_disk(const Document& doc, const Reader& reader, xmlNode* node, bool offline) {
+ManifestDisk parse_disk(const FieldReader& reader, xmlNode* node, bool offline) {
     ManifestDisk disk;
-    disk.target = reader.required(node, "target");
-    if (!is_valid_target(disk.target))
-        reader.fail("disk target " + quoted(disk.target) + " is not a valid target name");
+    static_cast<SnapshotDisk&>(disk) = read_snapshot_disk(reader, node, offline);
     const std::string where = "disk " + quoted(disk.target);
-    disk.source_type = reader.required(node, "type");
-    if (disk.source_type != "file" && disk.source_type != "block")
-        reader.fail(where + ": type must be file or block, not " + quoted(disk.source_type));
-    disk.format = reader.required(node, "format");
-    check_format(reader, disk.format, where + ": format");
-    disk.virtual_size = parse_size(reader, reader.required(node, "virtual-size"), where + ": virtual-size");
-
-    xmlNode* frozen = child_element(node, "frozen");
-    xmlNode* overlay = child_element(node, "overlay");
-    if (!frozen || (!overlay && !offline))
-        reader.fail(where + " lacks <frozen> or <overlay>");
-    if (overlay && offline)
-        reader.fail(where + ": an offline backup has no overlay");
-    disk.frozen = reader.required(frozen, "path");
-    check_path(reader, disk.frozen, where + ": frozen image");
-    if (overlay) {
-        disk.overlay = reader.required(overlay, "path");
-        check_path(reader, disk.overlay, where + ": overlay");
-        if (disk.overlay == disk.frozen)
-            reader.fail(where + ": the overlay is the frozen image itself");
-    }
-
-    for (xmlNode* image : doc.select("chain/image", node)) {
-        ChainImage entry{reader.required(image, "path"), reader.required(image, "format")};
-        check_path(reader, entry.path, where + ": chain image");
-        check_format(reader, entry.format, where + ": chain image format");
-        if (!disk.overlay.empty() && entry.path == disk.overlay)
-            reader.fail(where + ": the overlay appears in its own backing chain");
-        disk.chain.push_back(std::move(entry));
-    }
-    disk.backup = parse_backup(doc, reader, node, where);
-    for (xmlNode* check : doc.select("verification", node)) {
+    disk.backup = parse_backup(reader, node, where, disk.virtual_size);
+    for (xmlNode* check : reader.doc().select("verification", node)) {
         Verification verification{reader.required(check, "kind"), reader.required(check, "result"),
                                   text_of(check)};
         if (verification.result != "ok" && verification.result != "mismatch")
@@ -235,7 +135,41 @@ ManifestDisk parse_disk(const Document& doc, const Reader& reader, xmlNode* node
     return disk;
 }
 
+void add_backup(xmlNode* disk_node, const DiskBackup& backup) {
+    xmlNode* node = add_element(disk_node, "backup");
+    set_attribute(node, "format", backup.format);
+    set_attribute(node, "flattened", backup.flattened ? "yes" : "no");
+    set_attribute(node, "compressed", backup.compressed ? "yes" : "no");
+    set_attribute(node, "chunk-size", std::to_string(backup.chunk_size));
+    if (backup.source_options) {
+        xmlNode* options = add_element(node, "source-options");
+        set_attribute(options, "cluster-size", std::to_string(backup.source_options->cluster_size));
+        set_attribute(options, "compat", backup.source_options->compat);
+        set_attribute(options, "lazy-refcounts", backup.source_options->lazy_refcounts ? "yes" : "no");
+        set_attribute(options, "extended-l2", backup.source_options->extended_l2 ? "yes" : "no");
+    }
+    for (const BackupFile& file : backup.files) {
+        xmlNode* entry = add_element(node, "file");
+        set_attribute(entry, "name", file.name);
+        if (!file.backing.empty())
+            set_attribute(entry, "backing", file.backing);
+        set_attribute(entry, "allocated", std::to_string(file.allocated));
+        set_attribute(entry, "data-bytes", std::to_string(file.data_bytes));
+        set_attribute(entry, "checksum", file.checksum);
+        for (const ChunkChecksum& chunk : file.chunks) {
+            xmlNode* sum = add_element(entry, "chunk");
+            set_attribute(sum, "offset", std::to_string(chunk.offset));
+            set_attribute(sum, "checksum", chunk.hash);
+        }
+    }
+}
+
 } // namespace
+
+const std::string& manifest_schema_text() {
+    static const std::string text = manifest_schema_source;
+    return text;
+}
 
 const ManifestDisk* Manifest::find_disk(const std::string& target) const {
     for (const ManifestDisk& disk : disks)
@@ -248,12 +182,6 @@ bool is_valid_snapshot_id(const std::string& id) {
     // The id becomes part of file names: letters, digits, '-' and '_' only.
     return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-    });
-}
-
-bool is_valid_target(const std::string& target) {
-    return !target.empty() && target.size() <= 32 && std::all_of(target.begin(), target.end(), [](char c) {
-        return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c));
     });
 }
 
@@ -281,91 +209,45 @@ bool is_plain_file_name(const std::string& name) {
            name.find('/') == std::string::npos && name.find('\0') == std::string::npos;
 }
 
-namespace {
-
-void add_backup(xmlNode* disk_node, const DiskBackup& backup) {
-    xmlNode* node = add_child(disk_node, "backup");
-    set(node, "format", backup.format);
-    set(node, "flattened", backup.flattened ? "yes" : "no");
-    set(node, "compressed", backup.compressed ? "yes" : "no");
-    set(node, "chunk-size", std::to_string(backup.chunk_size));
-    if (backup.source_options) {
-        xmlNode* options = add_child(node, "source-options");
-        set(options, "cluster-size", std::to_string(backup.source_options->cluster_size));
-        set(options, "compat", backup.source_options->compat);
-        set(options, "lazy-refcounts", backup.source_options->lazy_refcounts ? "yes" : "no");
-        set(options, "extended-l2", backup.source_options->extended_l2 ? "yes" : "no");
-    }
-    for (const BackupFile& file : backup.files) {
-        xmlNode* entry = add_child(node, "file");
-        set(entry, "name", file.name);
-        if (!file.backing.empty())
-            set(entry, "backing", file.backing);
-        set(entry, "allocated", std::to_string(file.allocated));
-        set(entry, "data-bytes", std::to_string(file.data_bytes));
-        set(entry, "checksum", file.checksum);
-        for (const ChunkChecksum& chunk : file.chunks) {
-            xmlNode* sum = add_child(entry, "chunk");
-            set(sum, "offset", std::to_string(chunk.offset));
-            set(sum, "checksum", chunk.hash);
-        }
-    }
-}
-
-} // namespace
-
 std::string to_xml(const Manifest& manifest) {
     DocPtr doc(xmlNewDoc(xml_chars("1.0")));
     xmlNode* root = xmlNewNode(nullptr, xml_chars(root_name));
     xmlDocSetRootElement(doc.get(), root);
-    set(root, "version", format_version);
+    set_attribute(root, "version", format_version);
 
-    xmlNode* domain = add_child(root, "domain");
-    set(domain, "name", manifest.domain_name);
-    set(domain, "uuid", manifest.domain_uuid);
+    xmlNode* domain = add_element(root, "domain");
+    set_attribute(domain, "name", manifest.domain_name);
+    set_attribute(domain, "uuid", manifest.domain_uuid);
 
-    xmlNode* snapshot = add_child(root, "snapshot");
-    set(snapshot, "id", manifest.snapshot_id);
-    set(snapshot, "time", manifest.snapshot_time);
-    set(snapshot, "quiesced", manifest.quiesced ? "yes" : "no");
+    xmlNode* snapshot = add_element(root, "snapshot");
+    set_attribute(snapshot, "id", manifest.snapshot_id);
+    set_attribute(snapshot, "time", manifest.snapshot_time);
+    set_attribute(snapshot, "quiesced", manifest.quiesced ? "yes" : "no");
     if (manifest.offline)
-        set(snapshot, "offline", "yes");
+        set_attribute(snapshot, "offline", "yes");
     if (manifest.freeze_ms >= 0)
-        set(snapshot, "freeze-ms", std::to_string(manifest.freeze_ms));
+        set_attribute(snapshot, "freeze-ms", std::to_string(manifest.freeze_ms));
 
-    xmlNode* disks = add_child(root, "disks");
+    xmlNode* disks = add_element(root, "disks");
     for (const ManifestDisk& disk : manifest.disks) {
-        xmlNode* node = add_child(disks, "disk");
-        set(node, "target", disk.target);
-        set(node, "type", disk.source_type);
-        set(node, "format", disk.format);
-        set(node, "virtual-size", std::to_string(disk.virtual_size));
-        set(add_child(node, "frozen"), "path", disk.frozen);
-        if (!manifest.offline)
-            set(add_child(node, "overlay"), "path", disk.overlay);
-        xmlNode* chain = add_child(node, "chain");
-        for (const ChainImage& image : disk.chain) {
-            xmlNode* entry = add_child(chain, "image");
-            set(entry, "path", image.path);
-            set(entry, "format", image.format);
-        }
+        xmlNode* node = write_snapshot_disk(disks, disk, manifest.offline);
         if (disk.backup)
             add_backup(node, *disk.backup);
         for (const Verification& verification : disk.verifications) {
             xmlNode* check = xmlNewTextChild(node, nullptr, xml_chars("verification"),
                                              xml_chars(verification.detail.c_str()));
-            set(check, "kind", verification.kind);
-            set(check, "result", verification.result);
+            set_attribute(check, "kind", verification.kind);
+            set_attribute(check, "result", verification.result);
         }
     }
     if (!manifest.backup_dir.empty())
-        set(add_child(root, "backup-dir"), "path", manifest.backup_dir);
+        set_attribute(add_element(root, "backup-dir"), "path", manifest.backup_dir);
     if (!manifest.failures.empty()) {
-        xmlNode* failures = add_child(root, "failures");
+        xmlNode* failures = add_element(root, "failures");
         for (const ManifestFailure& failure : manifest.failures) {
             xmlNode* node =
                 xmlNewTextChild(failures, nullptr, xml_chars("failure"), xml_chars(failure.message.c_str()));
-            set(node, "tool", failure.tool);
+            set_attribute(node, "tool", failure.tool);
         }
     }
 
@@ -374,9 +256,9 @@ std::string to_xml(const Manifest& manifest) {
 
 Manifest parse_manifest(const std::string& text, const std::string& what) {
     if (text.empty())
-        throw InputError(what + " is empty (did the tool before it in the pipeline fail to start?)");
+        throw util::InputError(what + " is empty (did the tool before it in the pipeline fail to start?)");
     Document doc = Document::parse(text, what);
-    Reader reader(doc, what);
+    FieldReader reader(doc, what, kind);
     if (element_name(doc.root()) != root_name)
         reader.fail("the root element is <" + element_name(doc.root()) + ">, not <" + root_name + ">");
     std::string version = reader.required(doc.root(), "version");
@@ -396,23 +278,23 @@ Manifest parse_manifest(const std::string& text, const std::string& what) {
     if (!is_valid_snapshot_id(manifest.snapshot_id))
         reader.fail("snapshot id " + quoted(manifest.snapshot_id) + " is malformed");
     manifest.snapshot_time = reader.required(snapshot, "time");
-    manifest.quiesced = parse_yes_no(reader, reader.required(snapshot, "quiesced"), "quiesced");
+    manifest.quiesced = reader.yes_no(reader.required(snapshot, "quiesced"), "quiesced");
     if (std::optional<std::string> freeze = attribute(snapshot, "freeze-ms")) {
-        std::uint64_t ms = parse_size(reader, *freeze, "freeze-ms");
+        std::uint64_t ms = reader.size(*freeze, "freeze-ms");
         if (ms > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
             reader.fail("freeze-ms is out of range");
         manifest.freeze_ms = static_cast<std::int64_t>(ms);
     }
 
     if (std::optional<std::string> offline = attribute(snapshot, "offline"))
-        manifest.offline = parse_yes_no(reader, *offline, "offline");
+        manifest.offline = reader.yes_no(*offline, "offline");
     if (manifest.offline && (manifest.quiesced || manifest.freeze_ms >= 0))
         reader.fail("an offline backup is neither quiesced nor frozen");
 
     reader.one("/virtsnap-manifest/disks", "<disks>");
     std::set<std::string> targets, overlays;
     for (xmlNode* node : doc.select("/virtsnap-manifest/disks/disk")) {
-        ManifestDisk disk = parse_disk(doc, reader, node, manifest.offline);
+        ManifestDisk disk = parse_disk(reader, node, manifest.offline);
         if (!targets.insert(disk.target).second)
             reader.fail("disk " + quoted(disk.target) + " appears twice");
         if (!manifest.offline && !overlays.insert(disk.overlay).second)
@@ -424,10 +306,13 @@ Manifest parse_manifest(const std::string& text, const std::string& what) {
         reader.fail("more than one <backup-dir>");
     if (!backup_dir.empty()) {
         manifest.backup_dir = reader.required(backup_dir.front(), "path");
-        check_path(reader, manifest.backup_dir, "backup directory");
+        reader.clean_path(manifest.backup_dir, "backup directory");
     }
     for (xmlNode* node : doc.select("/virtsnap-manifest/failures/failure"))
         manifest.failures.push_back({reader.required(node, "tool"), text_of(node)});
+    // Everything read above is checked; the schema refuses what was not
+    // read at all (an unknown element or attribute, a misplaced one).
+    doc.validate(manifest_schema());
     return manifest;
 }
 

@@ -1,9 +1,11 @@
 #pragma once
-// The manifest (SPEC "The manifest"): the XML document that flows from tool
-// to tool. It names the domain, the snapshot and, per disk, the frozen image,
+// The manifest (virtsnap(7), MANIFEST): the XML document that flows from
+// tool to tool. It names the domain, the snapshot and, per disk, the frozen image,
 // the overlay and the chain the disk must come back to. A manifest is input
 // from outside: parse() checks every field it will later act on and rejects
 // anything malformed, truncated or out of shape with an InputError.
+
+#include "xml/snapshot_disk.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -11,11 +13,6 @@
 #include <vector>
 
 namespace virtsnap::xml {
-
-struct ChainImage {
-    std::string path;
-    std::string format;
-};
 
 // One checksum per fixed-size chunk of a disk's content; chunks that hold
 // only zeros are not listed.
@@ -60,16 +57,8 @@ struct Verification {
     std::string detail; // one line for people
 };
 
-struct ManifestDisk {
-    std::string target;      // "vda"
-    std::string source_type; // "file" or "block"
-    std::string format;      // format of the frozen image (the original top)
-    std::string frozen;      // the original top image, read-only while frozen
-    std::string overlay;     // the qcow2 overlay the guest writes to meanwhile; empty when offline
-    std::uint64_t virtual_size = 0;
-    // The chain below the frozen image, immediate backing image first; commit
-    // restores exactly frozen <- chain.
-    std::vector<ChainImage> chain;
+// A disk of the snapshot, with what the tools after virtsnap-create added.
+struct ManifestDisk : SnapshotDisk {
     std::optional<DiskBackup> backup;        // once copied
     std::vector<Verification> verifications; // once verified
 };
@@ -101,13 +90,17 @@ struct Manifest {
 // Serialises with libxml2 (escaping included), UTF-8, trailing newline.
 std::string to_xml(const Manifest& manifest);
 
-// Parses and validates; what names the source in errors ("manifest on
-// standard input", a path).
+// Parses and validates: the fields the tools act on are checked in code
+// (with messages naming them), the shape against the manifest's RELAX NG
+// schema (schemas/manifest.rng). what names the source in errors
+// ("manifest on standard input", a path).
 Manifest parse_manifest(const std::string& text, const std::string& what);
+
+// The schema's text, as installed.
+const std::string& manifest_schema_text();
 
 // Field checks shared with the tools.
 bool is_valid_snapshot_id(const std::string& id);
-bool is_valid_target(const std::string& target);
 bool is_valid_uuid(const std::string& uuid);
 bool is_valid_checksum(const std::string& checksum);
 // A name of a file inside a directory: no '/', not "." or "..".

@@ -14,7 +14,7 @@ namespace {
 class MemoryReader : public copy::SourceReader {
   public:
     explicit MemoryReader(std::string content) : content_(std::move(content)) {}
-    void read(const copy::Extent&, std::uint64_t offset, char* buffer, std::uint64_t length) override {
+    void read(const image::Extent&, std::uint64_t offset, char* buffer, std::uint64_t length) override {
         REQUIRE(offset + length <= content_.size());
         std::memcpy(buffer, content_.data() + offset, length);
         ++reads;
@@ -26,7 +26,7 @@ class MemoryReader : public copy::SourceReader {
 };
 
 // Records what the engine writes, and the image it would produce.
-class MemoryWriter : public copy::ImageWriter {
+class MemoryWriter : public image::ImageWriter {
   public:
     explicit MemoryWriter(std::uint64_t size) : image(size, '\0') {}
     void write(const char* data, std::uint64_t length, std::uint64_t offset) override {
@@ -40,8 +40,8 @@ class MemoryWriter : public copy::ImageWriter {
     bool finished = false;
 };
 
-copy::Extent data_extent(std::uint64_t start, std::uint64_t length) {
-    copy::Extent extent;
+image::Extent data_extent(std::uint64_t start, std::uint64_t length) {
+    image::Extent extent;
     extent.start = start;
     extent.length = length;
     extent.data = extent.present = true;
@@ -68,7 +68,7 @@ struct Result {
 Result run(const copy::CopyPlan& plan, const std::string& disk, MemoryWriter* writer,
            std::uint64_t chunk = MiB) {
     MemoryReader reader(disk);
-    verify::ContentHasher hasher(disk.size(), chunk);
+    image::ContentHasher hasher(disk.size(), chunk);
     copy::copy_content(plan, reader, writer, &hasher, nullptr);
     return {hasher.chunks(), hasher.checksum(), hasher.data_bytes()};
 }
@@ -77,13 +77,13 @@ Result run(const copy::CopyPlan& plan, const std::string& disk, MemoryWriter* wr
 
 TEST_CASE("content hash: zeros are found, whatever their length") {
     std::string zeros(10000, '\0');
-    CHECK(verify::is_zero(zeros.data(), zeros.size()));
-    CHECK(verify::is_zero(zeros.data(), 3));
+    CHECK(image::is_zero(zeros.data(), zeros.size()));
+    CHECK(image::is_zero(zeros.data(), 3));
     zeros[9999] = 1;
-    CHECK_FALSE(verify::is_zero(zeros.data(), zeros.size()));
+    CHECK_FALSE(image::is_zero(zeros.data(), zeros.size()));
     zeros[9999] = 0;
     zeros[5] = 1;
-    CHECK_FALSE(verify::is_zero(zeros.data(), zeros.size()));
+    CHECK_FALSE(image::is_zero(zeros.data(), zeros.size()));
 }
 
 TEST_CASE("copy engine: the checksums depend on the content, not on how it is stored") {
@@ -155,14 +155,14 @@ TEST_CASE("copy engine: compressed qcow2 gets whole clusters") {
 
 TEST_CASE("copy engine: a layer over a backing image writes its zeros too") {
     const std::string disk = sample_disk();
-    std::vector<copy::Extent> map;
+    std::vector<image::Extent> map;
     map.push_back(data_extent(0, 2 * MiB));
-    copy::Extent zero_cluster;
+    image::Extent zero_cluster;
     zero_cluster.start = 2 * MiB;
     zero_cluster.length = MiB;
     zero_cluster.zero = zero_cluster.present = true;
     map.push_back(zero_cluster);
-    copy::Extent below = data_extent(3 * MiB, 5 * MiB);
+    image::Extent below = data_extent(3 * MiB, 5 * MiB);
     below.depth = 1; // the backing image's: not this layer's to copy
     map.push_back(below);
 
@@ -179,7 +179,7 @@ TEST_CASE("copy engine: a layer over a backing image writes its zeros too") {
 }
 
 TEST_CASE("content hash: blocks out of order are an internal error") {
-    verify::ContentHasher hasher(MiB, MiB);
+    image::ContentHasher hasher(MiB, MiB);
     std::string block(4096, 'x');
     hasher.add_block(8192, block.data(), block.size());
     CHECK_THROWS_AS(hasher.add_block(4096, block.data(), block.size()), util::Error);

@@ -17,6 +17,9 @@ std::optional<Options> parse_options(int argc, char** argv) {
     bool no_verify = false;
     std::vector<std::string> domains;
     std::string keep;
+    std::string bandwidth = "0";
+    cli::CopyOptions copy;
+    cli::SnapshotOptions snapshot;
     cli::CommandLine line{"virtsnap-backup",
                           "usage: virtsnap-backup [OPTIONS] DOMAIN -o DEST\n"
                           "       virtsnap-backup [OPTIONS] --all -o DEST\n"
@@ -27,7 +30,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
                           {}};
     cli::add_common_options(line.visible, options.common, true);
     line.visible.add_options() //
-        ("output,o", po::value(&options.dest)->value_name("DEST"),
+        ("output,o", po::value(&options.backup.dest)->value_name("DEST"),
          "where backup sets live (DEST/DOMAIN/SET_ID; created, mode 0700, when missing)") //
         ("all", po::bool_switch(&options.all),
          "back up every domain of the connection, running and shut off, one after another") //
@@ -37,10 +40,10 @@ std::optional<Options> parse_options(int argc, char** argv) {
          "after a successful backup, remove the oldest complete sets of the domain beyond N") //
         ("commit-timeout", po::value(&commit_timeout)->value_name("DURATION"),
          "longest the merge of one disk may take before it is left for --recover (default 30m)") //
-        ("bandwidth", po::value(&options.merge.bandwidth_mib)->value_name("MIB"),
+        ("bandwidth", po::value(&bandwidth)->value_name("MIB"),
          "limit each disk's merge to MIB MiB/s (default: unlimited)");
-    cli::add_copy_options(line.visible, options.copy);
-    cli::add_snapshot_options(line.visible, options.snapshot, false);
+    cli::add_copy_options(line.visible, copy);
+    cli::add_snapshot_options(line.visible, snapshot, false);
     line.hidden.add_options()("domain", po::value(&domains));
     line.positional.add("domain", -1);
 
@@ -55,21 +58,25 @@ std::optional<Options> parse_options(int argc, char** argv) {
         throw util::UsageError("no domain given (or --all)");
     if (!options.domain.empty() && options.all)
         throw util::UsageError("a domain and --all exclude each other");
-    if (options.dest.empty())
+    if (options.backup.dest.empty())
         throw util::UsageError("no destination: name one with -o DEST");
-    cli::finish_copy_options(options.copy);
+    cli::finish_copy_options(copy);
+    options.backup.copy = copy.settings;
     if (!keep.empty()) {
         // Keeping none would delete the set just made.
         if (keep.find_first_not_of("0123456789") != std::string::npos || keep.size() > 6 ||
             std::stoul(keep) == 0)
             throw util::UsageError("--keep must be a number of sets from 1 to 999999, not " +
                                    util::quoted(keep));
-        options.keep = static_cast<unsigned>(std::stoul(keep));
+        options.backup.keep = static_cast<unsigned>(std::stoul(keep));
     }
-    options.verify = !no_verify;
-    options.merge.timeout = util::parse_duration(commit_timeout, "commit-timeout");
-    cli::finish_snapshot_options(options.snapshot);
-    if (options.all && !options.snapshot.settings.disks.empty())
+    options.backup.verify = !no_verify;
+    options.backup.merge.timeout = util::parse_duration(commit_timeout, "commit-timeout");
+    options.backup.merge.bandwidth_mib =
+        static_cast<unsigned long>(util::parse_count(bandwidth, "bandwidth", 0, virt::max_bandwidth_mib));
+    cli::finish_snapshot_options(snapshot);
+    options.backup.snapshot = snapshot.settings;
+    if (options.all && !options.backup.snapshot.disks.empty())
         throw util::UsageError("--disk names disks of one domain; it cannot go with --all");
     return options;
 }

@@ -2,8 +2,7 @@
 
 #include "cli/common_options.hpp"
 #include "cli/snapshot_options.hpp"
-#include "copy/disk_copy.hpp"
-#include "virt/merge_overlays.hpp"
+#include "job/backup_settings.hpp"
 
 #include <optional>
 #include <string>
@@ -14,12 +13,7 @@ struct Options {
     cli::CommonOptions common;
     std::string domain; // empty with --all
     bool all = false;
-    std::string dest;
-    cli::SnapshotOptions snapshot;
-    copy::CopySettings copy; // format, compress, jobs; the directory is the set's
-    bool verify = true;
-    unsigned keep = 0; // 0: keep every set
-    virt::MergeSettings merge;
+    job::BackupSettings backup; // dest as typed; made absolute before the run
 };
 
 // nullopt when --help or --version was answered.

@@ -14,8 +14,9 @@ namespace virtsnap::commit {
 std::optional<Options> parse_options(int argc, char** argv) {
     Options options;
     std::string timeout = "30m";
+    std::string bandwidth = "0";
     std::vector<std::string> extra;
-    options.state_dir = store::default_state_dir;
+    options.commit.state_dir = store::default_state_dir;
 
     cli::CommandLine line{"virtsnap-commit",
                           "usage: virtsnap-commit [OPTIONS] [-m MANIFEST]\n"
@@ -33,9 +34,9 @@ std::optional<Options> parse_options(int argc, char** argv) {
          "finish any half-done virtsnap run on DOMAIN, from its state record") //
         ("timeout", po::value(&timeout)->value_name("DURATION"),
          "give up on a disk whose commit has not converged after this long (default 30m; 0: never)") //
-        ("bandwidth", po::value(&options.bandwidth_mib)->value_name("MIB"),
+        ("bandwidth", po::value(&bandwidth)->value_name("MIB"),
          "limit each commit to MIB MiB/s (default 0: unlimited)") //
-        ("state-dir", po::value(&options.state_dir)->value_name("DIR"),
+        ("state-dir", po::value(&options.commit.state_dir)->value_name("DIR"),
          "where state records and locks live (default /var/lib/virtsnap)");
     line.hidden.add_options()("extra", po::value(&extra));
     line.positional.add("extra", -1);
@@ -47,8 +48,11 @@ std::optional<Options> parse_options(int argc, char** argv) {
                                " (the manifest comes with -m or on standard input; a domain with --recover)");
     if (!options.recover_domain.empty() && options.manifest != "-")
         throw util::UsageError("--recover and --manifest exclude each other");
-    options.timeout = util::parse_duration(timeout, "timeout");
-    if (options.state_dir.empty() || options.state_dir.front() != '/')
+    options.commit.merge.timeout = util::parse_duration(timeout, "timeout");
+    options.commit.merge.bandwidth_mib =
+        static_cast<unsigned long>(util::parse_count(bandwidth, "bandwidth", 0, virt::max_bandwidth_mib));
+    options.commit.connect_uri = options.common.connect_uri;
+    if (options.commit.state_dir.empty() || options.commit.state_dir.front() != '/')
         throw util::UsageError("--state-dir must be an absolute path");
     return options;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "cli/common_options.hpp"
+#include "job/pipeline.hpp"
 
 #include <chrono>
 #include <optional>
@@ -10,11 +11,9 @@ namespace virtsnap::commit {
 
 struct Options {
     cli::CommonOptions common;
-    std::string manifest = "-";                        // a file, or "-" for standard input
-    std::string recover_domain;                        // --recover DOMAIN
-    std::chrono::milliseconds timeout{30 * 60 * 1000}; // per disk; 0: none
-    unsigned long bandwidth_mib = 0;                   // 0: unlimited
-    std::string state_dir;
+    std::string manifest = "-"; // a file, or "-" for standard input
+    std::string recover_domain; // --recover DOMAIN
+    job::CommitSettings commit;
 };
 
 // nullopt when --help or --version was answered.

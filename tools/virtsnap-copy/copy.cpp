@@ -1,29 +1,16 @@
 #include "copy.hpp"
 
 #include "cli/manifest_io.hpp"
-#include "copy/disk_copy.hpp"
+#include "job/pipeline.hpp"
 #include "options.hpp"
-#include "store/durable_file.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 
 namespace virtsnap::copy_tool {
 
-using util::quoted;
-
 namespace {
 
 constexpr const char* tool_name = "virtsnap-copy";
-
-void copy_all(xml::Manifest& manifest, const Options& options, const util::Log& log) {
-    cli::refuse_if_failed(manifest, "nothing was copied");
-    copy::CopySettings settings = options.copy;
-    settings.dir = copy::prepare_backup_directory(options.output_dir);
-    copy::CreatedFiles created;
-    copy::copy_disks(manifest, settings, created, log);
-    store::write_durable(settings.dir + "/manifest.xml", xml::to_xml(manifest));
-    created.keep();
-}
 
 } // namespace
 
@@ -37,7 +24,8 @@ cli::ExitStatus run_copy(int argc, char** argv) {
 
     xml::Manifest manifest = cli::read_manifest(options.manifest);
     try {
-        copy_all(manifest, options, log);
+        cli::refuse_if_failed(manifest, "nothing was copied");
+        job::copy_manifest(manifest, options.output_dir, options.copy, log);
     } catch (const util::Error& error) {
         // Downstream tools (virtsnap-commit) still need the manifest.
         for (xml::ManifestDisk& disk : manifest.disks)

@@ -13,6 +13,7 @@ namespace virtsnap::copy_tool {
 std::optional<Options> parse_options(int argc, char** argv) {
     Options options;
     std::vector<std::string> extra;
+    cli::CopyOptions copy;
     cli::CommandLine line{"virtsnap-copy",
                           "usage: virtsnap-copy [OPTIONS] -o DIR [-m MANIFEST]\n"
                           "Copies the frozen images a manifest names into DIR as standalone qcow2 or raw\n"
@@ -26,11 +27,11 @@ std::optional<Options> parse_options(int argc, char** argv) {
          "write the backup images into DIR (created, mode 0700, when missing)") //
         ("manifest,m", po::value(&options.manifest)->value_name("FILE"),
          "read the manifest from FILE ('-', the default: standard input)") //
-        ("keep-chain", po::bool_switch(&options.copy.keep_chain),
+        ("keep-chain", po::bool_switch(&copy.settings.keep_chain),
          "copy a disk's backing chain as a chain of qcow2 files with relative backing names, "
          "instead of flattening it into one image") //
-        ("force", po::bool_switch(&options.copy.force), "replace backup files that already exist in DIR");
-    cli::add_copy_options(line.visible, options.copy);
+        ("force", po::bool_switch(&copy.settings.force), "replace backup files that already exist in DIR");
+    cli::add_copy_options(line.visible, copy);
     line.hidden.add_options()("extra", po::value(&extra));
     line.positional.add("extra", -1);
 
@@ -41,7 +42,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
                                " (the manifest comes with -m or on standard input)");
     if (options.output_dir.empty())
         throw util::UsageError("no destination: name one with -o DIR");
-    cli::finish_copy_options(options.copy);
+    cli::finish_copy_options(copy);
+    options.copy = copy.settings;
     return options;
 }
 

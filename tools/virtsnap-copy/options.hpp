@@ -12,8 +12,7 @@ struct Options {
     cli::CommonOptions common;
     std::string manifest = "-"; // a file, or "-" for standard input
     std::string output_dir;     // -o DIR
-    // format, keep_chain, compress, force, jobs; the directory is set once
-    // it is made.
+    // format, keep_chain, compress, force, jobs
     copy::CopySettings copy;
 };
 

@@ -1,8 +1,8 @@
 #include "options.hpp"
 
 #include "cli/parse.hpp"
+#include "cli/snapshot_options.hpp"
 #include "util/error.hpp"
-#include "xml/manifest.hpp"
 
 #include <boost/program_options/value_semantic.hpp>
 
@@ -23,15 +23,15 @@ std::optional<Options> parse_options(int argc, char** argv) {
                           {}};
     cli::add_common_options(line.visible, options.common, true);
     line.visible.add_options() //
-        ("output-dir,o", po::value(&options.output_dir)->value_name("DIR"),
+        ("output-dir,o", po::value(&options.restore.output_dir)->value_name("DIR"),
          "write the restored images and domain.xml into DIR (created, mode 0711, when missing)") //
-        ("format", po::value(&options.format)->value_name("FORMAT"),
+        ("format", po::value(&options.restore.format)->value_name("FORMAT"),
          "qcow2 or raw (default: each disk's own format, qcow2 for others)") //
-        ("disk,d", po::value(&options.disks)->value_name("TARGET"),
+        ("disk,d", po::value(&options.restore.disks)->value_name("TARGET"),
          "restore only this disk (repeatable; default: every disk of the set)") //
-        ("define", po::value(&options.define_name)->value_name("NAME"),
+        ("define", po::value(&options.restore.define_name)->value_name("NAME"),
          "define the result as a new domain NAME (new UUID and MAC addresses)") //
-        ("force", po::bool_switch(&options.force),
+        ("force", po::bool_switch(&options.restore.force),
          "replace files that exist, including a shut-off domain's images") //
         ("file", po::value(&options.guest_path)->value_name("GUEST_PATH"),
          "restore this one file from inside the backup (with --to)") //
@@ -52,18 +52,20 @@ std::optional<Options> parse_options(int argc, char** argv) {
         if (options.guest_path.front() != '/')
             throw util::UsageError("--file takes an absolute path inside the guest, not " +
                                    util::quoted(options.guest_path));
-        if (!options.output_dir.empty() || !options.define_name.empty() || !options.format.empty())
+        if (!options.restore.output_dir.empty() || !options.restore.define_name.empty() ||
+            !options.restore.format.empty())
             throw util::UsageError("--file restores one file; -o, --define and --format restore disks");
-    } else if (options.output_dir.empty()) {
+    } else if (options.restore.output_dir.empty()) {
         throw util::UsageError("no destination: name one with -o DIR (or restore a file with --file/--to)");
     }
-    if (!options.format.empty() && options.format != "qcow2" && options.format != "raw")
-        throw util::UsageError("--format must be qcow2 or raw, not " + util::quoted(options.format));
-    for (const std::string& target : options.disks)
-        if (!xml::is_valid_target(target))
-            throw util::UsageError("--disk " + util::quoted(target) + " is not a disk target (like vda)");
-    if (!options.define_name.empty() && options.define_name.find('/') != std::string::npos)
-        throw util::UsageError("--define " + util::quoted(options.define_name) + " is not a domain name");
+    if (!options.restore.format.empty() && options.restore.format != "qcow2" &&
+        options.restore.format != "raw")
+        throw util::UsageError("--format must be qcow2 or raw, not " + util::quoted(options.restore.format));
+    cli::check_disk_targets(options.restore.disks, "disk");
+    if (!options.restore.define_name.empty() && options.restore.define_name.find('/') != std::string::npos)
+        throw util::UsageError("--define " + util::quoted(options.restore.define_name) +
+                               " is not a domain name");
+    options.restore.connect_uri = options.common.connect_uri;
     return options;
 }
 

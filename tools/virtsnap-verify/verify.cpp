@@ -1,15 +1,13 @@
 #include "verify.hpp"
 
 #include "cli/manifest_io.hpp"
+#include "job/pipeline.hpp"
 #include "options.hpp"
-#include "store/durable_file.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "verify/backup_verification.hpp"
 
 namespace virtsnap::verify_tool {
-
-using util::quoted;
 
 namespace {
 
@@ -25,17 +23,8 @@ cli::ExitStatus run_verify(int argc, char** argv) {
     util::Log log(tool_name, options.common.verbosity());
     util::InterruptGuard interrupt_guard;
 
-    xml::Manifest manifest;
-    if (options.backup_dir.empty()) {
-        manifest = cli::read_manifest(options.manifest);
-    } else {
-        const std::string path = options.backup_dir + "/manifest.xml";
-        std::optional<std::string> text = store::read_if_exists(path);
-        if (!text)
-            throw util::InputError(quoted(options.backup_dir) +
-                                   " is not a virtsnap backup directory (no manifest.xml)");
-        manifest = xml::parse_manifest(*text, "manifest " + quoted(path));
-    }
+    xml::Manifest manifest = options.backup_dir.empty() ? cli::read_manifest(options.manifest)
+                                                        : job::read_backup_manifest(options.backup_dir);
     try {
         cli::refuse_if_failed(manifest, "nothing was verified");
         verify::verify_backup(

@@ -1,0 +1,42 @@
+#include "job/backup_all.hpp"
+
+#include "job/backup_domain.hpp"
+#include "util/error.hpp"
+#include "util/interrupt.hpp"
+
+namespace virtsnap::job {
+
+FleetOutcome backup_all(const virt::Connection& conn, const BackupSettings& settings, const util::Log& log,
+                        const std::function<void(const SetSummary&)>& on_set) {
+    FleetOutcome outcome;
+    const std::vector<std::string> names = conn.domain_names();
+    outcome.domains = names.size();
+    if (names.empty()) {
+        log.info("the connection " + conn.uri() + " has no domains; nothing to back up");
+        return outcome;
+    }
+    for (const std::string& name : names) {
+        if (util::interrupted()) {
+            outcome.failed.push_back(name + " (not started: interrupted)");
+            continue;
+        }
+        try {
+            on_set(backup_domain(conn, name, settings, log));
+            ++outcome.done;
+        } catch (const util::Error& error) {
+            log.warn(name + ": " + error.what());
+            outcome.failed.push_back(name);
+        }
+    }
+    log.info(std::to_string(names.size()) + " domain(s): " + std::to_string(outcome.done) + " backed up" +
+             (outcome.failed.empty() ? "" : ", " + std::to_string(outcome.failed.size()) + " failed"));
+    if (!outcome.failed.empty()) {
+        std::string list;
+        for (const std::string& name : outcome.failed)
+            list += (list.empty() ? "" : ", ") + name;
+        log.warn("failed: " + list);
+    }
+    return outcome;
+}
+
+} // namespace virtsnap::job

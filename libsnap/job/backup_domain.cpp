@@ -1,0 +1,72 @@
+#include "job/backup_domain.hpp"
+
+#include "job/backup_paths.hpp"
+#include "job/retention.hpp"
+#include "store/domain_lock.hpp"
+#include "store/durable_file.hpp"
+#include "store/set_layout.hpp"
+#include "util/duration.hpp"
+#include "util/error.hpp"
+#include "util/interrupt.hpp"
+#include "virt/manifest_builder.hpp"
+#include "virt/pending_commit.hpp"
+
+namespace virtsnap::job {
+
+SetSummary backup_domain(const virt::Connection& conn, const std::string& name,
+                         const BackupSettings& settings, const util::Log& log) {
+    const auto start = std::chrono::steady_clock::now();
+    virt::Domain domain = conn.lookup(name);
+    const std::string& state_dir = settings.snapshot.state_dir;
+    store::DomainLock lock = store::DomainLock::acquire(state_dir, domain.uuid(), domain.name());
+    virt::recover_unfinished_run(conn, domain, state_dir, settings.merge, log);
+    util::throw_if_interrupted();
+
+    const std::string domain_dir = store::domain_sets_dir(settings.dest, domain.name());
+    store::ensure_private_directory(domain_dir);
+    remove_incomplete_sets(domain_dir, log);
+    const std::string id = virt::new_snapshot_id();
+    SetDirectory set(domain_dir + "/" + id);
+    store::sync_directory(domain_dir);
+
+    xml::Manifest manifest = domain.is_active() ? backup_running(conn, domain, settings, id, set, log)
+                                                : backup_shut_off(conn, domain, settings, id, set, log);
+
+    SetSummary summary;
+    summary.domain = domain.name();
+    summary.set_dir = set.path();
+    summary.disks = manifest.disks.size();
+    for (const xml::ManifestDisk& disk : manifest.disks)
+        if (disk.backup)
+            for (const xml::BackupFile& file : disk.backup->files) {
+                summary.bytes_read += file.data_bytes;
+                summary.bytes_written += file.allocated;
+            }
+    summary.offline = manifest.offline;
+    summary.quiesced = manifest.quiesced;
+    summary.freeze_ms = manifest.freeze_ms;
+    summary.verified = settings.verify;
+    if (settings.keep > 0)
+        summary.removed_sets = apply_retention(domain_dir, settings.keep, log);
+    summary.duration =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    return summary;
+}
+
+std::string describe(const SetSummary& s) {
+    std::string line = s.domain + ": " + std::to_string(s.disks) + " disk(s), " +
+                       util::format_size(s.bytes_read) + " read, " + util::format_size(s.bytes_written) +
+                       " written, " + std::to_string(s.duration.count()) + " ms; ";
+    if (s.offline)
+        line += "offline (domain shut off)";
+    else if (s.quiesced)
+        line += "quiesced, frozen for " + std::to_string(s.freeze_ms) + " ms";
+    else
+        line += "crash-consistent (not quiesced)";
+    line += s.verified ? "; verified against the source" : "; not verified (--no-verify)";
+    if (s.removed_sets > 0)
+        line += "; " + std::to_string(s.removed_sets) + " old set(s) removed";
+    return line + "; set " + s.set_dir;
+}
+
+} // namespace virtsnap::job

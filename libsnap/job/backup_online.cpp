@@ -1,0 +1,37 @@
+#include "copy/output_files.hpp"
+#include "job/backup_paths.hpp"
+#include "util/error.hpp"
+#include "util/interrupt.hpp"
+#include "util/pause_point.hpp"
+#include "virt/pending_commit.hpp"
+
+namespace virtsnap::job {
+
+using util::quoted;
+
+xml::Manifest backup_running(const virt::Connection& conn, const virt::Domain& domain,
+                             const BackupSettings& settings, const std::string& id, SetDirectory& set,
+                             const util::Log& log) {
+    virt::SnapshotSettings snapshot = settings.snapshot;
+    snapshot.snapshot_id = id;
+    snapshot.set_dir = set.path();
+    const Definitions definitions = read_definitions(domain);
+    xml::Manifest manifest = virt::snapshot_domain(conn, domain, snapshot, log);
+    // From here on the overlays are merged back on every path.
+    virt::PendingCommit commit(conn, domain, snapshot.state_dir, virt::snapshot_record(manifest, snapshot),
+                               settings.merge, log);
+    util::pause_point("before-copy");
+    copy_and_verify(manifest, settings.copy, settings, set, log);
+    util::throw_if_interrupted();
+    set.complete(definitions, manifest);
+    util::pause_point("before-commit");
+    try {
+        commit.finish();
+    } catch (const util::Error& error) {
+        throw util::Error(std::string(error.what()) + " (the backup set " + quoted(set.path()) +
+                          " is complete; run 'virtsnap-commit --recover " + domain.name() + "')");
+    }
+    return manifest;
+}
+
+} // namespace virtsnap::job

@@ -1,0 +1,33 @@
+#pragma once
+// The two ways a set is filled: from a snapshot of a running domain, whose
+// overlays are merged back on every path, or from the images of a shut-off
+// domain as they are, watched for a start meanwhile.
+
+#include "job/backup_settings.hpp"
+#include "job/set_directory.hpp"
+#include "util/log.hpp"
+#include "virt/connection.hpp"
+#include "xml/manifest.hpp"
+
+#include <string>
+
+namespace virtsnap::job {
+
+xml::Manifest backup_running(const virt::Connection& conn, const virt::Domain& domain,
+                             const BackupSettings& settings, const std::string& id, SetDirectory& set,
+                             const util::Log& log);
+
+xml::Manifest backup_shut_off(const virt::Connection& conn, const virt::Domain& domain,
+                              const BackupSettings& settings, const std::string& id, SetDirectory& set,
+                              const util::Log& log);
+
+// The definitions as they are now (before a snapshot changes the live one).
+Definitions read_definitions(const virt::Domain& domain);
+
+// Copies the disks into the set and, unless settings.verify is off,
+// compares each with its frozen image while the next is being copied; each
+// disk's files are published as soon as its copy is done.
+void copy_and_verify(xml::Manifest& manifest, copy::CopySettings copy_settings,
+                     const BackupSettings& settings, const SetDirectory& set, const util::Log& log);
+
+} // namespace virtsnap::job

@@ -1,0 +1,40 @@
+#pragma once
+// What a virtsnap-backup run is asked to do, and what it reports per set.
+
+#include "copy/disk_copy.hpp"
+#include "virt/domain_snapshot.hpp"
+#include "virt/merge_overlays.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace virtsnap::job {
+
+struct BackupSettings {
+    std::string dest; // absolute: sets go to DEST/DOMAIN/SET_ID
+    virt::SnapshotSettings snapshot;
+    copy::CopySettings copy; // format, compress, jobs
+    bool verify = true;      // compare each copy with its frozen image
+    unsigned keep = 0;       // 0: keep every set
+    virt::MergeSettings merge;
+};
+
+struct SetSummary {
+    std::string domain;
+    std::string set_dir;
+    std::size_t disks = 0;
+    std::uint64_t bytes_read = 0;    // content read from the images (holes not read)
+    std::uint64_t bytes_written = 0; // what the set's image files occupy
+    std::chrono::milliseconds duration{0};
+    bool offline = false;
+    bool quiesced = false;
+    std::int64_t freeze_ms = -1;
+    bool verified = false;
+    std::size_t removed_sets = 0; // by --keep
+};
+
+// One line for people: "vm1: 2 disk(s), 1.5 GiB read, ...".
+std::string describe(const SetSummary& summary);
+
+} // namespace virtsnap::job

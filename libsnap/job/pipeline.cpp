@@ -1,0 +1,118 @@
+#include "job/pipeline.hpp"
+
+#include "copy/output_files.hpp"
+#include "store/domain_lock.hpp"
+#include "store/set_layout.hpp"
+#include "store/state_record.hpp"
+#include "util/error.hpp"
+#include "util/file_read.hpp"
+#include "virt/connection.hpp"
+#include "virt/pending_commit.hpp"
+
+#include <fcntl.h>
+
+namespace virtsnap::job {
+
+using util::quoted;
+
+namespace {
+
+// The manifest is input from outside; the state record is ours. Nothing is
+// merged or deleted unless the two name the same snapshot, disks and files.
+void check_matches_record(const xml::Manifest& manifest, const store::StateRecord& record,
+                          const std::string& domain_name) {
+    auto refuse = [&](const std::string& problem) {
+        throw util::RefusedError("the manifest does not match the pending virtsnap run on domain " +
+                                 quoted(domain_name) + ": " + problem + "; nothing was changed");
+    };
+    if (manifest.snapshot_id != record.snapshot_id)
+        refuse("it is for snapshot " + manifest.snapshot_id + ", the pending run is snapshot " +
+               record.snapshot_id);
+    if (manifest.disks.size() != record.disks.size())
+        refuse("it names " + std::to_string(manifest.disks.size()) + " disk(s), the snapshot has " +
+               std::to_string(record.disks.size()));
+    for (const xml::ManifestDisk& disk : manifest.disks) {
+        const xml::SnapshotDisk* recorded = nullptr;
+        for (const xml::SnapshotDisk& candidate : record.disks)
+            if (candidate.target == disk.target)
+                recorded = &candidate;
+        if (!recorded)
+            refuse("the snapshot has no disk " + quoted(disk.target));
+        if (disk.overlay != recorded->overlay)
+            refuse("disk " + quoted(disk.target) + ": overlay " + quoted(disk.overlay) +
+                   " is not the snapshot's " + quoted(recorded->overlay));
+        if (disk.frozen != recorded->frozen || disk.format != recorded->format)
+            refuse("disk " + quoted(disk.target) + ": frozen image " + quoted(disk.frozen) +
+                   " is not the snapshot's " + quoted(recorded->frozen));
+    }
+}
+
+} // namespace
+
+xml::Manifest create_snapshot(const std::string& connect_uri, const std::string& name,
+                              const virt::SnapshotSettings& settings, const util::Log& log) {
+    virt::Connection conn = virt::Connection::open(connect_uri);
+    virt::Domain domain = conn.lookup(name);
+    if (!domain.is_active())
+        throw util::RefusedError(
+            "domain " + quoted(domain.name()) +
+            " is not running; a shut-off domain needs no snapshot: copy its images as they are "
+            "(virtsnap-backup does this)");
+    store::DomainLock lock = store::DomainLock::acquire(settings.state_dir, domain.uuid(), domain.name());
+    return virt::snapshot_domain(conn, domain, settings, log);
+}
+
+void copy_manifest(xml::Manifest& manifest, const std::string& dir, const copy::CopySettings& settings,
+                   const util::Log& log) {
+    copy::OutputFiles outputs(copy::prepare_backup_directory(dir));
+    copy::copy_disks(manifest, settings, outputs, log);
+    outputs.create_with(store::set_manifest_file, xml::to_xml(manifest));
+    // Only now, with every copy complete and its checksums recorded, do the
+    // files take their names (and, with --force, replace the old ones).
+    outputs.publish_all(settings.force);
+}
+
+xml::Manifest read_backup_manifest(const std::string& dir) {
+    const std::string path = dir + "/" + store::set_manifest_file;
+    const std::string what = "manifest " + quoted(path);
+    std::optional<std::string> text =
+        util::read_strict_file_if_exists(AT_FDCWD, path, util::manifest_size_limit, what);
+    if (!text)
+        throw util::InputError(quoted(dir) + " is not a virtsnap backup directory (no manifest.xml)");
+    return xml::parse_manifest(*text, what);
+}
+
+void commit_manifest(const xml::Manifest& manifest, const CommitSettings& settings, const util::Log& log) {
+    virt::Connection conn = virt::Connection::open(settings.connect_uri);
+    virt::Domain domain = conn.lookup(manifest.domain_uuid);
+    if (domain.name() != manifest.domain_name)
+        log.warn("the manifest calls domain " + manifest.domain_uuid + " " + quoted(manifest.domain_name) +
+                 "; it is now " + quoted(domain.name()));
+    store::DomainLock lock = store::DomainLock::acquire(settings.state_dir, domain.uuid(), domain.name());
+    std::optional<store::StateRecord> record = store::load_state(settings.state_dir, domain.uuid());
+    if (!record)
+        throw util::RefusedError(
+            "no virtsnap run is pending on domain " + quoted(domain.name()) + " in " +
+            quoted(settings.state_dir) +
+            " (already committed, or made with another --state-dir); nothing was changed");
+    check_matches_record(manifest, *record, domain.name());
+
+    record->stage = store::Stage::committing;
+    store::save_state(settings.state_dir, *record);
+    virt::merge_overlays(conn, domain, record->snapshot_id, record->disks, settings.merge, log);
+    store::remove_state(settings.state_dir, domain.uuid());
+    log.info("snapshot " + manifest.snapshot_id + " of domain " + quoted(domain.name()) +
+             " merged back; every disk is on its original chain");
+}
+
+bool recover_domain(const std::string& name, const CommitSettings& settings, const util::Log& log) {
+    virt::Connection conn = virt::Connection::open(settings.connect_uri);
+    virt::Domain domain = conn.lookup(name);
+    store::DomainLock lock = store::DomainLock::acquire(settings.state_dir, domain.uuid(), domain.name());
+    if (virt::recover_unfinished_run(conn, domain, settings.state_dir, settings.merge, log))
+        return true;
+    log.info("domain " + quoted(domain.name()) + " has no unfinished virtsnap run; nothing to do");
+    return false;
+}
+
+} // namespace virtsnap::job

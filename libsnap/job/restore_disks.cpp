@@ -1,0 +1,234 @@
+#include "job/restore_disks.hpp"
+
+#include "copy/disk_copy.hpp"
+#include "copy/output_files.hpp"
+#include "store/set_images.hpp"
+#include "store/set_layout.hpp"
+#include "util/error.hpp"
+#include "util/interrupt.hpp"
+#include "verify/checksum_check.hpp"
+#include "virt/connection.hpp"
+#include "virt/image_users.hpp"
+#include "xml/disk_source_edit.hpp"
+#include "xml/domain_identity.hpp"
+#include "xml/restricted_definition.hpp"
+
+#include <optional>
+#include <sys/stat.h>
+
+namespace virtsnap::job {
+
+using util::quoted;
+
+namespace {
+
+// What a disk comes back as: --format, else the format the domain had
+// (a raw disk stays raw, so its definition's driver type stays right),
+// else qcow2 for formats virtsnap does not write.
+std::string restored_format(const xml::ManifestDisk& disk, const RestoreSettings& settings) {
+    if (!settings.format.empty())
+        return settings.format;
+    return disk.format == "raw" ? "raw" : "qcow2";
+}
+
+std::string image_name(const xml::ManifestDisk& disk, const RestoreSettings& settings) {
+    return store::disk_file_names(disk.target, restored_format(disk, settings), 1).front();
+}
+
+// The definition saved with the set: the persistent one, else the live one.
+std::optional<std::string> saved_definition(const store::BackupSet& set) {
+    for (const char* name : {store::set_domain_xml_file, store::set_live_domain_xml_file})
+        if (std::optional<std::string> text = store::read_set_definition(set, name))
+            return text;
+    return std::nullopt;
+}
+
+// Refuses, before anything is written, to replace a file without --force,
+// and a domain's image unless that domain is shut off and --force given.
+void check_outputs(const std::vector<std::string>& outputs, const RestoreSettings& settings,
+                   const std::optional<virt::Connection>& conn) {
+    std::optional<virt::ImageUsers> users;
+    if (conn)
+        users = virt::ImageUsers::of(*conn);
+    for (const std::string& path : outputs) {
+        const virt::ImageUser* user = users ? users->find(path) : nullptr;
+        if (user && user->running)
+            throw util::RefusedError(quoted(path) + " is an image of running domain " + quoted(user->domain) +
+                                     "; shut it off first; nothing was restored");
+        struct stat st {};
+        if (::lstat(path.c_str(), &st) != 0)
+            continue;
+        if (!settings.force)
+            throw util::RefusedError(
+                quoted(path) + " already exists" +
+                (user ? " (an image of domain " + quoted(user->domain) + ")" : std::string()) +
+                "; nothing was restored (--force replaces it)");
+        if (!conn)
+            throw util::RefusedError("cannot tell whether a domain uses " + quoted(path) +
+                                     " (libvirt is unreachable); nothing was restored");
+    }
+}
+
+// Rebuilds one disk into outputs (unpublished), checking it against the
+// recorded checksums: a layer of a kept chain before it is read, a
+// flattened backup as it is written.
+void rebuild_disk(const store::BackupSet& set, const xml::ManifestDisk& disk, const std::string& format,
+                  copy::OutputFiles& outputs, const util::Log& log) {
+    const xml::DiskBackup& backup = *disk.backup;
+    const std::string label = "disk " + quoted(disk.target) + " of backup set " + quoted(set.path);
+    copy::DiskCopyRequest request;
+    request.target = disk.target;
+    request.virtual_size = disk.virtual_size;
+    request.origin = image::ImageOrigin::backup_set;
+    for (size_t i = 0; i < backup.files.size(); ++i)
+        request.chain.push_back({set.path + "/" + backup.files[i].name, i == 0 ? backup.format : "qcow2"});
+
+    if (!backup.flattened)
+        for (size_t i = 0; i < backup.files.size(); ++i) {
+            verify::CheckOutcome outcome = verify::check_checksums(set.path, backup, i, disk.virtual_size);
+            if (!outcome.ok)
+                throw util::VerificationMismatch(label + ": " + outcome.detail + "; nothing was restored");
+        }
+
+    copy::CopySettings settings;
+    settings.format = format;
+    if (format == "qcow2")
+        settings.qcow2_options = backup.source_options;
+    xml::DiskBackup written = copy::copy_disk(request, settings, outputs, log);
+
+    if (backup.flattened) {
+        verify::CheckOutcome outcome =
+            verify::compare_checksums(backup.files.front(), written.files.front(), backup.chunk_size);
+        if (!outcome.ok)
+            throw util::VerificationMismatch(label + ": " + outcome.detail + "; nothing was restored");
+    }
+}
+
+// The boot files domains on this host already use: the ones a restored
+// definition may keep.
+std::set<std::string> trusted_boot_files(const virt::Connection& conn) {
+    std::set<std::string> files;
+    for (const std::string& name : conn.domain_names()) {
+        const virt::Domain domain = conn.lookup(name);
+        for (const std::string& file :
+             xml::boot_files_of(domain.xml(), "definition of domain " + quoted(name)))
+            files.insert(file);
+    }
+    return files;
+}
+
+} // namespace
+
+std::vector<const xml::ManifestDisk*> chosen_disks(const store::BackupSet& set,
+                                                   const std::vector<std::string>& targets) {
+    std::vector<const xml::ManifestDisk*> chosen;
+    std::string held;
+    for (const xml::ManifestDisk& disk : set.manifest->disks)
+        held += (held.empty() ? "" : ", ") + disk.target;
+    if (targets.empty()) {
+        for (const xml::ManifestDisk& disk : set.manifest->disks)
+            chosen.push_back(&disk);
+        return chosen;
+    }
+    for (const std::string& target : targets) {
+        const xml::ManifestDisk* disk = set.manifest->find_disk(target);
+        if (!disk)
+            throw util::InputError("backup set " + quoted(set.path) + " has no disk " + quoted(target) +
+                                   " (it holds " + held + ")");
+        chosen.push_back(disk);
+    }
+    return chosen;
+}
+
+std::vector<std::string> restore_disks(const store::BackupSet& set, const RestoreSettings& settings,
+                                       const util::Log& log) {
+    const std::vector<const xml::ManifestDisk*> disks = chosen_disks(set, settings.disks);
+    const bool define = !settings.define_name.empty();
+    // A new domain on some restored disks and some of the original's would
+    // put two domains on one image (QEMU 2.1 has no image locking).
+    if (define && disks.size() < set.manifest->disks.size())
+        throw util::UsageError("--define makes a domain of every disk of the set; --disk restores only some "
+                               "(restore them without --define)");
+    // libvirt answers which domain uses an image; without it a restore into
+    // new files is still safe, so it goes on.
+    std::optional<virt::Connection> conn;
+    try {
+        conn.emplace(virt::Connection::open(settings.connect_uri));
+    } catch (const util::Error& error) {
+        if (define)
+            throw;
+        log.warn(std::string(error.what()) + "; going on without libvirt");
+    }
+    if (conn && define) {
+        bool exists = true;
+        try {
+            conn->lookup(settings.define_name);
+        } catch (const util::LibvirtError&) {
+            exists = false;
+        }
+        if (exists)
+            throw util::RefusedError("domain " + quoted(settings.define_name) +
+                                     " already exists; nothing was restored (choose another --define name)");
+    }
+    store::check_set_images(set, disks);
+
+    // QEMU runs as its own user and must reach the images (libvirt hands it
+    // the files themselves, which stay 0600): others may pass, not list.
+    const std::string dir = copy::prepare_backup_directory(settings.output_dir, 0711);
+    std::vector<std::string> names, paths, sources;
+    for (const xml::ManifestDisk* disk : disks) {
+        names.push_back(image_name(*disk, settings));
+        for (const xml::BackupFile& file : disk->backup->files)
+            sources.push_back(set.path + "/" + file.name);
+    }
+    names.push_back(store::set_domain_xml_file);
+    copy::refuse_sources_as_outputs(dir, names, sources);
+    for (const std::string& name : names)
+        paths.push_back(dir + "/" + name);
+    check_outputs(paths, settings, conn);
+
+    copy::OutputFiles outputs(dir);
+    std::optional<std::string> definition = saved_definition(set);
+    xml::DefinitionLimits limits;
+    limits.files_dir = dir;
+    for (const xml::ManifestDisk* disk : disks) {
+        util::throw_if_interrupted();
+        const std::string format = restored_format(*disk, settings);
+        const std::string path = dir + "/" + image_name(*disk, settings);
+        rebuild_disk(set, *disk, format, outputs, log);
+        log.info("disk " + disk->target + " restored to " + quoted(path) + " (checksums match the backup)");
+        limits.disks[disk->target] = {path, format};
+        if (definition)
+            *definition = xml::with_disk_source(*definition, disk->target, "file", path, format,
+                                                "the saved definition");
+    }
+    paths.pop_back(); // domain.xml, when there is one
+    if (!definition) {
+        log.warn("backup set " + quoted(set.path) +
+                 " holds no domain definition; only the images were restored");
+        outputs.publish_all(settings.force);
+        return paths;
+    }
+    if (define) {
+        *definition = xml::as_new_domain(*definition, settings.define_name, "the saved definition");
+        limits.trusted_boot_files = trusted_boot_files(*conn);
+        xml::RestrictedDefinition restricted =
+            xml::restrict_definition(*definition, limits, "the saved definition");
+        for (const std::string& item : restricted.left_out)
+            log.warn("left out of domain " + quoted(settings.define_name) + ": " + item);
+        *definition = restricted.xml;
+    } else if (disks.size() < set.manifest->disks.size()) {
+        log.info("disks not restored keep their original sources in " +
+                 quoted(dir + "/" + store::set_domain_xml_file));
+    }
+    outputs.create_with(store::set_domain_xml_file, *definition);
+    outputs.publish_all(settings.force);
+    paths.push_back(dir + "/" + store::set_domain_xml_file);
+    if (define) {
+        conn->define(*definition);
+        log.info("defined domain " + quoted(settings.define_name) + " on the restored images");
+    }
+    return paths;
+}
+
+} // namespace virtsnap::job

@@ -1,0 +1,38 @@
+#pragma once
+// A backup set's disks rebuilt as standalone images in a directory, each
+// checked against the checksums the backup recorded before it takes its
+// name, with the set's definition pointed at them — and, with a name, that
+// definition defined as a new domain, restricted to what the restore made
+// (xml/restricted_definition.hpp).
+
+#include "store/backup_set.hpp"
+#include "util/log.hpp"
+
+#include <string>
+#include <vector>
+
+namespace virtsnap::job {
+
+struct RestoreSettings {
+    std::string output_dir;
+    std::string format;             // "qcow2", "raw", or empty: each disk's own
+    std::vector<std::string> disks; // empty: every disk of the set
+    std::string define_name;        // empty: no domain is defined
+    bool force = false;             // replace files, a shut-off domain's images included
+    std::string connect_uri;
+};
+
+// The disks of set that settings choose; InputError for a target the set
+// does not have.
+std::vector<const xml::ManifestDisk*> chosen_disks(const store::BackupSet& set,
+                                                   const std::vector<std::string>& targets);
+
+// Restores; returns the paths written (the images, then domain.xml), which
+// all exist only once every disk is rebuilt and checked. Refuses (before
+// anything is written) an existing file without --force, an image of a
+// running domain always, a set file as an output, and --define with a
+// subset of the disks or a name in use.
+std::vector<std::string> restore_disks(const store::BackupSet& set, const RestoreSettings& settings,
+                                       const util::Log& log);
+
+} // namespace virtsnap::job

@@ -1,0 +1,18 @@
+#pragma once
+// Cleaning a domain's directory of sets: the incomplete sets runs that died
+// left, and the complete sets --keep no longer keeps. The caller holds the
+// domain's lock, so no set found incomplete is another run's work.
+
+#include "util/log.hpp"
+
+#include <cstddef>
+#include <string>
+
+namespace virtsnap::job {
+
+void remove_incomplete_sets(const std::string& domain_dir, const util::Log& log);
+
+// Returns how many sets were removed.
+std::size_t apply_retention(const std::string& domain_dir, unsigned keep, const util::Log& log);
+
+} // namespace virtsnap::job

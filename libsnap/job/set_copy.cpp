@@ -1,0 +1,50 @@
+#include "copy/output_files.hpp"
+#include "job/backup_paths.hpp"
+#include "util/error.hpp"
+#include "verify/verify_queue.hpp"
+
+namespace virtsnap::job {
+
+Definitions read_definitions(const virt::Domain& domain) {
+    Definitions d;
+    if (domain.is_persistent())
+        d.persistent = domain.inactive_xml_secure();
+    if (domain.is_active())
+        d.live = domain.xml();
+    return d;
+}
+
+void copy_and_verify(xml::Manifest& manifest, copy::CopySettings copy_settings,
+                     const BackupSettings& settings, const SetDirectory& set, const util::Log& log) {
+    // The set is new and restorable only once its marker is written: each
+    // disk's files can take their names as soon as they are complete.
+    copy::OutputFiles outputs(set.path());
+    copy_settings.publish_each_disk = true;
+    if (!settings.verify) {
+        copy::copy_disks(manifest, copy_settings, outputs, log);
+        return;
+    }
+    verify::VerifySettings verify_settings;
+    verify_settings.dir = set.path();
+    verify_settings.source = true;
+    verify::VerifyQueue verifications(manifest, verify_settings, log);
+    copy_settings.copied = [&](size_t disk) { verifications.push(disk); };
+    // A failed check fails the set: the disks still to copy would be wasted.
+    copy_settings.check = [&, check = copy_settings.check] {
+        if (check)
+            check();
+        if (verifications.failed())
+            throw util::Error("stopped: a copy failed its verification");
+    };
+    try {
+        copy::copy_disks(manifest, copy_settings, outputs, log);
+    } catch (const util::Error&) {
+        // The verification's own error says more than the copy stopped for it.
+        if (verifications.failed())
+            verifications.finish();
+        throw;
+    }
+    verifications.finish();
+}
+
+} // namespace virtsnap::job

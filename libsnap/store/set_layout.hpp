@@ -1,0 +1,36 @@
+#pragma once
+// The names of the files virtsnap writes into a backup set, a copy's
+// directory or a restore's directory, decided here and nowhere else.
+//
+//   DEST/DOMAIN/SET_ID/      a backup set (SET_ID is the snapshot id)
+//     manifest.xml           what was backed up, with checksums
+//     domain.xml             the persistent definition at the snapshot
+//     domain-live.xml        the live definition of a running domain
+//     TARGET.FORMAT          one image per disk (vda.qcow2, vdb.raw)
+//     TARGET.N.qcow2         the layers below it of a kept chain
+//     complete               written last: the set is restorable
+// A file being written is NAME.partial until it is complete.
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace virtsnap::store {
+
+constexpr const char* set_manifest_file = "manifest.xml";
+constexpr const char* set_domain_xml_file = "domain.xml";           // persistent definition
+constexpr const char* set_live_domain_xml_file = "domain-live.xml"; // of a running domain
+constexpr const char* set_marker_file = "complete";
+
+// NAME.partial
+std::string partial_name(const std::string& name);
+
+// The image files of one disk, top first: TARGET.FORMAT, then for each of
+// the layers - 1 layers below it TARGET.1.qcow2, TARGET.2.qcow2, ...
+std::vector<std::string> disk_file_names(const std::string& target, const std::string& format,
+                                         std::size_t layers);
+
+// DEST/DOMAIN: where a domain's sets live.
+std::string domain_sets_dir(const std::string& dest, const std::string& domain_name);
+
+} // namespace virtsnap::store
