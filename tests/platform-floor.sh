@@ -2,7 +2,7 @@
 # usage: platform-floor.sh MAX_VERSION BINARY...
 # Fails when any binary imports a libvirt symbol whose version tag is newer
 # than LIBVIRT_MAX_VERSION (or LIBVIRT_QEMU_...), or any private libvirt
-# symbol: virtsnap must run on libvirt >= MAX_VERSION (SPEC "Platform floor").
+# symbol: virtsnap must run on libvirt >= MAX_VERSION (README.md: libvirt 1.2.9 / QEMU 2.1).
 set -euo pipefail
 
 max=$1

@@ -1,5 +1,5 @@
 #pragma once
-// The options every tool has (SPEC "Tools"): --help, --version,
+// The options every tool has (virtsnap(7)): --help, --version,
 // -c/--connect, -q/--quiet, -v/--verbose.
 
 #include "util/log.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// Manifests in and out of a tool (SPEC "The manifest"): read from standard
+// Manifests in and out of a tool (virtsnap(7), schemas/manifest.rng): read from standard
 // input or -m FILE, written to standard output only when complete.
 
 #include "xml/manifest.hpp"

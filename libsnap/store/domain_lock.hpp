@@ -1,5 +1,5 @@
 #pragma once
-// One virtsnap run per domain at a time (SPEC "Failure safety"). The lock is
+// One virtsnap run per domain at a time (virtsnap-backup(1)). The lock is
 // an flock on STATE_DIR/UUID.lock: the kernel drops it when the holder dies,
 // even by SIGKILL, so a crashed run never blocks the next one. The holder's
 // pid is written into the file for the error message of the run it refuses.

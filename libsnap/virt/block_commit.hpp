@@ -1,6 +1,6 @@
 #pragma once
 // The shallow active block commit that merges an overlay back into the image
-// it was taken from (SPEC "Disks", PITFALLS 1 and 3): always SHALLOW with an
+// it was taken from (ARCHITECTURE.md, "Commit"): always SHALLOW with an
 // explicit top and base, so nothing below the immediate backing image is ever
 // written; the pivot only after the job is READY (block-job event, with
 // polling as a fallback); a bounded wait that, on timeout, cancels the job and

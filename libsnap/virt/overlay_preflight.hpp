@@ -1,5 +1,5 @@
 #pragma once
-// Checks made before the domain is touched (issue: "Preflight"): each
+// Checks made before the domain is touched (virtsnap-create(1)): each
 // overlay's directory exists and is writable, no overlay file exists yet, and
 // each filesystem holding overlays has room for their expected growth.
 

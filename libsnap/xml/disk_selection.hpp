@@ -1,5 +1,5 @@
 #pragma once
-// Which disks a run snapshots (SPEC "Disks"): every eligible disk, or those
+// Which disks a run snapshots (virtsnap-create(1) --disk): every eligible disk, or those
 // named with --disk, minus --exclude-disk. Skipped disks are reported with
 // their reason; a network disk that is not excluded is refused, because
 // leaving it out silently would make an incomplete backup look complete.

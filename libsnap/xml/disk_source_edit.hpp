@@ -1,8 +1,9 @@
 #pragma once
 // Puts a disk of a domain definition back on a given image: the edit behind
-// fixing a persistent definition that still names an overlay (PITFALLS 7)
+// fixing a persistent definition that still names an overlay (older
+// libvirt left it so after a pivot: libvirt issue 240)
 // and behind an offline commit. The disk's type, source and driver format
-// come back exactly as recorded (PITFALLS 8: a raw disk must not stay
+// come back exactly as recorded (a raw disk must not stay
 // "qcow2"); any <backingStore> is dropped so libvirt reads the chain from
 // the images again.
 

@@ -1,7 +1,7 @@
 #pragma once
 // The disks of a domain as virtsnap sees them, parsed from libvirt's domain
 // XML: what each disk is, where its data lives, its backing chain, and whether
-// virtsnap snapshots it (SPEC "Disks"), with the reason when it does not.
+// virtsnap snapshots it (virtsnap-create(1), DESCRIPTION), with the reason when it does not.
 
 #include "xml/document.hpp"
 
@@ -56,7 +56,9 @@ struct Disk {
 // is not a domain or a disk has no target.
 std::vector<Disk> parse_domain_disks(const Document& domain);
 
-// Decides eligibility per SPEC "Disks" and fills eligibility/reason.
+// Decides eligibility (disks of type file or block that are neither
+// read-only nor shareable; CD-ROMs and floppies are skipped, network disks
+// refused) and fills eligibility/reason.
 void classify(Disk& disk);
 
 const char* to_string(DiskDevice device);

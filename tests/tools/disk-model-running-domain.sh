@@ -39,7 +39,7 @@ qemu-img info -U --backing-chain "$TB_TOP" | grep -q "^image: $TB_BASE\$" || tb_
 [ -z "$(field vdb backing)" ] || tb_fail "vdb has a backing image"
 [ -z "$(field vdc backing)" ] || tb_fail "vdc has a backing image"
 
-# Eligibility per SPEC: the three data disks are eligible, the cdrom skipped.
+# Eligibility (virtsnap-create(1)): the three data disks are eligible, the cdrom skipped.
 for t in vda vdb vdc; do
     [ "$(field $t eligibility)" = eligible ] || tb_fail "$t: $(field $t eligibility)"
 done

@@ -14,7 +14,8 @@ images="$TB_DIR/vm"
 mkdir -p "$images"
 chmod 755 "$images"
 tb_image "$images/base.qcow2" qcow2 256M vda
-# The top image has options worth keeping (PITFALLS 11): a restore must
+# The top image has options worth keeping (they were lost by other tools
+# on restore): a restore must
 # bring back its cluster size and lazy refcounts.
 qemu-img create -q -f qcow2 -o cluster_size=131072,lazy_refcounts=on -F qcow2 -b "$images/base.qcow2" "$images/vda.qcow2"
 tb_image "$images/vdb.raw" raw 128M vdb
