@@ -1,8 +1,8 @@
 # virtsnap_add_tool(NAME SOURCES...)
 # Adds tools/NAME as an installed executable together with its man page
 # (man/NAME.pod rendered by pod2man) and its standard tests (--help and
-# --version work; every option --help prints is documented in the page), so no
-# tool exists without them.
+# --version work; --help and the OPTIONS section of the page name the same
+# options, both ways), so no tool exists without them.
 find_program(POD2MAN pod2man REQUIRED)
 
 function(virtsnap_add_tool name)
@@ -19,7 +19,7 @@ function(virtsnap_add_tool name)
   virtsnap_add_man_page(${name} 1)
 
   add_test(NAME ${name}-standard-options
-           COMMAND ${PROJECT_SOURCE_DIR}/tests/check-tool-options.sh $<TARGET_FILE:${name}> ${page})
+           COMMAND ${PROJECT_SOURCE_DIR}/tests/check-tool-options.sh $<TARGET_FILE:${name}> ${page} ${pod})
   set_tests_properties(${name}-standard-options PROPERTIES LABELS unit)
 endfunction()
 
