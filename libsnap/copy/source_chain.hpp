@@ -1,9 +1,12 @@
 #pragma once
 // A disk's image and its backing chain as the copy engine reads them: each
 // file opened once and proven to be the chain qemu-img resolves from the
-// first (image/image_file.hpp) before a byte of content is read; content is
-// read only through those descriptors. Copying a disk, restoring one from a
-// backup set and re-hashing a backup file all start here.
+// first (image/image_file.hpp) before a byte of content is read. Content
+// stored plainly is read through those descriptors; qemu-img map, and
+// qemu-nbd for what is not stored plainly (compressed clusters, a data
+// file), open the image by its name, which was just proven to lead to these
+// files. Copying a disk, restoring one from a backup set and re-hashing a
+// backup file all start here.
 
 #include "copy/source_reader.hpp"
 #include "image/image_file.hpp"

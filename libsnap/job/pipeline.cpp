@@ -65,6 +65,12 @@ xml::Manifest create_snapshot(const std::string& connect_uri, const std::string&
 void copy_manifest(xml::Manifest& manifest, const std::string& dir, const copy::CopySettings& settings,
                    const util::Log& log) {
     copy::OutputFiles outputs(copy::prepare_backup_directory(dir));
+    // The manifest is an output too: it may not land on a source either.
+    std::vector<std::string> sources;
+    for (const xml::ManifestDisk& disk : manifest.disks)
+        for (const copy::SourceImage& image : copy::request_for(disk).chain)
+            sources.push_back(image.path);
+    copy::refuse_sources_as_outputs(outputs.dir(), {store::set_manifest_file}, sources);
     copy::copy_disks(manifest, settings, outputs, log);
     outputs.create_with(store::set_manifest_file, xml::to_xml(manifest));
     // Only now, with every copy complete and its checksums recorded, do the

@@ -156,7 +156,7 @@ std::string render_set_table(const std::vector<store::BackupSet>& sets) {
     for (const Row& r : rows_of(sets)) {
         const bool complete = r.state == "complete";
         table.push_back(
-            {util::printable(r.domain), r.id, complete ? util::printable(r.time) : "-",
+            {util::printable(r.domain, true), r.id, complete ? util::printable(r.time, true) : "-",
              complete ? r.type : "-", joined(r.disks), complete ? util::format_size(r.allocated) : "-",
              !complete     ? "-"
              : r.offline   ? "offline"

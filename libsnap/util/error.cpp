@@ -39,7 +39,7 @@ std::size_t utf8_sequence_length(const std::string& text, std::size_t at) noexce
     return length;
 }
 
-std::string printable(const std::string& text) {
+std::string printable(const std::string& text, bool escape_backslash) {
     std::string out;
     out.reserve(text.size());
     for (std::size_t at = 0; at < text.size();) {
@@ -53,6 +53,9 @@ std::string printable(const std::string& text) {
             ++at;
         } else if (text[at] == '\t') {
             out += "\\t";
+            ++at;
+        } else if (text[at] == '\\' && escape_backslash) {
+            out += "\\\\"; // so that "\x1b" in a name cannot pass for an escape
             ++at;
         } else if (byte < 0x20 || byte == 0x7f ||
                    (length == 2 && byte == 0xc2 && static_cast<unsigned char>(text[at + 1]) < 0xa0)) {
@@ -69,7 +72,7 @@ std::string printable(const std::string& text) {
 }
 
 std::string quoted(const std::string& text) {
-    return "'" + printable(text) + "'";
+    return "'" + printable(text, true) + "'";
 }
 
 } // namespace virtsnap::util

@@ -95,13 +95,15 @@ class GuestFrozen : public Error {
 
 // "'path'" with the path quoted the way error messages quote objects. A
 // control character (a newline, a terminal escape) is written as \n, \t or
-// \xNN, so a name from outside can neither break the one-line error nor
-// talk to the terminal.
+// \xNN, and a backslash as \\, so a name from outside can neither break
+// the one-line error, nor talk to the terminal, nor pass for an escape.
 std::string quoted(const std::string& text);
 
 // text with its control characters written as in quoted(), without quotes;
-// a byte that is not part of valid UTF-8 is written as \xNN too.
-std::string printable(const std::string& text);
+// a byte that is not part of valid UTF-8 is written as \xNN too. A
+// backslash is doubled only with escape_backslash: a whole message, whose
+// quoted names were escaped already, is printed without it.
+std::string printable(const std::string& text, bool escape_backslash = false);
 
 // The length of the valid UTF-8 sequence starting at text[at], or 0.
 std::size_t utf8_sequence_length(const std::string& text, std::size_t at) noexcept;

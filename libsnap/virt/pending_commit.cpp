@@ -79,8 +79,15 @@ bool recover_unfinished_run(const Connection& conn, const Domain& domain, const 
     }
     record->stage = store::Stage::committing;
     store::save_state(state_dir, *record);
-    merge(conn, domain, *record, settings, log);
-    finish_set(*record, log);
+    try {
+        merge(conn, domain, *record, settings, log);
+        finish_set(*record, log);
+    } catch (const util::Error& error) {
+        // The guest that may be frozen stays the headline (exit status 7).
+        if (frozen)
+            throw util::GuestFrozen(std::string(frozen->what()) + "; also: " + error.what());
+        throw;
+    }
     store::remove_state(state_dir, domain.uuid());
     if (!record->disks.empty())
         log.info("domain " + quoted(domain.name()) + " is back on its original chains");
