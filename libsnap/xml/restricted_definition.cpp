@@ -143,9 +143,18 @@ class Restrictor {
     void disk(xmlNode* node) {
         xmlNode* target = child_element(node, "target");
         const std::string dev = attribute_or(target, "dev", "");
-        if (limits_.disks.count(dev) == 1) {
+        // Kept when it is on its restored image (with_disk_source put it
+        // there), once: with_disk_source moves the first disk of a target,
+        // and a second one naming the same target would keep the source
+        // the set gave it, a host disk or file.
+        const auto image = limits_.disks.find(dev);
+        if (image != limits_.disks.end() &&
+            std::find(restored_.begin(), restored_.end(), dev) == restored_.end() &&
+            attribute_or(node, "type", "") == "file" &&
+            attribute(child_element(node, "source"), "file") == image->second.path &&
+            attribute(child_element(node, "driver"), "type") == image->second.format) {
             restored_.push_back(dev);
-            return; // already on the restored image (with_disk_source)
+            return;
         }
         const std::string device = attribute_or(node, "device", "disk");
         if (device == "cdrom" || device == "floppy") {
