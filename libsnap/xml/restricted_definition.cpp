@@ -53,6 +53,8 @@ class Restrictor {
                 drop(child, "libvirt gives the new domain its own security label");
             } else if (one_of(name, {"bootloader", "bootloader_args", "idmap"})) {
                 drop(child, "it runs or maps host programs");
+            } else if (name == "sysinfo") {
+                sysinfo(child);
             } else if (name == "genid") {
                 xmlNodeSetContent(child, nullptr); // libvirt makes a new generation id
             } else if (name == "resource") {
@@ -80,6 +82,19 @@ class Restrictor {
         left_out_.push_back(label_of(node) + " (" + why + ")");
         xmlUnlinkNode(node);
         xmlFreeNode(node);
+    }
+
+    // An fw_cfg entry with a file: QEMU reads that host file and hands it
+    // to the guest whole (libvirt 6.5), another domain's image among what
+    // QEMU's user may read. Entries with their value inline stay.
+    void sysinfo(xmlNode* node) {
+        for (xmlNode* entry : element_children(node))
+            if (std::optional<std::string> file = attribute(entry, "file")) {
+                left_out_.push_back("<sysinfo> entry " + quoted(attribute_or(entry, "name", "")) +
+                                    " (it hands the guest the host file " + quoted(*file) + ")");
+                xmlUnlinkNode(entry);
+                xmlFreeNode(entry);
+            }
     }
 
     void os(xmlNode* node) {
