@@ -111,6 +111,15 @@ class Restrictor {
                     xmlUnlinkNode(child);
                     xmlFreeNode(child);
                 }
+            } else if (name == "nvram") {
+                // libvirt copies the template into the new domain's variable
+                // store, which the guest reads: a boot file like the loader.
+                const std::optional<std::string> source = attribute(child, "template");
+                if (source && limits_.trusted_boot_files.count(*source) == 0) {
+                    left_out_.push_back("<nvram> template " + quoted(*source) +
+                                        " (a host file no domain on this host uses)");
+                    xmlUnsetProp(child, xml_chars("template"));
+                }
             } else if (!one_of(name, {"type", "nvram", "cmdline", "boot", "bootmenu", "smbios", "bios",
                                       "firmware"})) {
                 drop(child, "it names host files or programs");
@@ -284,6 +293,8 @@ std::vector<std::string> boot_files_of(const std::string& domain_xml, const std:
     for (xmlNode* node :
          doc.select("/domain/os/*[self::kernel or self::initrd or self::dtb or self::loader]"))
         files.push_back(text_of(node));
+    for (xmlNode* node : doc.select("/domain/os/nvram[@template]"))
+        files.push_back(attribute_or(node, "template", ""));
     return files;
 }
 
