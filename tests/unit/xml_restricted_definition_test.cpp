@@ -236,6 +236,58 @@ TEST_CASE("a disk is kept only on its restored image, and only once") {
                          doctest::Contains("has no disk 'vda' for the restored image"), util::InputError);
 }
 
+TEST_CASE("fw_cfg entries naming a host file are left out, inline ones stay") {
+    // QEMU reads the file and hands it to the guest whole: another domain's
+    // image, while libvirt has it owned by QEMU's user, for one.
+    const std::string domain = R"(<domain type='kvm'><name>vm1-restored</name>
+  <sysinfo type='fwcfg'>
+    <entry name='opt/com.example/inline'>a value</entry>
+    <entry name='opt/com.example/leak' file='/var/lib/libvirt/images/other.qcow2'/>
+  </sysinfo>
+  <devices/>
+</domain>)";
+    xml::DefinitionLimits limits;
+    limits.files_dir = "/restore/vm1";
+    const xml::RestrictedDefinition result = xml::restrict_definition(domain, limits, "the saved definition");
+    CHECK_FALSE(contains(result.xml, "other.qcow2"));
+    CHECK(contains(result.xml, "<entry name=\"opt/com.example/inline\">a value</entry>"));
+    REQUIRE(result.left_out.size() == 1);
+    CHECK(contains(result.left_out[0], "'opt/com.example/leak'"));
+    CHECK(contains(result.left_out[0], "'/var/lib/libvirt/images/other.qcow2'"));
+}
+
+TEST_CASE("an NVRAM template is a boot file: kept only when a domain on this host uses it") {
+    // libvirt copies the template into the new domain's variable store,
+    // which the guest reads: another domain's store would be copied whole.
+    const std::string domain = R"(<domain type='kvm'><name>vm1-restored</name><os>
+  <type>hvm</type>
+  <loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>
+  <nvram template='/var/lib/libvirt/qemu/nvram/other_VARS.fd'/>
+</os><devices/></domain>)";
+    xml::DefinitionLimits limits;
+    limits.files_dir = "/restore/vm1";
+    limits.trusted_boot_files = {"/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"};
+    xml::RestrictedDefinition result = xml::restrict_definition(domain, limits, "the saved definition");
+    CHECK_FALSE(contains(result.xml, "other_VARS.fd"));
+    CHECK(contains(result.xml, "/usr/share/OVMF/OVMF_CODE.fd"));
+    CHECK(result.left_out ==
+          std::vector<std::string>{"<nvram> template '/var/lib/libvirt/qemu/nvram/other_VARS.fd' "
+                                   "(a host file no domain on this host uses)"});
+
+    // A template some domain here uses is among the boot files it names.
+    const std::string user = R"(<domain type='kvm'><name>other</name><os><type>hvm</type>
+  <loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>
+  <nvram template='/var/lib/libvirt/qemu/nvram/other_VARS.fd'>/var/lib/libvirt/qemu/nvram/x_VARS.fd</nvram>
+</os></domain>)";
+    const std::vector<std::string> used = xml::boot_files_of(user, "domain 'other'");
+    CHECK(std::count(used.begin(), used.end(), "/var/lib/libvirt/qemu/nvram/other_VARS.fd") == 1);
+    CHECK(std::count(used.begin(), used.end(), "/var/lib/libvirt/qemu/nvram/x_VARS.fd") == 0);
+    limits.trusted_boot_files.insert(used.begin(), used.end());
+    result = xml::restrict_definition(domain, limits, "the saved definition");
+    CHECK(contains(result.xml, "template=\"/var/lib/libvirt/qemu/nvram/other_VARS.fd\""));
+    CHECK(result.left_out.empty());
+}
+
 TEST_CASE("boot_files_of names the kernel, initrd, device tree and loader a definition uses") {
     const std::string domain = R"(<domain type='kvm'><name>vm</name><os>
   <type>hvm</type>
