@@ -90,7 +90,10 @@ Qcow2Header parse_qcow2_header(const unsigned char* data, std::size_t size, cons
     if (backing_offset != 0 || backing_size != 0) {
         if (backing_size == 0 || backing_size > longest_backing_name)
             header.fail("the backing file name is " + std::to_string(backing_size) + " bytes long");
-        if (backing_offset < header_length || backing_offset + backing_size > cluster_size)
+        // Compared without adding: an offset near 2^64 plus the length
+        // wraps around to a small number that would pass.
+        if (backing_offset < header_length || backing_size > cluster_size ||
+            backing_offset > cluster_size - backing_size)
             header.fail("the backing file name lies outside the header cluster");
         h.backing_file =
             header.text(static_cast<std::size_t>(backing_offset), static_cast<std::size_t>(backing_size));

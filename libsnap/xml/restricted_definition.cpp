@@ -53,6 +53,8 @@ class Restrictor {
                 drop(child, "libvirt gives the new domain its own security label");
             } else if (one_of(name, {"bootloader", "bootloader_args", "idmap"})) {
                 drop(child, "it runs or maps host programs");
+            } else if (name == "sysinfo") {
+                sysinfo(child);
             } else if (name == "genid") {
                 xmlNodeSetContent(child, nullptr); // libvirt makes a new generation id
             } else if (name == "resource") {
@@ -82,6 +84,19 @@ class Restrictor {
         xmlFreeNode(node);
     }
 
+    // An fw_cfg entry with a file: QEMU reads that host file and hands it
+    // to the guest whole (libvirt 6.5), another domain's image among what
+    // QEMU's user may read. Entries with their value inline stay.
+    void sysinfo(xmlNode* node) {
+        for (xmlNode* entry : element_children(node))
+            if (std::optional<std::string> file = attribute(entry, "file")) {
+                left_out_.push_back("<sysinfo> entry " + quoted(attribute_or(entry, "name", "")) +
+                                    " (it hands the guest the host file " + quoted(*file) + ")");
+                xmlUnlinkNode(entry);
+                xmlFreeNode(entry);
+            }
+    }
+
     void os(xmlNode* node) {
         bool kernel_kept = true;
         for (xmlNode* child : element_children(node)) {
@@ -95,6 +110,15 @@ class Restrictor {
                                         " (a host file no domain on this host uses)");
                     xmlUnlinkNode(child);
                     xmlFreeNode(child);
+                }
+            } else if (name == "nvram") {
+                // libvirt copies the template into the new domain's variable
+                // store, which the guest reads: a boot file like the loader.
+                const std::optional<std::string> source = attribute(child, "template");
+                if (source && limits_.trusted_boot_files.count(*source) == 0) {
+                    left_out_.push_back("<nvram> template " + quoted(*source) +
+                                        " (a host file no domain on this host uses)");
+                    xmlUnsetProp(child, xml_chars("template"));
                 }
             } else if (!one_of(name, {"type", "nvram", "cmdline", "boot", "bootmenu", "smbios", "bios",
                                       "firmware"})) {
@@ -143,9 +167,18 @@ class Restrictor {
     void disk(xmlNode* node) {
         xmlNode* target = child_element(node, "target");
         const std::string dev = attribute_or(target, "dev", "");
-        if (limits_.disks.count(dev) == 1) {
+        // Kept when it is on its restored image (with_disk_source put it
+        // there), once: with_disk_source moves the first disk of a target,
+        // and a second one naming the same target would keep the source
+        // the set gave it, a host disk or file.
+        const auto image = limits_.disks.find(dev);
+        if (image != limits_.disks.end() &&
+            std::find(restored_.begin(), restored_.end(), dev) == restored_.end() &&
+            attribute_or(node, "type", "") == "file" &&
+            attribute(child_element(node, "source"), "file") == image->second.path &&
+            attribute(child_element(node, "driver"), "type") == image->second.format) {
             restored_.push_back(dev);
-            return; // already on the restored image (with_disk_source)
+            return;
         }
         const std::string device = attribute_or(node, "device", "disk");
         if (device == "cdrom" || device == "floppy") {
@@ -260,6 +293,8 @@ std::vector<std::string> boot_files_of(const std::string& domain_xml, const std:
     for (xmlNode* node :
          doc.select("/domain/os/*[self::kernel or self::initrd or self::dtb or self::loader]"))
         files.push_back(text_of(node));
+    for (xmlNode* node : doc.select("/domain/os/nvram[@template]"))
+        files.push_back(attribute_or(node, "template", ""));
     return files;
 }
 

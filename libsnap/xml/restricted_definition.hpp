@@ -9,8 +9,9 @@
 // and console files moved into the restore's own directory. Everything
 // left out is listed, so the user can add back by hand what they trust.
 //
-// Boot files (<kernel>, <initrd>, <dtb>, <loader>) are host files the guest
-// reads: kept only when a domain defined on this host already uses them.
+// Boot files (<kernel>, <initrd>, <dtb>, <loader>, the NVRAM template libvirt
+// copies into the variable store) are host files the guest reads: kept only
+// when a domain defined on this host already uses them.
 
 #include <map>
 #include <set>
@@ -41,7 +42,8 @@ struct RestrictedDefinition {
 RestrictedDefinition restrict_definition(const std::string& domain_xml, const DefinitionLimits& limits,
                                          const std::string& what);
 
-// The boot files a domain definition names (kernel, initrd, dtb, loader).
+// The boot files a domain definition names (kernel, initrd, dtb, loader,
+// NVRAM template).
 std::vector<std::string> boot_files_of(const std::string& domain_xml, const std::string& what);
 
 } // namespace virtsnap::xml

@@ -4,6 +4,7 @@
 
 #include "image/image_writer.hpp"
 #include "image/qcow2_file_writer.hpp"
+#include "image/qcow2_header.hpp"
 #include "temp_dir.hpp"
 #include "util/error.hpp"
 #include "util/subprocess.hpp"
@@ -11,6 +12,10 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -179,4 +184,219 @@ TEST_CASE("an empty image over a backing file (a snapshot overlay) reads as its 
     util::ProcessResult info =
         util::run_process({"qemu-img", "info", "-U", "--output=json", "-f", "qcow2", overlay});
     CHECK(info.out.find("\"backing-filename-format\": \"raw\"") != std::string::npos);
+}
+
+namespace {
+
+// What an image should read as, kept in memory beside the writers: the
+// bytes, and per cluster whether the qcow2 holds data there, a zero
+// cluster, or nothing (the backing image shows through).
+class Model {
+  public:
+    enum class Cluster { none, data, zero };
+
+    Model(std::string initial, std::uint64_t cluster)
+        : bytes_(std::move(initial)), cluster_(cluster),
+          state_((bytes_.size() + cluster - 1) / cluster, Cluster::none) {}
+
+    std::uint64_t size() const { return bytes_.size(); }
+    const std::string& bytes() const { return bytes_; }
+    Cluster state(std::uint64_t index) const { return state_.at(index); }
+
+    void write(const std::string& data, std::uint64_t offset) {
+        for_clusters(offset, data.size(), [&](std::uint64_t index) {
+            if (state_[index] != Cluster::data) {
+                clear(index); // a newly allocated cluster hides the backing whole
+                state_[index] = Cluster::data;
+            }
+        });
+        bytes_.replace(offset, data.size(), data);
+    }
+
+    // The caller keeps write_zeroes' rule: each cluster touched holds data,
+    // or is covered whole (the last one up to the image's end).
+    void write_zeroes(std::uint64_t length, std::uint64_t offset) {
+        for_clusters(offset, length, [&](std::uint64_t index) {
+            if (state_[index] != Cluster::data)
+                state_[index] = Cluster::zero;
+        });
+        std::fill_n(bytes_.begin() + static_cast<std::ptrdiff_t>(offset), length, '\0');
+    }
+
+    // Whether zeroing [offset, offset + length) keeps that rule.
+    bool may_zero(std::uint64_t length, std::uint64_t offset) const {
+        bool ok = true;
+        for_clusters(offset, length, [&](std::uint64_t index) {
+            const std::uint64_t start = index * cluster_, end = std::min(start + cluster_, size());
+            if (state_[index] != Cluster::data && (offset > start || offset + length < end))
+                ok = false;
+        });
+        return ok;
+    }
+
+  private:
+    template <typename F> void for_clusters(std::uint64_t offset, std::uint64_t length, F f) const {
+        if (length == 0)
+            return;
+        for (std::uint64_t index = offset / cluster_; index <= (offset + length - 1) / cluster_; ++index)
+            f(index);
+    }
+    void clear(std::uint64_t index) {
+        const std::uint64_t start = index * cluster_;
+        std::fill_n(bytes_.begin() + static_cast<std::ptrdiff_t>(start), std::min(cluster_, size() - start),
+                    '\0');
+    }
+
+    std::string bytes_;
+    std::uint64_t cluster_;
+    std::vector<Cluster> state_;
+};
+
+std::string random_bytes(std::mt19937_64& random, std::uint64_t n) {
+    std::string s(n, '\0');
+    for (std::uint64_t i = 0; i < n; i += 8) {
+        const std::uint64_t word = random();
+        std::memcpy(&s[i], &word, std::min<std::uint64_t>(8, n - i));
+    }
+    return s;
+}
+
+std::uint64_t pick(std::mt19937_64& random, std::uint64_t low, std::uint64_t high) {
+    return std::uniform_int_distribution<std::uint64_t>(low, high)(random);
+}
+
+} // namespace
+
+TEST_CASE("randomised: any size, cluster size and mix of writes reads back through QEMU as written") {
+    // Fixed, so a failure can be replayed; change it to explore.
+    const std::uint64_t seed = 0x5eed2026113001ULL;
+    CAPTURE(seed);
+    std::mt19937_64 random(seed);
+    for (int iteration = 0; iteration < 20; ++iteration) {
+        CAPTURE(iteration);
+        const std::uint64_t cluster = 1ULL << pick(random, 9, 21);
+        // Some iterations over a backing image of random content, which
+        // every zero cluster and every cluster written must hide whole.
+        const bool with_backing = iteration % 4 == 3;
+        // Up to a few tens of MiB (a backing image's content is written
+        // whole, so those stay smaller).
+        const std::uint64_t largest = with_backing ? 12ULL << 20 : 40ULL << 20;
+        std::uint64_t size = 0;
+        switch (iteration % 5) {
+        case 0: // sizes that are not whole sectors
+            size = iteration == 0 ? 1000 : iteration == 5 ? 1000000 : pick(random, 1, largest);
+            break;
+        case 1: // whole sectors
+            size = pick(random, 1, largest / 512) * 512;
+            break;
+        case 2: // whole clusters
+            size = pick(random, 1, std::max<std::uint64_t>(1, largest / cluster)) * cluster;
+            break;
+        default:
+            size = pick(random, 1, largest);
+        }
+        CAPTURE(cluster);
+        CAPTURE(size);
+        CAPTURE(with_backing);
+
+        test::TempDir dir;
+        const std::string qcow2 = (dir / "image.qcow2").string();
+        const std::string raw = (dir / "image.raw").string();
+        const std::string expected = (dir / "expected.raw").string();
+        image::Qcow2Layout layout;
+        layout.virtual_size = size;
+        layout.cluster_size = cluster;
+        layout.lazy_refcounts = iteration % 3 == 0;
+        std::string initial(size, '\0');
+        if (with_backing) {
+            initial = random_bytes(random, size);
+            test::write_file(dir / "backing.raw", initial);
+            layout.backing = "backing.raw";
+            layout.backing_format = "raw";
+        }
+        Model model(initial, cluster);
+        image::Qcow2FileWriter writer(create(qcow2), qcow2, layout);
+        std::optional<image::RawFileWriter> reference;
+        if (!with_backing)
+            reference.emplace(create(raw), raw, size);
+
+        const int operations = static_cast<int>(pick(random, 1, 40));
+        std::uint64_t written = 0;
+        for (int op = 0; op < operations && written < (4ULL << 20); ++op) {
+            const std::uint64_t offset = pick(random, 0, size - 1);
+            const std::uint64_t longest =
+                std::min(size - offset, std::max(4 * cluster, std::uint64_t{256} << 10));
+            const std::uint64_t length = pick(random, 1, longest);
+            const unsigned kind = static_cast<unsigned>(pick(random, 0, 9));
+            if (kind < 6) { // data, some of it all zeros (still allocated)
+                const std::string data = kind == 0 ? std::string(length, '\0') : random_bytes(random, length);
+                writer.write(data.data(), length, offset);
+                if (reference)
+                    reference->write(data.data(), length, offset);
+                model.write(data, offset);
+                written += length;
+            } else {
+                std::uint64_t start = offset, end = offset + length;
+                if (kind < 9 || !model.may_zero(end - start, start)) { // whole clusters
+                    start = start / cluster * cluster;
+                    end = std::min(size, (end + cluster - 1) / cluster * cluster);
+                }
+                REQUIRE(model.may_zero(end - start, start));
+                writer.write_zeroes(end - start, start);
+                if (reference)
+                    reference->write_zeroes(end - start, start);
+                model.write_zeroes(end - start, start);
+            }
+        }
+        writer.finish();
+        if (reference) {
+            reference->finish();
+            // The raw writer is the reference: it must hold what the model does.
+            REQUIRE(test::read_file(raw) == model.bytes());
+        } else {
+            test::write_file(expected, model.bytes());
+        }
+
+        check_image(qcow2);
+        // The qcow2 holds the size rounded up to whole sectors; qemu-img
+        // compare accepts the raw's shorter size when the rest reads as zeros.
+        const util::ProcessResult compare = util::run_process(
+            {"qemu-img", "compare", "-f", "raw", "-F", "qcow2", reference ? raw : expected, qcow2});
+        INFO(compare.out << compare.err);
+        CHECK(compare.succeeded());
+        util::UniqueFd fd(::open(qcow2.c_str(), O_RDONLY | O_CLOEXEC));
+        REQUIRE(fd);
+        const image::Qcow2Header header = image::read_qcow2_header(fd.get(), qcow2);
+        CHECK(header.size == (size + 511) / 512 * 512);
+        CHECK(header.backing_file == layout.backing);
+    }
+}
+
+TEST_CASE(
+    "tables past QEMU's limits are refused before anything is written, as qemu-img create refuses them") {
+    test::TempDir dir;
+    const std::string path = (dir / "huge.qcow2").string();
+    image::Qcow2Layout layout;
+    layout.virtual_size = 256ULL << 30;
+    layout.cluster_size = 512;
+    // 256 GiB in 512-byte clusters: an L1 table of 64 MiB, twice QEMU's limit.
+    CHECK_THROWS_WITH_AS(image::Qcow2FileWriter(create(path), path, layout), doctest::Contains("L1 table"),
+                         util::Error);
+    CHECK(std::filesystem::file_size(path) == 0);
+    const util::ProcessResult refused =
+        util::run_process({"qemu-img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=512",
+                           (dir / "q.qcow2").string(), "256G"});
+    CHECK_FALSE(refused.succeeded());
+
+    // 128 GiB in 64 KiB clusters is an ordinary image.
+    const std::string fine = (dir / "fine.qcow2").string();
+    layout.virtual_size = 128ULL << 30;
+    layout.cluster_size = 65536;
+    image::Qcow2FileWriter writer(create(fine), fine, layout);
+    const std::string data(65536, '\x42');
+    writer.write(data.data(), data.size(), (128ULL << 30) - 65536);
+    writer.finish();
+    check_image(fine);
+    util::ProcessResult info = util::run_process({"qemu-img", "info", "-f", "qcow2", fine});
+    CHECK(info.out.find("virtual size: 128 GiB") != std::string::npos);
 }

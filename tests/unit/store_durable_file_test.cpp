@@ -4,7 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace virtsnap;
 namespace fs = std::filesystem;
@@ -63,4 +65,35 @@ TEST_CASE("ensure_private_directory creates nested directories mode 0700") {
     store::ensure_private_directory(nested.string()); // idempotent
     test::write_file(dir / "file", "");
     CHECK_THROWS_AS(store::ensure_private_directory((dir / "file").string()), util::SystemError);
+}
+
+TEST_CASE("write_durable does not write through a hard link planted at the partial name") {
+    test::TempDir dir;
+    test::write_file(dir / "victim", "precious");
+    fs::create_hard_link(dir / "victim", dir / "state.xml.partial");
+    store::write_durable((dir / "state.xml").string(), "the state");
+    CHECK(test::read_file(dir / "state.xml") == "the state");
+    CHECK(test::read_file(dir / "victim") == "precious");
+    CHECK(fs::hard_link_count(dir / "victim") == 1);
+    CHECK_FALSE(fs::exists(dir / "state.xml.partial"));
+}
+
+TEST_CASE("write_durable over another user's partial file leaves a file of its own, mode 0600") {
+    const passwd* nobody = ::getpwnam("nobody");
+    if (::geteuid() != 0 || !nobody) {
+        MESSAGE("skipped: needs root and a user 'nobody' to plant a file of another user");
+        return;
+    }
+    test::TempDir dir;
+    const fs::path partial = dir / "state.xml.partial";
+    test::write_file(partial, "planted");
+    REQUIRE(::chown(partial.c_str(), nobody->pw_uid, nobody->pw_gid) == 0);
+    REQUIRE(::chmod(partial.c_str(), 0666) == 0);
+    store::write_durable((dir / "state.xml").string(), "the state");
+    struct stat st {};
+    REQUIRE(::stat((dir / "state.xml").c_str(), &st) == 0);
+    CHECK(st.st_uid == ::geteuid());
+    CHECK(st.st_gid == ::getegid());
+    CHECK((st.st_mode & 07777) == 0600);
+    CHECK(test::read_file(dir / "state.xml") == "the state");
 }

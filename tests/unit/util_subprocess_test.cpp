@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <csignal>
+#include <string>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -98,4 +100,66 @@ TEST_CASE("the interrupt flag does not outlive its guard") {
         CHECK(interrupted());
     }
     CHECK_FALSE(interrupted());
+}
+
+TEST_CASE("a child started from a thread that blocks the handled signals starts with none blocked") {
+    ProcessResult r;
+    start_thread([&r] { r = run_process({"grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"}); }).join();
+    INFO(r.out);
+    REQUIRE(r.succeeded());
+    CHECK(r.out.find("SigBlk:\t0000000000000000\n") != std::string::npos);
+    // Nor are SIGINT, SIGTERM or SIGHUP ignored in it.
+    const size_t ign = r.out.find("SigIgn:\t");
+    REQUIRE(ign != std::string::npos);
+    const unsigned long long ignored = std::stoull(r.out.substr(ign + 8, 16), nullptr, 16);
+    for (int signal : {SIGINT, SIGTERM, SIGHUP})
+        CHECK((ignored & (1ULL << (signal - 1))) == 0);
+}
+
+TEST_CASE("a child runs in a process group of its own, so a terminal's Ctrl-C does not reach it") {
+    // Field 5 of /proc/PID/stat is the process group.
+    ProcessResult r = run_process({"sh", "-c", "cut -d' ' -f5 /proc/$$/stat; echo $$"});
+    REQUIRE(r.succeeded());
+    const size_t newline = r.out.find('\n');
+    REQUIRE(newline != std::string::npos);
+    const std::string group = r.out.substr(0, newline);
+    const std::string pid = r.out.substr(newline + 1, r.out.size() - newline - 2);
+    CHECK(group == pid);
+    CHECK(group != std::to_string(::getpgrp()));
+}
+
+TEST_CASE("a SIGTERM stops a child that a helper thread runs with stop_child") {
+    InterruptGuard guard;
+    const auto start = std::chrono::steady_clock::now();
+    bool stopped = false;
+    {
+        DelayedSignal signal(std::chrono::milliseconds(200));
+        start_thread([&stopped] {
+            try {
+                run_process({"sleep", "30"}, OnInterrupt::stop_child);
+            } catch (const Interrupted&) {
+                stopped = true;
+            }
+        }).join();
+    }
+    CHECK(stopped);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+}
+
+TEST_CASE("a process a library forks from a helper thread starts with no signal blocked") {
+    int status = -1;
+    start_thread([&status] {
+        // What libnbd does to start qemu-nbd: fork, then exec in the child.
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            sigset_t mask;
+            sigemptyset(&mask);
+            sigprocmask(SIG_BLOCK, nullptr, &mask);
+            _exit(sigisemptyset(&mask) ? 0 : 1);
+        }
+        if (pid > 0)
+            ::waitpid(pid, &status, 0);
+    }).join();
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
 }

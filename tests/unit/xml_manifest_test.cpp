@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 
@@ -191,4 +193,76 @@ TEST_CASE("hostile backup records are refused") {
     check_rejected(with("result=\"ok\"", "result=\"fine\""), "ok or mismatch");
     check_rejected(with("<backup-dir path=\"/backup/web\"", "<backup-dir path=\"backup/../web\""),
                    "clean absolute path");
+}
+
+namespace {
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+    size_t at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    return text.replace(at, from.size(), to);
+}
+
+const char* const schema_refusal = "does not follow the manifest schema";
+
+} // namespace
+
+TEST_CASE("the schema refuses what the field checks never look at") {
+    const std::string text = xml::to_xml(copied());
+    // An element inside <disk> no tool reads.
+    check_rejected(replaced(text, "<frozen ", "<hook command=\"/bin/sh\"/>\n      <frozen "), schema_refusal);
+    // An attribute on <snapshot> no tool reads.
+    check_rejected(replaced(text, "<snapshot ", "<snapshot keep-forever=\"yes\" "), schema_refusal);
+    // <backup-dir> before <disks>: every element is read by path, only the schema sees the order.
+    const std::string backup_dir = "<backup-dir path=\"/backup/web\"/>";
+    std::string moved = replaced(text, backup_dir, "");
+    check_rejected(replaced(moved, "<disks>", backup_dir + "\n  <disks>"), schema_refusal);
+    // The same manifests without the change pass.
+    CHECK_NOTHROW(xml::parse_manifest(text, "manifest"));
+}
+
+TEST_CASE("the schema's refusal names the line") {
+    const std::string text = replaced(xml::to_xml(sample()), "<snapshot ", "<snapshot extra=\"1\" ");
+    const size_t line =
+        1 + static_cast<size_t>(std::count(text.begin(), text.begin() + text.find("extra="), '\n'));
+    check_rejected(text, std::string(schema_refusal) + ": line " + std::to_string(line) + ":");
+}
+
+TEST_CASE("sizes and offsets that do not fit the disk are refused") {
+    const std::string text = xml::to_xml(copied()); // vda: 10 GiB, 64 MiB chunks
+    check_rejected(replaced(text, "data-bytes=\"2097152\"", "data-bytes=\"10737418241\""),
+                   "data-bytes 10737418241 exceed the disk's size 10737418240");
+    CHECK_NOTHROW(
+        xml::parse_manifest(replaced(text, "data-bytes=\"2097152\"", "data-bytes=\"10737418240\""), "m"));
+    check_rejected(replaced(text, "offset=\"67108864\"", "offset=\"10737418240\""),
+                   "chunk offset 10737418240 lies beyond the disk's end");
+    check_rejected(replaced(text, "offset=\"67108864\"", "offset=\"18446744073642442752\""),
+                   "lies beyond the disk's end");
+    check_rejected(replaced(text, "flattened=\"no\"", "flattened=\"yes\""),
+                   "a flattened backup is one file, not 2");
+}
+
+TEST_CASE("a virtual size above QEMU's limit of 2^63-512 is refused") {
+    const std::string limit = "virtual-size=\"9223372036854775296\"";
+    CHECK(xml::parse_manifest(sample_with("virtual-size=\"1073741824\"", limit), "m")
+              .disks.at(1)
+              .virtual_size == 9223372036854775296ULL);
+    check_rejected(sample_with("virtual-size=\"1073741824\"", "virtual-size=\"9223372036854775297\""),
+                   "virtual-size 9223372036854775297 is out of range");
+    check_rejected(sample_with("virtual-size=\"1073741824\"", "virtual-size=\"18446744073709551615\""),
+                   "is out of range");
+}
+
+TEST_CASE("a manifest using a 200 KB entity 5,000 times is refused in well under a second") {
+    const std::string entity(200 * 1024, 'A');
+    std::string uses;
+    for (int i = 0; i < 5000; ++i)
+        uses += "&big;";
+    std::string text = xml::to_xml(sample());
+    const size_t after_declaration = text.find('\n') + 1;
+    text.insert(after_declaration, "<!DOCTYPE virtsnap-manifest [<!ENTITY big \"" + entity + "\">]>\n");
+    text = replaced(text, "name=\"web &amp; db &lt;prod&gt;\"", "name=\"" + uses + "\"");
+    const auto start = std::chrono::steady_clock::now();
+    check_rejected(text, "DTD");
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(500));
 }
