@@ -8,11 +8,38 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace virtsnap::copy {
 
 using util::quoted;
+
+namespace {
+
+// Renames from to to unless to exists (errno EEXIST). The kernel refuses an
+// existing name itself: checking first and renaming after would race
+// whoever makes it meanwhile. NFS has no RENAME_NOREPLACE (EINVAL); there a
+// hard link refuses an existing name as atomically. Only a filesystem with
+// neither (no hard links: vfat) falls back to looking first.
+int rename_no_replace(const std::string& from, const std::string& to) {
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    if (::link(from.c_str(), to.c_str()) == 0)
+        return ::unlink(from.c_str());
+    if (errno != EPERM && errno != EOPNOTSUPP)
+        return -1;
+    struct stat st {};
+    if (::lstat(to.c_str(), &st) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return ::rename(from.c_str(), to.c_str());
+}
+
+} // namespace
 
 OutputFiles::~OutputFiles() {
     for (const std::string& name : pending_)
@@ -50,11 +77,9 @@ void OutputFiles::publish(const std::vector<std::string>& names, bool replace) {
             throw util::Error("internal error: " + quoted(name) + " was not written in " + quoted(dir_));
         const std::string partial = dir_ + "/" + store::partial_name(name);
         const std::string final_path = dir_ + "/" + name;
-        // Without replace, the kernel refuses an existing name itself:
-        // checking first and renaming after would race whoever makes it
-        // meanwhile.
-        const unsigned flags = replace ? 0 : RENAME_NOREPLACE;
-        if (::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, final_path.c_str(), flags) != 0) {
+        const int renamed =
+            replace ? ::rename(partial.c_str(), final_path.c_str()) : rename_no_replace(partial, final_path);
+        if (renamed != 0) {
             if (errno == EEXIST)
                 throw util::RefusedError("backup file " + quoted(final_path) +
                                          " appeared meanwhile; it was left as it is (--force replaces it)");

@@ -68,6 +68,9 @@ ImageFile ImageFile::open(const std::string& path, ImageOrigin origin) {
 
 void prove_chain(const std::vector<ImageFile>& files, const std::vector<std::string>& formats,
                  const std::vector<ImageInfo>& chain, const std::string& what) {
+    if (formats.size() != files.size())
+        throw util::Error("internal error: " + std::to_string(files.size()) + " images with " +
+                          std::to_string(formats.size()) + " formats");
     if (chain.size() != files.size())
         throw InputError("the backing chain of " + what + " has " + std::to_string(chain.size()) +
                          " image(s), not the " + std::to_string(files.size()) +

@@ -86,6 +86,10 @@ Qcow2FileWriter::Qcow2FileWriter(util::UniqueFd fd, std::string path, Qcow2Layou
         throw util::Error(too_large + "a refcount table larger than QEMU's limit of " +
                           std::to_string(max_refcount_table_bytes >> 20) + " MiB; " + quoted(path_) +
                           " needs larger clusters");
+    // QEMU refuses to open an image whose backing file name is longer.
+    if (layout_.backing.size() > 1023)
+        throw util::Error("the backing file name of " + quoted(path_) + " is " +
+                          std::to_string(layout_.backing.size()) + " bytes long; QEMU reads at most 1023");
     next_free_ = c; // the header's cluster
 }
 
