@@ -283,7 +283,13 @@ xml::DiskBackup copy_disk(const DiskCopyRequest& request, const CopySettings& se
 }
 
 std::string prepare_backup_directory(const std::string& dir, mode_t mode) {
-    store::ensure_directory(dir, mode);
+    try {
+        store::ensure_directory(dir, mode);
+    } catch (const util::SystemError& error) {
+        if (error.error_number() == EROFS || error.error_number() == EACCES)
+            throw util::RefusedError(std::string(error.what()) + "; the destination is not writable");
+        throw;
+    }
     char resolved[PATH_MAX];
     if (!::realpath(dir.c_str(), resolved))
         throw util::SystemError("cannot resolve " + quoted(dir), errno);

@@ -41,7 +41,7 @@ SourceChain SourceChain::open(std::vector<SourceImage> images, image::ImageOrigi
         chain.info_.push_back(info);
         image_size = top.size();
     } else {
-        chain.info_ = image::query_image_chain(top.path(), formats.front());
+        chain.info_ = image::query_image_chain(top.path(), formats.front(), util::OnInterrupt::stop_child);
         image::prove_chain(chain.files_, formats, chain.info_, what);
         image_size = chain.info_.front().virtual_size;
     }
@@ -68,7 +68,7 @@ std::vector<image::Extent> SourceChain::map(std::size_t layer) const {
     const image::ImageFile& file = files_.at(layer);
     if (plain_)
         return image::map_sparse_file(file.fd(), file.path(), file.size());
-    return image::query_image_map(file.path(), images_.at(layer).format);
+    return image::query_image_map(file.path(), images_.at(layer).format, util::OnInterrupt::stop_child);
 }
 
 std::unique_ptr<SourceReader> SourceChain::reader(std::size_t layer,

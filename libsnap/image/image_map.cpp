@@ -45,9 +45,10 @@ std::vector<Extent> parse_image_map(const std::string& json, const std::string& 
     return extents;
 }
 
-std::vector<Extent> query_image_map(const std::string& path, const std::string& format) {
+std::vector<Extent> query_image_map(const std::string& path, const std::string& format,
+                                    util::OnInterrupt on_interrupt) {
     util::ProcessResult result =
-        util::run_process({"qemu-img", "map", "-U", "--output=json", "-f", format, path});
+        util::run_process({"qemu-img", "map", "-U", "--output=json", "-f", format, path}, on_interrupt);
     if (!result.succeeded())
         throw util::Error("cannot map the content of " + quoted(path) + ": qemu-img " +
                           result.describe_failure());

@@ -4,6 +4,8 @@
 // which ranges read as zeros. The copy engine reads only the data ranges, so
 // a 100 GiB disk holding 1 GiB costs about 1 GiB.
 
+#include "util/subprocess.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,7 +33,8 @@ std::vector<Extent> parse_image_map(const std::string& json, const std::string& 
 
 // Runs `qemu-img map -U --output=json -f FORMAT PATH` (the format is always
 // given, never probed).
-std::vector<Extent> query_image_map(const std::string& path, const std::string& format);
+std::vector<Extent> query_image_map(const std::string& path, const std::string& format,
+                                    util::OnInterrupt on_interrupt = util::OnInterrupt::wait);
 
 // The map of a raw regular file of size bytes from the file system's own
 // record of its holes (SEEK_DATA/SEEK_HOLE), as cp --sparse finds them:

@@ -65,14 +65,15 @@ std::vector<ImageInfo> parse_image_chain(const std::string& json, const std::str
     return chain;
 }
 
-std::vector<ImageInfo> query_image_chain(const std::string& path, const std::string& format) {
+std::vector<ImageInfo> query_image_chain(const std::string& path, const std::string& format,
+                                         util::OnInterrupt on_interrupt) {
     std::vector<std::string> argv{"qemu-img", "info", "--backing-chain", "--output=json", "-U"};
     if (!format.empty()) {
         argv.push_back("-f");
         argv.push_back(format);
     }
     argv.push_back(path);
-    util::ProcessResult result = util::run_process(argv);
+    util::ProcessResult result = util::run_process(argv, on_interrupt);
     if (!result.succeeded())
         throw util::Error("cannot read the backing chain of " + quoted(path) + ": qemu-img " +
                           result.describe_failure());

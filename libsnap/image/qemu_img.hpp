@@ -1,6 +1,8 @@
 #pragma once
 // What qemu-img says about an image and its backing chain.
 
+#include "util/subprocess.hpp"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,6 +34,9 @@ std::vector<ImageInfo> parse_image_chain(const std::string& json, const std::str
 // probed: a guest can write a qcow2 header into a raw disk, and probing would
 // then follow a backing file the guest chose. -U reads images a running QEMU
 // holds locked.
-std::vector<ImageInfo> query_image_chain(const std::string& path, const std::string& format);
+// on_interrupt: stop_child where the query may be abandoned (a copy, a
+// verification); the default waits (a merge that must finish).
+std::vector<ImageInfo> query_image_chain(const std::string& path, const std::string& format,
+                                         util::OnInterrupt on_interrupt = util::OnInterrupt::wait);
 
 } // namespace virtsnap::image

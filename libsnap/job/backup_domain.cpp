@@ -11,6 +11,8 @@
 #include "virt/manifest_builder.hpp"
 #include "virt/pending_commit.hpp"
 
+#include <sys/stat.h>
+
 namespace virtsnap::job {
 
 SetSummary backup_domain(const virt::Connection& conn, const std::string& name,
@@ -24,6 +26,11 @@ SetSummary backup_domain(const virt::Connection& conn, const std::string& name,
 
     const std::string domain_dir = store::domain_sets_dir(settings.dest, domain.name());
     store::ensure_private_directory(domain_dir);
+    // Sets are removed under it: a link would lead that elsewhere.
+    struct stat st {};
+    if (::lstat(domain_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        throw util::RefusedError(util::quoted(domain_dir) +
+                                 " is not a directory of its own (a symbolic link?); nothing was backed up");
     remove_incomplete_sets(domain_dir, log);
     const std::string id = virt::new_snapshot_id();
     SetDirectory set(domain_dir + "/" + id);
@@ -47,7 +54,7 @@ SetSummary backup_domain(const virt::Connection& conn, const std::string& name,
     summary.freeze_ms = manifest.freeze_ms;
     summary.verified = settings.verify;
     if (settings.keep > 0)
-        summary.removed_sets = apply_retention(domain_dir, settings.keep, log);
+        summary.removed_sets = apply_retention(domain_dir, settings.keep, id, log);
     summary.duration =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     return summary;

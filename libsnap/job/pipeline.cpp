@@ -10,6 +10,7 @@
 #include "virt/pending_commit.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 namespace virtsnap::job {
 
@@ -71,6 +72,10 @@ void copy_manifest(xml::Manifest& manifest, const std::string& dir, const copy::
         for (const copy::SourceImage& image : copy::request_for(disk).chain)
             sources.push_back(image.path);
     copy::refuse_sources_as_outputs(outputs.dir(), {store::set_manifest_file}, sources);
+    struct stat st {};
+    if (!settings.force && ::lstat((outputs.dir() + "/" + store::set_manifest_file).c_str(), &st) == 0)
+        throw util::RefusedError(quoted(outputs.dir() + "/" + store::set_manifest_file) +
+                                 " already exists; nothing was copied (--force replaces it)");
     copy::copy_disks(manifest, settings, outputs, log);
     outputs.create_with(store::set_manifest_file, xml::to_xml(manifest));
     // Only now, with every copy complete and its checksums recorded, do the

@@ -58,6 +58,8 @@ void check_outputs(const std::vector<std::string>& outputs, const RestoreSetting
         struct stat st {};
         if (::lstat(path.c_str(), &st) != 0)
             continue;
+        if (!S_ISREG(st.st_mode))
+            throw util::RefusedError(quoted(path) + " is in the way and not a file; nothing was restored");
         if (!settings.force)
             throw util::RefusedError(
                 quoted(path) + " already exists" +
@@ -171,6 +173,11 @@ std::vector<std::string> restore_disks(const store::BackupSet& set, const Restor
                                      " already exists; nothing was restored (choose another --define name)");
     }
     store::check_set_images(set, disks);
+    std::optional<std::string> definition = saved_definition(set);
+    if (define && !definition)
+        throw util::RefusedError(
+            "backup set " + quoted(set.path) +
+            " holds no domain definition, so --define has nothing to define; nothing was restored");
 
     // QEMU runs as its own user and must reach the images (libvirt hands it
     // the files themselves, which stay 0600): others may pass, not list.
@@ -188,7 +195,6 @@ std::vector<std::string> restore_disks(const store::BackupSet& set, const Restor
     check_outputs(paths, settings, conn);
 
     copy::OutputFiles outputs(dir);
-    std::optional<std::string> definition = saved_definition(set);
     xml::DefinitionLimits limits;
     limits.files_dir = dir;
     for (const xml::ManifestDisk* disk : disks) {

@@ -12,7 +12,8 @@ namespace virtsnap::job {
 
 void remove_incomplete_sets(const std::string& domain_dir, const util::Log& log);
 
-// Returns how many sets were removed.
-std::size_t apply_retention(const std::string& domain_dir, unsigned keep, const util::Log& log);
+// Returns how many sets were removed; just_made (a set id) is never one.
+std::size_t apply_retention(const std::string& domain_dir, unsigned keep, const std::string& just_made,
+                            const util::Log& log);
 
 } // namespace virtsnap::job

@@ -76,7 +76,7 @@ std::vector<BackupSet> list_domain_sets(const std::string& domain_dir) {
     const std::string domain = domain_dir.substr(domain_dir.find_last_of('/') + 1);
     for (const std::string& name : *names) {
         const std::string path = domain_dir + "/" + name;
-        if (!xml::is_valid_snapshot_id(name) || !is_directory(path))
+        if (!is_set_id(name) || !is_directory(path))
             continue;
         BackupSet set;
         set.domain = domain;
@@ -151,6 +151,12 @@ void remove_set(const std::string& set_dir) {
     std::optional<std::vector<std::string>> names = entries(set_dir);
     if (!names)
         return;
+    // Only what virtsnap writes into a set: a directory planted where a set
+    // would be, or anything else under DEST, is never emptied.
+    for (const std::string& name : *names)
+        if (!is_set_file_name(name) || is_directory(set_dir + "/" + name))
+            throw util::RefusedError(quoted(set_dir) + " holds " + quoted(name) +
+                                     ", which virtsnap never writes into a backup set; it is left as it is");
     // The marker first: a set half-removed must not look restorable.
     if (::unlink((set_dir + "/" + set_marker_file).c_str()) != 0 && errno != ENOENT)
         throw util::SystemError("cannot remove " + quoted(set_dir + "/" + set_marker_file), errno);

@@ -52,8 +52,9 @@ void mark_complete(const std::string& set_dir, const std::string& snapshot_id);
 bool has_marker(const std::string& dir);
 
 // Removes a set: the files directly inside it, then the directory. Never
-// follows a symbolic link; anything else found (a subdirectory) is left and
-// reported in the error.
+// follows a symbolic link; a directory holding anything but the files
+// virtsnap writes into a set (a subdirectory, another name) is left whole
+// (RefusedError).
 void remove_set(const std::string& set_dir);
 
 } // namespace virtsnap::store

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace virtsnap::store {
@@ -19,6 +20,13 @@ DomainLock DomainLock::acquire(const std::string& state_dir, const std::string& 
     util::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd)
         throw util::SystemError("cannot open the lock file " + quoted(path), errno);
+    // The holder's pid is written into it: never through another name of a
+    // file (a hard link planted at the lock's name).
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1)
+        throw util::RefusedError(
+            "the lock file " + quoted(path) +
+            " is not a plain file of its own (a hard link?); remove it if no virtsnap run holds it");
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK)
             throw util::SystemError("cannot lock " + quoted(path), errno);

@@ -2,12 +2,14 @@
 
 #include "util/duration.hpp"
 #include "util/error.hpp"
+#include "util/interrupt.hpp"
 #include "util/unique_fd.hpp"
 
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,9 +40,20 @@ std::string kind_of(mode_t mode) {
 std::string read_bounded(int fd, std::size_t limit, const std::string& what) {
     std::string text;
     std::array<char, 65536> buffer;
+    // A pipe may keep the reader waiting (a pipeline whose first tool is
+    // slow): a signal must still end the wait.
+    struct stat st {};
+    const bool may_wait = ::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode);
     for (;;) {
+        if (may_wait) {
+            pollfd ready{fd, POLLIN, 0};
+            const int n = ::poll(&ready, 1, 100);
+            throw_if_interrupted();
+            if (n == 0 || (n < 0 && errno == EINTR))
+                continue;
+        }
         ssize_t n = ::read(fd, buffer.data(), buffer.size());
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (n < 0)
             throw SystemError("cannot read " + what, errno);
@@ -81,7 +94,9 @@ std::string read_strict_file(int dir_fd, const std::string& name, std::size_t li
 }
 
 std::string read_named_file(const std::string& path, std::size_t limit, const std::string& what) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOCTTY | O_CLOEXEC));
+    // Without blocking: opening a FIFO would wait for its writer, deaf to
+    // signals; read_bounded waits for data in a way a signal ends.
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK));
     if (!fd)
         throw InputError("cannot read " + what + ": " + std::strerror(errno));
     struct stat st {};

@@ -1,5 +1,6 @@
 #include "util/log.hpp"
 
+#include "util/error.hpp"
 #include "util/status_line.hpp"
 
 #include <algorithm>
@@ -47,8 +48,11 @@ void redraw_locked(std::string prefix) {
 } // namespace
 
 void Log::write(const std::string& line) const {
+    // One line whatever the message carries (a manifest's failure text, a
+    // domain's name, libvirt's message): control characters escaped.
+    const std::string text = program_ + ": " + printable(line) + "\n";
     std::lock_guard<std::mutex> lock(stderr_mutex);
-    redraw_locked(program_ + ": " + line + "\n");
+    redraw_locked(text);
 }
 
 void Log::draw_status(const void* owner, const std::string& text) const {

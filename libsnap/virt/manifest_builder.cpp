@@ -1,10 +1,13 @@
 #include "virt/manifest_builder.hpp"
 
 #include "util/error.hpp"
+#include "util/path.hpp"
 #include "virt/libvirt_error.hpp"
 #include "xml/snapshot_xml.hpp"
 
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <random>
 
@@ -19,6 +22,21 @@ std::string utc_now(const char* format) {
     char text[32];
     std::strftime(text, sizeof text, format, &utc);
     return text;
+}
+
+// The directory an overlay goes to, resolved: an image named with "." or
+// ".." (libvirt reports a relative backing name so) or through a link must
+// not give its overlay a name the manifest and the state record refuse.
+// A directory that does not exist is left as it is, for the preflight to
+// report.
+std::string resolved_overlay_dir(const xml::Disk& disk, const std::string& overlay_dir) {
+    std::string dir = overlay_dir;
+    if (dir.empty() && disk.type != xml::DiskType::block)
+        dir = util::dirname_of(disk.source);
+    if (dir.empty())
+        return dir;
+    char resolved[PATH_MAX];
+    return ::realpath(dir.c_str(), resolved) ? std::string(resolved) : dir;
 }
 
 std::uint64_t capacity_of(const virt::Domain& domain, const xml::Disk& disk) {
@@ -61,7 +79,8 @@ xml::Manifest build_manifest(const virt::Domain& domain, const std::vector<xml::
         entry.format = disk.format.empty() ? "raw" : disk.format;
         entry.frozen = disk.source;
         if (!offline)
-            entry.overlay = xml::overlay_path_for(disk, snapshot_id, overlay_dir, block_fallback_dir);
+            entry.overlay = xml::overlay_path_for(disk, snapshot_id, resolved_overlay_dir(disk, overlay_dir),
+                                                  block_fallback_dir);
         entry.virtual_size = capacity_of(domain, disk);
         for (const xml::BackingImage& image : disk.backing)
             entry.chain.push_back({image.path, image.format});

@@ -28,7 +28,7 @@ void finish_set(const store::StateRecord& record, const util::Log& log) {
     // Only the directory the record names, by the name a set of this
     // snapshot has.
     const std::string name = record.set_dir.substr(record.set_dir.find_last_of('/') + 1);
-    if (!S_ISDIR(st.st_mode) || name != record.snapshot_id) {
+    if (!S_ISDIR(st.st_mode) || name != record.snapshot_id || !store::is_set_id(name)) {
         log.warn("the state record names " + quoted(record.set_dir) +
                  " as its backup set, which is not a set directory of snapshot " + record.snapshot_id +
                  "; left as it is");
@@ -40,7 +40,11 @@ void finish_set(const store::StateRecord& record, const util::Log& log) {
         return;
     }
     log.info("removing the incomplete backup set " + quoted(record.set_dir) + " left by the run that died");
-    store::remove_set(record.set_dir);
+    try {
+        store::remove_set(record.set_dir);
+    } catch (const util::RefusedError& error) {
+        log.warn(error.what());
+    }
 }
 
 void merge(const Connection& conn, const Domain& domain, const store::StateRecord& record,

@@ -49,6 +49,12 @@ void FieldReader::clean_path(const std::string& path, const std::string& field) 
         fail(field + " " + quoted(path) + " is not a clean absolute path");
 }
 
+void FieldReader::image_path(const std::string& path, const std::string& field) const {
+    if (path.empty() || path.front() != '/' || path.back() == '/' || path.find('\0') != std::string::npos ||
+        path.size() > 4096)
+        fail(field + " " + quoted(path) + " is not an absolute path");
+}
+
 void FieldReader::known_format(const std::string& format, const std::string& field) const {
     static const std::set<std::string> formats{"raw", "qcow2", "qed", "vmdk", "vdi", "vpc", "vhdx"};
     if (formats.count(format) != 1)

@@ -28,8 +28,14 @@ class FieldReader {
     // A whole number of at most 20 digits that fits 64 bits.
     std::uint64_t size(const std::string& text, const std::string& field) const;
     bool yes_no(const std::string& text, const std::string& field) const;
-    // Fails unless path is absolute, without "." or ".." components.
+    // Fails unless path is absolute, without "." or ".." components: for
+    // the paths virtsnap makes itself (overlays, directories it resolved).
     void clean_path(const std::string& path, const std::string& field) const;
+    // Fails unless path is absolute (no NUL, at most 4096 bytes, not ending
+    // in '/'): for the images a domain's definition and its qcow2 headers
+    // name, which libvirt reports as written ("sub/../base.qcow2" for a
+    // relative backing name) and which every check compares as such.
+    void image_path(const std::string& path, const std::string& field) const;
     // Fails unless format is a disk image format virtsnap knows.
     void known_format(const std::string& format, const std::string& field) const;
 

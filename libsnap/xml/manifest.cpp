@@ -83,7 +83,8 @@ BackupFile parse_backup_file(const FieldReader& reader, xmlNode* node, const std
 }
 
 std::optional<DiskBackup> parse_backup(const FieldReader& reader, xmlNode* disk_node,
-                                       const std::string& where, std::uint64_t virtual_size) {
+                                       const std::string& where, const std::string& target,
+                                       std::uint64_t virtual_size) {
     xmlNode* node = child_element(disk_node, "backup");
     if (!node)
         return std::nullopt;
@@ -112,6 +113,14 @@ std::optional<DiskBackup> parse_backup(const FieldReader& reader, xmlNode* disk_
             reader.fail(where + ": backup file " + quoted(backup.files[i].name) +
                         " does not name the next file as its backing");
     }
+    // Only the names virtsnap gives: a name QEMU would take for something
+    // else (json:{...}, a protocol prefix) can never be a set's file, nor
+    // the backing name a layer's header must carry.
+    const std::vector<std::string> expected = backup_file_names(target, backup.format, backup.files.size());
+    for (size_t i = 0; i < backup.files.size(); ++i)
+        if (backup.files[i].name != expected[i])
+            reader.fail(where + ": backup file name " + quoted(backup.files[i].name) + " is not " +
+                        quoted(expected[i]) + ", the name virtsnap gives it");
     if (backup.flattened && backup.files.size() != 1)
         reader.fail(where + ": a flattened backup is one file, not " + std::to_string(backup.files.size()));
     if (backup.format == "raw" && backup.files.size() != 1)
@@ -123,7 +132,7 @@ ManifestDisk parse_disk(const FieldReader& reader, xmlNode* node, bool offline) 
     ManifestDisk disk;
     static_cast<SnapshotDisk&>(disk) = read_snapshot_disk(reader, node, offline);
     const std::string where = "disk " + quoted(disk.target);
-    disk.backup = parse_backup(reader, node, where, disk.virtual_size);
+    disk.backup = parse_backup(reader, node, where, disk.target, disk.virtual_size);
     for (xmlNode* check : reader.doc().select("verification", node)) {
         Verification verification{reader.required(check, "kind"), reader.required(check, "result"),
                                   text_of(check)};
@@ -202,6 +211,14 @@ bool is_valid_checksum(const std::string& checksum) {
            std::all_of(
                checksum.begin() + static_cast<std::ptrdiff_t>(prefix.size()), checksum.end(),
                [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f'); });
+}
+
+std::vector<std::string> backup_file_names(const std::string& target, const std::string& format,
+                                           std::size_t layers) {
+    std::vector<std::string> names{target + "." + format};
+    for (std::size_t i = 1; i < layers; ++i)
+        names.push_back(target + "." + std::to_string(i) + ".qcow2");
+    return names;
 }
 
 bool is_plain_file_name(const std::string& name) {

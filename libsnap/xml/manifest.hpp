@@ -106,4 +106,10 @@ bool is_valid_checksum(const std::string& checksum);
 // A name of a file inside a directory: no '/', not "." or "..".
 bool is_plain_file_name(const std::string& name);
 
+// The names of a disk's backup files, top first: TARGET.FORMAT, then for
+// each of the layers - 1 layers below it TARGET.1.qcow2, TARGET.2.qcow2, ...
+// (store/set_layout.hpp names every file of a set through this.)
+std::vector<std::string> backup_file_names(const std::string& target, const std::string& format,
+                                           std::size_t layers);
+
 } // namespace virtsnap::xml

@@ -120,6 +120,8 @@ class Restrictor {
                                         " (a host file no domain on this host uses)");
                     xmlUnsetProp(child, xml_chars("template"));
                 }
+            } else if (name == "smbios" && attribute_or(child, "mode", "") == "host") {
+                drop(child, "it shows the host's SMBIOS serial numbers to the guest");
             } else if (!one_of(name, {"type", "nvram", "cmdline", "boot", "bootmenu", "smbios", "bios",
                                       "firmware"})) {
                 drop(child, "it names host files or programs");
@@ -147,8 +149,8 @@ class Restrictor {
                 drop(child, "it passes a host input device");
             else if (name == "graphics")
                 graphics(child, type);
-            else if (name == "audio" && type == "file")
-                drop(child, "it writes a host file");
+            else if (name == "audio" && !one_of(type, {"none", "spice"}))
+                drop(child, "it opens host sound devices or files");
             else if (name == "rng")
                 rng(child);
             else if (name == "tpm" && model_backend(child) != "emulator")
@@ -202,7 +204,7 @@ class Restrictor {
             return;
         }
         for (xmlNode* child : element_children(node))
-            if (one_of(element_name(child), {"script", "downscript", "backend"}))
+            if (one_of(element_name(child), {"script", "downscript", "backend", "rom"}))
                 drop(child, "a host program or device of an interface");
     }
 
@@ -231,8 +233,7 @@ class Restrictor {
                 xmlUnlinkNode(source);
                 xmlFreeNode(source);
             }
-        } else if (!one_of(type,
-                           {"pty", "null", "vc", "spicevmc", "spiceport", "qemu-vdagent", "tcp", "udp"})) {
+        } else if (!one_of(type, {"pty", "null", "vc", "spicevmc", "spiceport", "qemu-vdagent"})) {
             drop(node, "it connects a host device, pipe or program");
             return;
         }
@@ -241,7 +242,7 @@ class Restrictor {
     }
 
     void graphics(xmlNode* node, const std::string& type) {
-        if (!one_of(type, {"vnc", "spice", "egl-headless"})) {
+        if (!one_of(type, {"vnc", "spice"})) {
             drop(node, "virtsnap does not know it to be harmless");
             return;
         }
@@ -249,6 +250,8 @@ class Restrictor {
         for (xmlNode* child : element_children(node))
             if (element_name(child) == "listen" && attribute_or(child, "type", "") == "socket")
                 drop(child, "it binds a host socket");
+            else if (element_name(child) == "gl")
+                drop(child, "it opens a host render device");
     }
 
     void rng(xmlNode* node) {

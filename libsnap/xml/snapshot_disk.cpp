@@ -51,7 +51,7 @@ SnapshotDisk read_snapshot_disk(const FieldReader& reader, xmlNode* node, bool o
     if (overlay && offline)
         reader.fail(where + ": an offline backup has no overlay");
     disk.frozen = reader.required(frozen, "path");
-    reader.clean_path(disk.frozen, where + ": frozen image");
+    reader.image_path(disk.frozen, where + ": frozen image");
     if (overlay) {
         disk.overlay = reader.required(overlay, "path");
         reader.clean_path(disk.overlay, where + ": overlay");
@@ -61,7 +61,7 @@ SnapshotDisk read_snapshot_disk(const FieldReader& reader, xmlNode* node, bool o
 
     for (xmlNode* image : reader.doc().select("chain/image", node)) {
         ChainImage entry{reader.required(image, "path"), reader.required(image, "format")};
-        reader.clean_path(entry.path, where + ": chain image");
+        reader.image_path(entry.path, where + ": chain image");
         reader.known_format(entry.format, where + ": chain image format");
         if (!disk.overlay.empty() && entry.path == disk.overlay)
             reader.fail(where + ": the overlay appears in its own backing chain");

@@ -13,6 +13,7 @@ namespace virtsnap::restore {
 std::optional<Options> parse_options(int argc, char** argv) {
     Options options;
     std::vector<std::string> args;
+    bool defined = false; // --define given, if only with an empty name
     cli::CommandLine line{"virtsnap-restore",
                           "usage: virtsnap-restore [OPTIONS] SET -o DIR\n"
                           "       virtsnap-restore [OPTIONS] SET --file GUEST_PATH --to HOST_PATH\n"
@@ -29,7 +30,10 @@ std::optional<Options> parse_options(int argc, char** argv) {
          "qcow2 or raw (default: each disk's own format, qcow2 for others)") //
         ("disk,d", po::value(&options.restore.disks)->value_name("TARGET"),
          "restore only this disk (repeatable; default: every disk of the set)") //
-        ("define", po::value(&options.restore.define_name)->value_name("NAME"),
+        ("define",
+         po::value(&options.restore.define_name)->value_name("NAME")->notifier([&](const std::string&) {
+             defined = true;
+         }),
          "define the result as a new domain NAME (new UUID and MAC addresses)") //
         ("force", po::bool_switch(&options.restore.force),
          "replace files that exist, including a shut-off domain's images") //
@@ -62,6 +66,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
         options.restore.format != "raw")
         throw util::UsageError("--format must be qcow2 or raw, not " + util::quoted(options.restore.format));
     cli::check_disk_targets(options.restore.disks, "disk");
+    if (defined && options.restore.define_name.empty())
+        throw util::UsageError("--define needs the new domain's name");
     if (!options.restore.define_name.empty() && options.restore.define_name.find('/') != std::string::npos)
         throw util::UsageError("--define " + util::quoted(options.restore.define_name) +
                                " is not a domain name");
