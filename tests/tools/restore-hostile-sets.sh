@@ -80,6 +80,12 @@ cp "$src/base.qcow2" "$src/other-vm.qcow2"
 qemu-img rebase -q -u -F qcow2 -b "$src/other-vm.qcow2" "$set/vda.qcow2"
 refused "$set" "names the backing file '$src/other-vm.qcow2', but the manifest records 'vda.1.qcow2'"
 
+# A layer named so that QEMU would take the name for something else.
+set=$(make_set 16 "$src/top.qcow2" qcow2 16777216 "$src/base.qcow2" --keep-chain)
+json='json:{"driver":"raw","file":{"driver":"file","filename":"\\u002fetc\\u002fshadow"}}'
+sed -i "s|\"vda.1.qcow2\"|'$json'|g" "$set/manifest.xml"
+refused "$set" "is not 'vda.1.qcow2', the name virtsnap gives it"
+
 # 3. A qcow2 keeping its data in the host file its checksums describe.
 set=$(make_set 13 "$src/secret.raw" raw 4194304 "")
 qemu-img create -q -f qcow2 -o data_file="$TB_DIR/scratch.raw",data_file_raw=on "$TB_DIR/ext.qcow2" 4M
@@ -166,7 +172,7 @@ p = sys.argv[1]
 s = open(p).read()
 i = s.index('<disk ')
 j = s.index('</disk>', i) + len('</disk>')
-s = s[:j] + s[i:j].replace('target="vda"', 'target="vdb"').replace('/overlay"', '/overlay2"') + s[j:]
+s = s[:j] + s[i:j].replace('target="vda"', 'target="vdb"').replace('/overlay"', '/overlay2"').replace('name="vda.', 'name="vdb.') + s[j:]
 open(p, 'w').write(s)
 PY
 grep -q "damaged: its manifest records sizes that cannot add up" <<<"$(tb_tool list "$TB_DIR/list" wrap)" ||

@@ -53,3 +53,13 @@ TEST_CASE("a holder killed with SIGKILL does not block the next run") {
     ::waitpid(child, nullptr, 0);
     CHECK_NOTHROW(DomainLock::acquire(dir.path().string(), uuid, "vm1"));
 }
+
+TEST_CASE("a hard link planted at the lock's name is refused, the linked file untouched") {
+    test::TempDir dir;
+    const std::string uuid = "6f0e3b43-8d0a-4b1e-9a59-2d6d7e6a1c11";
+    test::write_file(dir / "victim", "precious");
+    REQUIRE(::link((dir / "victim").c_str(), (dir / (uuid + ".lock")).c_str()) == 0);
+    CHECK_THROWS_WITH_AS(store::DomainLock::acquire(dir.path().string(), uuid, "vm"),
+                         doctest::Contains("hard link"), util::RefusedError);
+    CHECK(test::read_file(dir / "victim") == "precious");
+}

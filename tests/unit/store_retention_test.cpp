@@ -1,0 +1,68 @@
+#include "store/backup_set.hpp"
+#include "store/retention.hpp"
+#include "store/set_layout.hpp"
+#include "temp_dir.hpp"
+#include "util/error.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+using namespace virtsnap;
+
+namespace {
+
+store::BackupSet complete(const std::string& id) {
+    store::BackupSet set;
+    set.id = id;
+    set.complete = true;
+    set.manifest = xml::Manifest{};
+    return set;
+}
+
+std::vector<std::string> ids(const std::vector<const store::BackupSet*>& sets) {
+    std::vector<std::string> out;
+    for (const store::BackupSet* set : sets)
+        out.push_back(set->id);
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("--keep removes the oldest complete sets, never the one just made") {
+    std::vector<store::BackupSet> sets{complete("20261101-000000-000-0001"),
+                                       complete("20261102-000000-000-0001"),
+                                       complete("20261103-000000-000-0001")};
+    CHECK(ids(store::sets_to_remove(sets, 2)) == std::vector<std::string>{"20261101-000000-000-0001"});
+    // Sets dated in the future (a clock that ran ahead) cannot push the new
+    // one out: it counts as one of the kept.
+    sets.push_back(complete("20991231-000000-000-0001"));
+    sets.push_back(complete("20991231-000000-000-0002"));
+    CHECK(ids(store::sets_to_remove(sets, 2, "20261103-000000-000-0001")) ==
+          std::vector<std::string>{"20261101-000000-000-0001", "20261102-000000-000-0001",
+                                   "20991231-000000-000-0001"});
+}
+
+TEST_CASE("only virtsnap's set names are sets, and only its files are ever removed") {
+    CHECK(store::is_set_id("20261122-031500-042-3fa9"));
+    CHECK_FALSE(store::is_set_id("notes"));
+    CHECK_FALSE(store::is_set_id("20261122-031500-042-3fa"));
+    CHECK_FALSE(store::is_set_id("2026112x-031500-042-3fa9"));
+    CHECK(store::is_set_file_name("vda.qcow2"));
+    CHECK(store::is_set_file_name("vda.1.qcow2.partial"));
+    CHECK(store::is_set_file_name("complete"));
+    CHECK_FALSE(store::is_set_file_name("todo.txt"));
+    CHECK_FALSE(store::is_set_file_name(".qcow2"));
+
+    test::TempDir dir;
+    const std::filesystem::path set = dir / "20261122-031500-042-3fa9";
+    std::filesystem::create_directories(set);
+    test::write_file(set / "vda.qcow2", "x");
+    test::write_file(set / "todo.txt", "mine");
+    CHECK_THROWS_WITH_AS(store::remove_set(set.string()), doctest::Contains("todo.txt"), util::RefusedError);
+    CHECK(test::read_file(set / "todo.txt") == "mine");
+    CHECK(std::filesystem::exists(set / "vda.qcow2"));
+    std::filesystem::remove(set / "todo.txt");
+    store::remove_set(set.string());
+    CHECK_FALSE(std::filesystem::exists(set));
+}
