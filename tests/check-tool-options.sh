@@ -16,11 +16,11 @@ case $version in "$name (virtsnap) "*) ;; *) fail "--version printed '$version'"
 [ -f "$page" ] || fail "no man page $page"
 rendered=$(MANWIDTH=200 man -l "$page" 2>/dev/null | col -b) || fail "man -l cannot render $page"
 for section in NAME SYNOPSIS DESCRIPTION EXAMPLES OPTIONS "EXIT STATUS"; do
-    printf '%s\n' "$rendered" | grep -q "^$section" || fail "the man page has no $section section"
+    grep -q "^$section" <<<"$rendered" || fail "the man page has no $section section"
 done
 options=$(printf '%s\n' "$help" | grep -o -- '--[a-z][a-z0-9-]*' | sort -u)
 for option in $options; do
-    printf '%s\n' "$rendered" | grep -q -- "$option" || fail "option $option is in --help but not in the man page"
+    grep -q -- "$option" <<<"$rendered" || fail "option $option is in --help but not in the man page"
 done
 
 status=0
