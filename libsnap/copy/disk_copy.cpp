@@ -179,6 +179,7 @@ std::vector<size_t> largest_first(const xml::Manifest& manifest) {
     std::stable_sort(sized.begin(), sized.end(),
                      [](const auto& a, const auto& b) { return a.first > b.first; });
     std::vector<size_t> order;
+    order.reserve(sized.size());
     for (const auto& entry : sized)
         order.push_back(entry.second);
     return order;

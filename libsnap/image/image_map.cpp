@@ -1,10 +1,12 @@
 #include "image/image_map.hpp"
 
+#include "image/json_number.hpp"
 #include "util/error.hpp"
 #include "util/subprocess.hpp"
 #include "util/unique_fd.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <cerrno>
 #include <fcntl.h>
@@ -26,15 +28,18 @@ std::vector<Extent> parse_image_map(const std::string& json, const std::string& 
         std::uint64_t next = 0;
         for (const nlohmann::json& entry : document) {
             Extent extent;
-            extent.start = entry.at("start").get<std::uint64_t>();
-            extent.length = entry.at("length").get<std::uint64_t>();
-            extent.depth = entry.at("depth").get<int>();
+            extent.start = whole_number(entry.at("start"), what, "start");
+            extent.length = whole_number(entry.at("length"), what, "length");
+            const std::uint64_t depth = whole_number(entry.at("depth"), what, "depth");
+            if (depth > static_cast<std::uint64_t>(std::numeric_limits<int>::max()))
+                throw InputError(what + ": depth " + std::to_string(depth) + " is out of range");
+            extent.depth = static_cast<int>(depth);
             extent.zero = entry.at("zero").get<bool>();
             extent.data = entry.at("data").get<bool>();
             extent.present = entry.value("present", extent.data || extent.zero);
             if (entry.contains("offset"))
-                extent.offset = entry.at("offset").get<std::uint64_t>();
-            if (extent.start != next || extent.length == 0 || extent.depth < 0 || extent.end() < extent.start)
+                extent.offset = whole_number(entry.at("offset"), what, "offset");
+            if (extent.start != next || extent.length == 0 || extent.end() < extent.start)
                 throw InputError(what + ": the map is not gapless at offset " + std::to_string(next));
             next = extent.end();
             extents.push_back(extent);

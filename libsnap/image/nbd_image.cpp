@@ -98,6 +98,7 @@ NbdImage::NbdImage(const std::vector<std::string>& qemu_nbd_args, std::string wh
     std::vector<std::string> args{"qemu-nbd"};
     args.insert(args.end(), qemu_nbd_args.begin(), qemu_nbd_args.end());
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (std::string& arg : args)
         argv.push_back(arg.data());
     argv.push_back(nullptr);

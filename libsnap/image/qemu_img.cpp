@@ -1,5 +1,6 @@
 #include "image/qemu_img.hpp"
 
+#include "image/json_number.hpp"
 #include "util/error.hpp"
 #include "util/subprocess.hpp"
 
@@ -19,15 +20,23 @@ template <typename T> T optional_field(const nlohmann::json& object, const char*
     return it->get<T>();
 }
 
+// A size in bytes; 0 when absent.
+std::uint64_t optional_size(const nlohmann::json& object, const char* key, const std::string& what) {
+    auto it = object.find(key);
+    if (it == object.end() || it->is_null())
+        return 0;
+    return whole_number(*it, what, key);
+}
+
 ImageInfo parse_one(const nlohmann::json& object, const std::string& what) {
     if (!object.is_object() || !object.contains("filename") || !object.contains("format"))
         throw InputError(what + ": an entry of the backing chain lacks filename or format");
     ImageInfo info;
     info.filename = object.at("filename").get<std::string>();
     info.format = object.at("format").get<std::string>();
-    info.virtual_size = optional_field<std::uint64_t>(object, "virtual-size", 0);
-    info.actual_size = optional_field<std::uint64_t>(object, "actual-size", 0);
-    info.cluster_size = optional_field<std::uint64_t>(object, "cluster-size", 0);
+    info.virtual_size = optional_size(object, "virtual-size", what);
+    info.actual_size = optional_size(object, "actual-size", what);
+    info.cluster_size = optional_size(object, "cluster-size", what);
     info.backing_filename = optional_field<std::string>(object, "backing-filename", "");
     info.dirty = optional_field<bool>(object, "dirty-flag", false);
     info.encrypted = optional_field<bool>(object, "encrypted", false);

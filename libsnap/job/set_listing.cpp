@@ -87,6 +87,7 @@ Row row_of(const store::BackupSet& set) {
 
 std::vector<Row> rows_of(const std::vector<store::BackupSet>& sets) {
     std::vector<Row> rows;
+    rows.reserve(sets.size());
     for (const store::BackupSet& set : sets)
         rows.push_back(row_of(set));
     return rows;

@@ -39,9 +39,9 @@ std::chrono::milliseconds parse_duration(const std::string& text, const std::str
         else if (unit == "ms")
             factor = 1;
         else if (unit == "m")
-            factor = 60 * 1000;
+            factor = 60'000;
         else if (unit == "h")
-            factor = 3600 * 1000;
+            factor = 3'600'000;
         if (factor != 0 && number <= limit / factor)
             return std::chrono::milliseconds(static_cast<std::int64_t>(number * factor));
     }

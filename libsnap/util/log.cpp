@@ -28,6 +28,7 @@ std::string status_text_locked() {
     if (status_parts.empty())
         return {};
     std::vector<std::string> texts;
+    texts.reserve(status_parts.size());
     for (const auto& part : status_parts)
         texts.push_back(part.second);
     return compose_status_line(status_program, texts, terminal_columns());

@@ -40,6 +40,7 @@ std::string compose_status_line(const std::string& program, const std::vector<st
     const std::size_t fixed = program.size() + 2 + (texts.size() - 1) * (sizeof separator - 1);
     const std::size_t share = limit > fixed ? (limit - fixed) / texts.size() : 0;
     std::vector<std::string> shortened;
+    shortened.reserve(texts.size());
     for (const std::string& text : texts)
         shortened.push_back(cut(text, share));
     return cut(join(program, shortened), limit);

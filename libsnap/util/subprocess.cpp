@@ -122,6 +122,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, OnInterrupt on_i
     posix_spawn_file_actions_adddup2(actions.get(), err.write_end.get(), 2);
 
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const std::string& arg : argv)
         args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);

@@ -28,7 +28,7 @@ void record(xml::ManifestDisk& disk, const std::string& kind, const CheckOutcome
 }
 
 std::string file_path(const std::string& dir, const std::string& name) {
-    const std::string path = dir + "/" + name;
+    std::string path = dir + "/" + name;
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0)
         throw util::Error("backup file " + quoted(path) + " is missing or unreadable");

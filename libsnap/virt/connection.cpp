@@ -63,6 +63,7 @@ std::vector<std::string> Connection::domain_names() const {
         throw_last_error("cannot list the domains of " + uri());
     // Owned at once, so an exception below frees every one of them.
     std::vector<DomainHandle> owned;
+    owned.reserve(static_cast<size_t>(count));
     for (int i = 0; i < count; ++i)
         owned.emplace_back(domains[i]);
     std::free(domains);

@@ -91,7 +91,7 @@ void thaw_guest(const Domain& domain, std::chrono::milliseconds bound, const uti
             last_error = "the guest agent did not answer";
             break;
         }
-        const CallResult result = call.get();
+        const CallResult& result = call.get();
         if (result.ok) {
             if (attempt > 1)
                 log.warn("domain " + quoted(domain.name()) + " thawed at attempt " + std::to_string(attempt));

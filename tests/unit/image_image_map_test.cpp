@@ -35,6 +35,21 @@ TEST_CASE("image map: gaps, overlaps and garbage are input errors") {
     }
 }
 
+TEST_CASE("image map: a number that is not a whole byte count is an input error, not a cast") {
+    // Found by tests/fuzz: 1e300 was converted from a double that does not
+    // fit (undefined behaviour), -1 wrapped around.
+    for (const char* bad :
+         {"[{\"start\": 0, \"length\": 1e300, \"depth\": 0, \"zero\": true, \"data\": false}]",
+          "[{\"start\": 0, \"length\": 4096.5, \"depth\": 0, \"zero\": true, \"data\": false}]",
+          "[{\"start\": 0, \"length\": -1, \"depth\": 0, \"zero\": true, \"data\": false}]",
+          "[{\"start\": 0, \"length\": 1, \"depth\": 4294967296, \"zero\": true, \"data\": false}]",
+          "[{\"start\": 0, \"length\": 1, \"depth\": 0, \"zero\": false, \"data\": true, "
+          "\"offset\": -65536}]"}) {
+        CAPTURE(bad);
+        CHECK_THROWS_AS(image::parse_image_map(bad, "map"), util::InputError);
+    }
+}
+
 TEST_CASE("qemu-img compare: the first differing offset is read from its words") {
     CHECK(verify::mismatch_offset("Content mismatch at offset 4608!\n") == 4608);
     CHECK_FALSE(verify::mismatch_offset("Images are identical.\n"));

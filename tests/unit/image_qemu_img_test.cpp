@@ -32,6 +32,17 @@ TEST_CASE("qemu-img output that is not a chain is an InputError") {
     CHECK_THROWS_AS(image::parse_image_chain("42", "t"), util::InputError);
     CHECK_THROWS_AS(image::parse_image_chain(R"([{"filename": "x"}])", "t"), util::InputError);
     CHECK_THROWS_AS(image::parse_image_chain(R"([{"filename": 1, "format": "raw"}])", "t"), util::InputError);
+    // Sizes are whole numbers: a double that does not fit was cast anyway
+    // (undefined behaviour, found by tests/fuzz), a negative one wrapped.
+    CHECK_THROWS_WITH_AS(
+        image::parse_image_chain(R"({"filename": "x", "format": "raw", "virtual-size": 1e300})", "t"),
+        doctest::Contains("virtual-size"), util::InputError);
+    CHECK_THROWS_AS(
+        image::parse_image_chain(R"({"filename": "x", "format": "raw", "actual-size": -4096})", "t"),
+        util::InputError);
+    CHECK_THROWS_AS(
+        image::parse_image_chain(R"({"filename": "x", "format": "raw", "cluster-size": 0.5})", "t"),
+        util::InputError);
 }
 
 TEST_CASE("a real chain on disk is read through qemu-img, spaces in paths included") {
