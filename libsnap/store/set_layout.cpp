@@ -16,15 +16,14 @@ std::vector<std::string> disk_file_names(const std::string& target, const std::s
 }
 
 bool is_set_id(const std::string& name) {
-    // DDDDDDDD-DDDDDD-DDD-XXXX
+    // DDDDDDDD-DDDDDD-DDD-XXXX: the time, then four letters or digits (the
+    // random part is hexadecimal; other letters are not refused).
     if (name.size() != 24)
         return false;
     for (size_t i = 0; i < name.size(); ++i) {
-        const char c = name[i];
+        const auto c = static_cast<unsigned char>(name[i]);
         const bool dash = i == 8 || i == 15 || i == 19;
-        if (dash     ? c != '-'
-            : i < 19 ? !std::isdigit(static_cast<unsigned char>(c))
-                     : !std::isxdigit(static_cast<unsigned char>(c)))
+        if (dash ? c != '-' : i < 19 ? !std::isdigit(c) : !std::isalnum(c))
             return false;
     }
     return true;

@@ -30,9 +30,9 @@ std::string partial_name(const std::string& name);
 std::vector<std::string> disk_file_names(const std::string& target, const std::string& format,
                                          std::size_t layers);
 
-// Whether name is the name of a set directory: the snapshot id
-// virtsnap-backup makes, "20261122-031500-042-3fa9" (the UTC time, then
-// random digits). Nothing else under DEST/DOMAIN is ever taken for a set.
+// Whether name is the name of a set directory, shaped as the snapshot id
+// virtsnap-backup makes: "20261122-031500-042-3fa9" (the UTC time, then four
+// letters or digits). Nothing else under DEST/DOMAIN is ever taken for a set.
 bool is_set_id(const std::string& name);
 
 // Whether name is one virtsnap writes into a set (or its .partial).
