@@ -23,7 +23,7 @@ namespace store = virtsnap::store;
 
 namespace {
 
-constexpr const char* set_id = "20261122T031500Z-1a2b3c";
+constexpr const char* set_id = "20261122-031500-000-1a2b";
 
 void write_file(const std::string& path, const char* data, std::size_t size) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -43,7 +43,7 @@ std::string make_domain_dir() {
     if (!::mkdtemp(name.data()))
         std::abort();
     const std::string domain_dir = std::string(name.data()) + "/vm";
-    const std::string incomplete = domain_dir + "/20261121T031500Z-0a0b0c";
+    const std::string incomplete = domain_dir + "/20261121-031500-000-0a0b";
     for (const std::string& dir : {domain_dir, domain_dir + "/" + set_id, incomplete})
         if (::mkdir(dir.c_str(), 0700) != 0)
             std::abort();
