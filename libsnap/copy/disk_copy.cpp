@@ -10,6 +10,7 @@
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "util/pause_point.hpp"
+#include "util/phase_times.hpp"
 #include "util/progress.hpp"
 #include "util/subprocess.hpp"
 
@@ -327,8 +328,11 @@ void copy_disks(xml::Manifest& manifest, const CopySettings& settings, OutputFil
                     throw util::RefusedError(
                         "its overlay " + quoted(disk.overlay) +
                         " is gone, so the frozen image may be written to again; take a new snapshot");
+                util::PhaseTimer copying("copy " + disk.target);
                 disk.backup = copy_disk(request_for(disk), worker_settings, outputs, log);
+                copying.stop();
                 if (settings.publish_each_disk) {
+                    util::PhaseTimer publishing("publish " + disk.target);
                     std::vector<std::string> names;
                     for (const xml::BackupFile& file : disk.backup->files)
                         names.push_back(file.name);

@@ -8,6 +8,7 @@
 #include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
+#include "util/phase_times.hpp"
 #include "virt/manifest_builder.hpp"
 #include "virt/pending_commit.hpp"
 
@@ -18,11 +19,14 @@ namespace virtsnap::job {
 SetSummary backup_domain(const virt::Connection& conn, const std::string& name,
                          const BackupSettings& settings, const util::Log& log) {
     const auto start = std::chrono::steady_clock::now();
+    util::take_phases(); // what an earlier domain of the run left
+    util::PhaseTimer preparing("lock and recovery check");
     virt::Domain domain = conn.lookup(name);
     const std::string& state_dir = settings.snapshot.state_dir;
     store::DomainLock lock = store::DomainLock::acquire(state_dir, domain.uuid(), domain.name());
     virt::recover_unfinished_run(conn, domain, state_dir, settings.merge, log);
     util::throw_if_interrupted();
+    preparing.stop();
 
     const std::string domain_dir = store::domain_sets_dir(settings.dest, domain.name());
     store::ensure_private_directory(domain_dir);
@@ -53,10 +57,15 @@ SetSummary backup_domain(const virt::Connection& conn, const std::string& name,
     summary.quiesced = manifest.quiesced;
     summary.freeze_ms = manifest.freeze_ms;
     summary.verified = settings.verify;
-    if (settings.keep > 0)
+    if (settings.keep > 0) {
+        util::PhaseTimer retention("retention");
         summary.removed_sets = apply_retention(domain_dir, settings.keep, id, log);
+    }
     summary.duration =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    log.debug("phases of the backup of domain " + util::quoted(domain.name()) + " (from its start):");
+    for (const std::string& line : util::phase_report(util::take_phases(), start, summary.duration))
+        log.debug(line);
     return summary;
 }
 

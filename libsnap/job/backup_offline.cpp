@@ -3,6 +3,7 @@
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "util/pause_point.hpp"
+#include "util/phase_times.hpp"
 #include "virt/disk_inventory.hpp"
 #include "virt/manifest_builder.hpp"
 #include "virt/start_watch.hpp"
@@ -91,6 +92,7 @@ xml::Manifest backup_shut_off(const virt::Connection& conn, const virt::Domain& 
     copy_and_verify(manifest, copy_settings, settings, set, log);
     check_not_started();
     util::throw_if_interrupted();
+    util::PhaseTimer completing("set completion");
     set.complete(definitions, manifest);
     return manifest;
 }

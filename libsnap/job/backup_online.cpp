@@ -3,6 +3,7 @@
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "util/pause_point.hpp"
+#include "util/phase_times.hpp"
 #include "virt/pending_commit.hpp"
 
 namespace virtsnap::job {
@@ -15,7 +16,9 @@ xml::Manifest backup_running(const virt::Connection& conn, const virt::Domain& d
     virt::SnapshotSettings snapshot = settings.snapshot;
     snapshot.snapshot_id = id;
     snapshot.set_dir = set.path();
+    util::PhaseTimer reading("definitions");
     const Definitions definitions = read_definitions(domain);
+    reading.stop();
     xml::Manifest manifest = virt::snapshot_domain(conn, domain, snapshot, log);
     // From here on the overlays are merged back on every path.
     virt::PendingCommit commit(conn, domain, snapshot.state_dir, virt::snapshot_record(manifest, snapshot),
@@ -23,9 +26,12 @@ xml::Manifest backup_running(const virt::Connection& conn, const virt::Domain& d
     util::pause_point("before-copy");
     copy_and_verify(manifest, settings.copy, settings, set, log);
     util::throw_if_interrupted();
+    util::PhaseTimer completing("set completion");
     set.complete(definitions, manifest);
+    completing.stop();
     util::pause_point("before-commit");
     try {
+        util::PhaseTimer merging("merge back");
         commit.finish();
     } catch (const util::Error& error) {
         throw util::Error(std::string(error.what()) + " (the backup set " + quoted(set.path()) +

@@ -2,6 +2,7 @@
 
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
+#include "util/phase_times.hpp"
 
 namespace virtsnap::verify {
 
@@ -68,6 +69,7 @@ void VerifyQueue::run() {
         Mismatches found;
         std::exception_ptr error;
         try {
+            util::PhaseTimer timer("verify " + manifest_.disks.at(index).target);
             verify_disk(manifest_.disks.at(index), manifest_.offline, settings_, found, log_);
         } catch (...) {
             error = std::current_exception();

@@ -14,13 +14,12 @@ using util::quoted;
 
 namespace {
 
-constexpr auto poll_interval = std::chrono::milliseconds(250);
-
 extern "C" void on_block_job(virConnectPtr, virDomainPtr, const char* disk, int, int status, void* opaque) {
     auto* shared = static_cast<std::shared_ptr<BlockJobEvents::Shared>*>(opaque);
     {
         std::lock_guard<std::mutex> lock((*shared)->mutex);
         (*shared)->status[disk ? disk : ""] = status;
+        ++(*shared)->generation;
     }
     (*shared)->changed.notify_all();
 }
@@ -96,59 +95,71 @@ int BlockJobEvents::take(const std::string& target, std::chrono::milliseconds ti
     return status;
 }
 
-void commit_active_shallow(const Domain& domain, BlockJobEvents& events, const CommitRequest& request,
-                           util::Progress& progress) {
-    const auto start = std::chrono::steady_clock::now();
-    JobState job = job_state(domain, request.target);
+std::uint64_t BlockJobEvents::generation() const {
+    std::lock_guard<std::mutex> lock(shared_->mutex);
+    return shared_->generation;
+}
+
+void BlockJobEvents::wait_after(std::uint64_t seen, std::chrono::milliseconds timeout) const {
+    std::unique_lock<std::mutex> lock(shared_->mutex);
+    shared_->changed.wait_for(lock, timeout, [&] { return shared_->generation != seen; });
+}
+
+ActiveCommit::ActiveCommit(const Domain& domain, BlockJobEvents& events, CommitRequest request,
+                           util::Progress& progress)
+    : domain_(domain), events_(events), request_(std::move(request)), progress_(progress),
+      start_(std::chrono::steady_clock::now()) {
+    JobState job = job_state(domain_, request_.target);
     if (job.exists && job.type != VIR_DOMAIN_BLOCK_JOB_TYPE_ACTIVE_COMMIT)
-        throw util::RefusedError("disk " + quoted(request.target) + " of domain " + quoted(domain.name()) +
+        throw util::RefusedError("disk " + quoted(request_.target) + " of domain " + quoted(domain_.name()) +
                                  " is busy with another block job (type " + std::to_string(job.type) +
                                  "); wait for it or cancel it with 'virsh blockjob --abort'");
-    if (!job.exists) {
-        events.take(request.target, std::chrono::milliseconds(0)); // forget stale news
-        unsigned int flags = VIR_DOMAIN_BLOCK_COMMIT_ACTIVE | VIR_DOMAIN_BLOCK_COMMIT_SHALLOW;
-        if (virDomainBlockCommit(domain.get(), request.target.c_str(), request.base.c_str(),
-                                 request.top.c_str(), request.bandwidth_mib, flags) < 0)
-            throw_last_error("cannot start the block commit of disk " + quoted(request.target) +
-                             " of domain " + quoted(domain.name()) + " into " + quoted(request.base));
-        util::pause_point("commit-started");
-    }
+    if (job.exists)
+        return;
+    events_.take(request_.target, std::chrono::milliseconds(0)); // forget stale news
+    unsigned int flags = VIR_DOMAIN_BLOCK_COMMIT_ACTIVE | VIR_DOMAIN_BLOCK_COMMIT_SHALLOW;
+    if (virDomainBlockCommit(domain_.get(), request_.target.c_str(), request_.base.c_str(),
+                             request_.top.c_str(), request_.bandwidth_mib, flags) < 0)
+        throw_last_error("cannot start the block commit of disk " + quoted(request_.target) + " of domain " +
+                         quoted(domain_.name()) + " into " + quoted(request_.base));
+    util::pause_point("commit-started");
+}
 
-    for (;;) {
-        int status = events.take(request.target, poll_interval);
-        if (status == VIR_DOMAIN_BLOCK_JOB_FAILED || status == VIR_DOMAIN_BLOCK_JOB_CANCELED)
-            throw util::Error("the block commit of disk " + quoted(request.target) + " " +
-                              (status == VIR_DOMAIN_BLOCK_JOB_FAILED ? "failed" : "was cancelled") + "; " +
-                              left_on_overlay(domain, request));
-        job = job_state(domain, request.target);
-        if (!job.exists) {
-            // Without the job, either a pivot happened (ours before a crash,
-            // or someone's by hand) or the job ended without one; the caller
-            // checks which from the domain's disks.
-            return;
-        }
-        progress.update(job.cur, job.end);
-        // READY from the event, or the polled fallback: everything copied.
-        // libvirt refuses a pivot that is not ready yet, and then we wait on.
-        bool ready = status == VIR_DOMAIN_BLOCK_JOB_READY || (job.end > 0 && job.cur == job.end);
-        if (ready && try_pivot(domain, request.target)) {
-            progress.update(1, 1);
-            return;
-        }
-        if (request.timeout.count() > 0 && std::chrono::steady_clock::now() - start > request.timeout) {
-            // Cancelling an active commit leaves the disk on the overlay,
-            // which holds every write: nothing is lost.
-            const std::string late = "the block commit of disk " + quoted(request.target) +
-                                     " did not converge within " +
-                                     std::to_string(request.timeout.count() / 1000) + " s";
-            if (virDomainBlockJobAbort(domain.get(), request.target.c_str(), 0) < 0)
-                throw util::Error(late + ", and cancelling it failed: " + last_error_message() +
-                                  "; the job may still be running: check with 'virsh blockjob " +
-                                  domain.name() + " " + request.target +
-                                  "', then run 'virtsnap-commit --recover " + domain.name() + "'");
-            throw util::Error(late + " and was cancelled; " + left_on_overlay(domain, request));
-        }
+bool ActiveCommit::poll() {
+    int status = events_.take(request_.target, std::chrono::milliseconds(0));
+    if (status == VIR_DOMAIN_BLOCK_JOB_FAILED || status == VIR_DOMAIN_BLOCK_JOB_CANCELED)
+        throw util::Error("the block commit of disk " + quoted(request_.target) + " " +
+                          (status == VIR_DOMAIN_BLOCK_JOB_FAILED ? "failed" : "was cancelled") + "; " +
+                          left_on_overlay(domain_, request_));
+    JobState job = job_state(domain_, request_.target);
+    if (!job.exists) {
+        // Without the job, either a pivot happened (ours before a crash, or
+        // someone's by hand) or the job ended without one; the caller checks
+        // which from the domain's disks.
+        return true;
     }
+    progress_.update(job.cur, job.end);
+    // READY from the event, or the polled fallback: everything copied.
+    // libvirt refuses a pivot that is not ready yet, and then we wait on.
+    bool ready = status == VIR_DOMAIN_BLOCK_JOB_READY || (job.end > 0 && job.cur == job.end);
+    if (ready && try_pivot(domain_, request_.target)) {
+        progress_.update(1, 1);
+        return true;
+    }
+    if (request_.timeout.count() > 0 && std::chrono::steady_clock::now() - start_ > request_.timeout) {
+        // Cancelling an active commit leaves the disk on the overlay, which
+        // holds every write: nothing is lost.
+        const std::string late = "the block commit of disk " + quoted(request_.target) +
+                                 " did not converge within " +
+                                 std::to_string(request_.timeout.count() / 1000) + " s";
+        if (virDomainBlockJobAbort(domain_.get(), request_.target.c_str(), 0) < 0)
+            throw util::Error(late + ", and cancelling it failed: " + last_error_message() +
+                              "; the job may still be running: check with 'virsh blockjob " + domain_.name() +
+                              " " + request_.target + "', then run 'virtsnap-commit --recover " +
+                              domain_.name() + "'");
+        throw util::Error(late + " and was cancelled; " + left_on_overlay(domain_, request_));
+    }
+    return false;
 }
 
 } // namespace virtsnap::virt

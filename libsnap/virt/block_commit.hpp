@@ -4,13 +4,16 @@
 // explicit top and base, so nothing below the immediate backing image is ever
 // written; the pivot only after the job is READY (block-job event, with
 // polling as a fallback); a bounded wait that, on timeout, cancels the job and
-// leaves the disk on its overlay, a consistent chain.
+// leaves the disk on its overlay, a consistent chain. Each disk's commit is
+// driven a step at a time, so the disks of a domain merge side by side, each
+// pivoting on its own READY.
 
 #include "util/progress.hpp"
 #include "virt/connection.hpp"
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,10 +37,16 @@ class BlockJobEvents {
     int take(const std::string& target, std::chrono::milliseconds timeout);
     bool active() const noexcept { return callback_id_ >= 0; }
 
+    // Counts the events received; wait_after(seen, ...) returns as soon as
+    // one came after generation() returned seen, or after timeout.
+    std::uint64_t generation() const;
+    void wait_after(std::uint64_t seen, std::chrono::milliseconds timeout) const;
+
     struct Shared {
         std::mutex mutex;
         std::condition_variable changed;
         std::map<std::string, int> status;
+        std::uint64_t generation = 0;
     };
 
   private:
@@ -56,9 +65,28 @@ struct CommitRequest {
 
 // Commits request.top into request.base and pivots the disk onto base. A
 // commit job already running on the disk (left by a killed run) is adopted
-// rather than started again. Throws on failure; a timeout cancels the job
-// first, leaving the disk on its overlay.
-void commit_active_shallow(const Domain& domain, BlockJobEvents& events, const CommitRequest& request,
-                           util::Progress& progress);
+// rather than started again.
+class ActiveCommit {
+  public:
+    // Starts the job (or adopts the one running); throws when it cannot.
+    ActiveCommit(const Domain& domain, BlockJobEvents& events, CommitRequest request,
+                 util::Progress& progress);
+
+    // Looks at the job once and pivots when it is ready. True when the
+    // commit is over: pivoted, or the job gone (the caller checks the disk's
+    // chain to tell which). Throws on failure; a timeout cancels the job
+    // first, leaving the disk on its overlay.
+    bool poll();
+
+  private:
+    const Domain& domain_;
+    BlockJobEvents& events_;
+    CommitRequest request_;
+    util::Progress& progress_;
+    std::chrono::steady_clock::time_point start_;
+};
+
+// How often a commit is looked at when no block-job event arrives.
+constexpr std::chrono::milliseconds commit_poll_interval{250};
 
 } // namespace virtsnap::virt

@@ -4,6 +4,7 @@
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "util/pause_point.hpp"
+#include "util/phase_times.hpp"
 #include "virt/disk_inventory.hpp"
 #include "virt/manifest_builder.hpp"
 #include "virt/merge_overlays.hpp"
@@ -78,6 +79,7 @@ xml::Manifest snapshot_domain(const Connection& conn, const Domain& domain, cons
                                  "; run 'virtsnap-commit --recover " + domain.name() +
                                  "' with the --state-dir of the run that made it");
 
+    util::PhaseTimer inventory("disk inventory");
     xml::DiskSelection selection =
         xml::select_disks(read_domain_disks(domain), settings.disks, settings.excluded_disks, domain.name());
     for (const std::string& note : selection.notes)
@@ -89,20 +91,28 @@ xml::Manifest snapshot_domain(const Connection& conn, const Domain& domain, cons
     for (const xml::ManifestDisk& disk : manifest.disks)
         overlays[disk.target] = disk.overlay;
     const std::string snapshot_xml = xml::snapshot_xml(id, read_domain_disks(domain), overlays);
+    inventory.stop();
+    util::PhaseTimer probe("agent probe");
     QuiescePlan plan = plan_quiesce(domain, settings.quiesce, settings.agent_timeout, log);
     if (util::interrupted())
         throw util::Interrupted(std::string("interrupted by ") + util::signal_name(util::interrupt_signal()) +
                                 " before the snapshot; domain " + quoted(domain.name()) + " was not changed");
 
+    probe.stop();
     // The journal goes to disk before the domain is touched.
+    util::PhaseTimer journal("state record");
     store::save_state(settings.state_dir,
                       record_for(manifest, store::Stage::prepared, plan.quiesce, settings));
+    journal.stop();
     util::pause_point("before-snapshot");
     SnapshotOutcome outcome;
     try {
+        util::PhaseTimer creating("overlay creation");
         create_overlay_files(manifest);
+        creating.stop();
         outcome =
             take_snapshot(domain, snapshot_xml, plan, settings.freeze_timeout, settings.thaw_timeout, log);
+        util::PhaseTimer check("snapshot check");
         check_on_overlays(domain, manifest);
     } catch (const util::GuestFrozen& frozen) {
         // The frozen guest is what the user must hear about first; the
@@ -127,7 +137,9 @@ xml::Manifest snapshot_domain(const Connection& conn, const Domain& domain, cons
         }
         log.warn(outcome.not_quiesced_reason + "; the snapshot is crash-consistent (quiesced=no)");
     }
+    util::PhaseTimer journal_again("state record");
     store::save_state(settings.state_dir, record_for(manifest, store::Stage::snapshotted, false, settings));
+    journal_again.stop();
     util::pause_point("after-snapshot");
 
     if (util::interrupted()) {

@@ -3,6 +3,7 @@
 #include "image/qemu_img.hpp"
 #include "store/durable_file.hpp"
 #include "util/error.hpp"
+#include "util/phase_times.hpp"
 #include "util/progress.hpp"
 #include "util/subprocess.hpp"
 #include "virt/block_commit.hpp"
@@ -12,6 +13,7 @@
 #include "xml/snapshot_xml.hpp"
 
 #include <map>
+#include <memory>
 #include <sys/stat.h>
 
 namespace virtsnap::virt {
@@ -70,12 +72,14 @@ class Merger {
     }
 
   private:
-    // Step 1: a running domain, one live definition for every disk.
+    // Step 1: a running domain, one live definition for every disk. The
+    // disks' commits run side by side, each pivoting on its own READY.
     void merge_online() {
         std::map<std::string, xml::Disk> live = live_disks(domain_);
         BlockJobEvents events(conn_, domain_);
         if (!events.active())
             log_.debug("block-job events unavailable; polling the commit jobs");
+        std::vector<std::unique_ptr<OnlineCommit>> running;
         std::vector<DiskMerge*> committed;
         for (DiskMerge& m : merges_) {
             try {
@@ -84,28 +88,65 @@ class Merger {
                     throw util::Error(m.label + " is no longer attached; its overlay " +
                                       quoted(m.disk.overlay) +
                                       " is kept (commit it by hand with 'qemu-img commit')");
-                if (!commit_online(m, found->second, events))
-                    continue;
-                committed.push_back(&m);
+                if (std::unique_ptr<OnlineCommit> commit = start_commit(m, found->second, events))
+                    running.push_back(std::move(commit));
             } catch (const util::Error& error) {
-                // A guest that shut down under the commit is merged offline.
-                if (!domain_.is_active()) {
-                    log_.warn("domain " + quoted(domain_.name()) + " shut down during the commit of disk " +
-                              quoted(m.disk.target) + "; merging offline");
+                if (shut_down_under_commit(m))
                     return;
-                }
                 m.fail(error);
             }
+        }
+        while (!running.empty()) {
+            const std::uint64_t seen = events.generation();
+            for (auto it = running.begin(); it != running.end();) {
+                OnlineCommit& commit = **it;
+                try {
+                    if (!commit.job.poll()) {
+                        ++it;
+                        continue;
+                    }
+                    commit.progress.finish("merged into " + quoted(commit.merge.disk.frozen));
+                    committed.push_back(&commit.merge);
+                } catch (const util::Error& error) {
+                    if (shut_down_under_commit(commit.merge))
+                        return;
+                    commit.merge.fail(error);
+                }
+                it = running.erase(it);
+            }
+            if (!running.empty())
+                events.wait_after(seen, commit_poll_interval);
         }
         if (!committed.empty())
             check_live_chains(committed);
     }
 
-    // True when a commit ran; false when the disk is on its frozen image.
-    bool commit_online(DiskMerge& m, const xml::Disk& live, BlockJobEvents& events) {
+    // A guest that shut down under the commit is merged offline.
+    bool shut_down_under_commit(const DiskMerge& m) const {
+        if (domain_.is_active())
+            return false;
+        log_.warn("domain " + quoted(domain_.name()) + " shut down during the commit of disk " +
+                  quoted(m.disk.target) + "; merging offline");
+        return true;
+    }
+
+    struct OnlineCommit {
+        OnlineCommit(DiskMerge& m, const Domain& domain, BlockJobEvents& events, CommitRequest request,
+                     const util::Log& log)
+            : merge(m), timer("commit " + m.disk.target), progress(log, "commit " + m.disk.target),
+              job(domain, events, std::move(request), progress) {}
+        DiskMerge& merge;
+        util::PhaseTimer timer;
+        util::Progress progress;
+        ActiveCommit job;
+    };
+
+    // The disk's commit, started; none when the disk is on its frozen image
+    // already.
+    std::unique_ptr<OnlineCommit> start_commit(DiskMerge& m, const xml::Disk& live, BlockJobEvents& events) {
         if (live.source == m.disk.frozen) {
             m.done = true;
-            return false;
+            return nullptr;
         }
         if (live.source != m.disk.overlay)
             throw util::RefusedError(m.label + " is on " + quoted(live.source) +
@@ -115,12 +156,9 @@ class Merger {
             throw util::RefusedError(m.label + ": overlay " + quoted(m.disk.overlay) +
                                      " is not on the frozen image " + quoted(m.disk.frozen) +
                                      "; nothing was changed");
-        util::Progress progress(log_, "commit " + m.disk.target);
         CommitRequest request{m.disk.target, m.disk.overlay, m.disk.frozen, settings_.timeout,
                               settings_.bandwidth_mib};
-        commit_active_shallow(domain_, events, request, progress);
-        progress.finish("merged into " + quoted(m.disk.frozen));
-        return true;
+        return std::make_unique<OnlineCommit>(m, domain_, events, std::move(request), log_);
     }
 
     // Step 2: one more live definition, to see every pivot landed where it

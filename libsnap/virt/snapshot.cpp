@@ -3,6 +3,7 @@
 #include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
+#include "util/phase_times.hpp"
 #include "virt/guest_agent.hpp"
 #include "virt/libvirt_error.hpp"
 
@@ -145,10 +146,12 @@ SnapshotOutcome take_snapshot(const Domain& domain, const std::string& snapshot_
                               std::chrono::milliseconds thaw_timeout, const util::Log& log) {
     SnapshotOutcome outcome;
     if (!plan.quiesce) {
+        util::PhaseTimer snapshotting("snapshot call");
         create_snapshot(domain, snapshot_xml);
         return outcome;
     }
 
+    util::PhaseTimer freezing("freeze");
     const Clock::time_point frozen_at = Clock::now();
     const Clock::time_point deadline = frozen_at + freeze_timeout;
     std::shared_future<CallResult> freeze =
@@ -174,6 +177,7 @@ SnapshotOutcome take_snapshot(const Domain& domain, const std::string& snapshot_
                                "the freeze took longer than --freeze-timeout");
     }
     CallResult frozen = freeze.get();
+    freezing.stop();
     log.debug("fsfreeze returned after " + std::to_string(ms_since(frozen_at)) + " ms");
     if (!frozen.ok) {
         // A failed freeze may have frozen some filesystems: thaw is harmless.
@@ -184,15 +188,18 @@ SnapshotOutcome take_snapshot(const Domain& domain, const std::string& snapshot_
 
     // Frozen. The snapshot runs on its own thread so that the deadline can
     // thaw the guest even while libvirt is still busy with it.
+    util::PhaseTimer snapshotting("snapshot call");
     std::shared_future<CallResult> snapshot =
         start_call(domain, [xml = snapshot_xml](virDomainPtr dom) { return snapshot_call(dom, xml); });
     bool in_time = snapshot.wait_until(deadline) == std::future_status::ready;
+    snapshotting.stop();
     log.debug("snapshot returned after " + std::to_string(ms_since(frozen_at)) + " ms");
     // Retried until it works: a thaw that races a snapshot still running
     // waits for libvirt's lock on the domain, and a guest left frozen holds
     // every write it makes. When it cannot be confirmed, the snapshot (if
     // taken) is merged back by the caller and the error says what to run.
     try {
+        util::PhaseTimer thawing("thaw");
         thaw_guest(domain, thaw_timeout, log);
     } catch (const util::GuestFrozen&) {
         snapshot.wait(); // never leave libvirt's call behind unawaited
