@@ -93,7 +93,7 @@ sleep 2
 virsh_ shutdown --mode agent vm >/dev/null || tb_fail "shutdown through the agent failed"
 for _ in $(seq 1 60); do virsh_ domstate vm | grep -q 'shut off' && break; sleep 1; done
 virsh_ domstate vm | grep -q 'shut off' || tb_fail "the guest did not shut down"
-virsh_ dumpxml --inactive vm | grep -q '\.virtsnap-' || tb_log "note: libvirt already put the persistent definition back"
+grep -q '\.virtsnap-' <<<"$(virsh_ dumpxml --inactive vm)" || tb_log "note: libvirt already put the persistent definition back"
 written=$(tb_last_record "$TB_DIR/overlays/data disk ü.virtsnap-"*.vdb.qcow2 qcow2)
 recover_twice shut-off
 live_before=$persistent_before # a shut-off domain shows its persistent disks

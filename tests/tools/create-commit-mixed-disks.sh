@@ -61,12 +61,12 @@ cycle() {
     [ "$(tb_sources vm)" = "$live_before" ] || tb_fail "$name: live disks after commit: $(tb_sources vm)"
     [ "$(tb_sources vm --inactive)" = "$persistent_before" ] ||
         tb_fail "$name: persistent disks after commit: $(tb_sources vm --inactive)"
-    virsh_ dumpxml vm | grep -q '\.virtsnap-' && tb_fail "$name: the live XML still names an overlay"
-    virsh_ dumpxml --inactive vm | grep -q '\.virtsnap-' && tb_fail "$name: the persistent XML still names an overlay"
+    grep -q '\.virtsnap-' <<<"$(virsh_ dumpxml vm)" && tb_fail "$name: the live XML still names an overlay"
+    grep -q '\.virtsnap-' <<<"$(virsh_ dumpxml --inactive vm)" && tb_fail "$name: the persistent XML still names an overlay"
     [ -z "$(find "$TB_DIR" -name '*.virtsnap-*')" ] || tb_fail "$name: overlays left: $(find "$TB_DIR" -name '*.virtsnap-*')"
     [ ! -e "$state/$(virsh_ domuuid vm).state" ] || tb_fail "$name: the state record is left behind"
     qemu-img info -U "$TB_TOP" | grep -q "^backing file: $TB_BASE\$" || tb_fail "$name: vda's chain changed"
-    virsh_ dumpxml vm | grep -q "type='raw'" || tb_fail "$name: the raw disk lost its format"
+    grep -q "type='raw'" <<<"$(virsh_ dumpxml vm)" || tb_fail "$name: the raw disk lost its format"
     [ "$(sha256sum <"$TB_BASE")" = "$base_sum" ] || tb_fail "$name: the base image changed in the commit"
 
     # The live disks hold every record of the whole run, in order.

@@ -34,5 +34,5 @@ after=$(virsh_ domblklist snap --details)
 rm -f "$TB_DIR/top.virtsnap-T1.vda.qcow2" "$TB_DIR/dir with space é/data disk ü.virtsnap-T1.vdb.qcow2" "$TB_DIR"/overlays/*
 qemu-img info -U --backing-chain "$TB_TOP" | grep -q "^backing file: $TB_BASE\$" || tb_fail "vda's chain changed"
 [ "$(sha256sum <"$TB_BASE")" = "$base_sum" ] || tb_fail "the base image changed"
-virsh_ dumpxml snap | grep -q 'virtsnap-T1' && tb_fail "the live definition still names an overlay"
+grep -q 'virtsnap-T1' <<<"$(virsh_ dumpxml snap)" && tb_fail "the live definition still names an overlay"
 tb_pass "libvirt took the snapshot from libsnap's XML and shallow commits restored every chain"

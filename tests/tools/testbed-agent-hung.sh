@@ -9,7 +9,7 @@ tb_image "$TB_DIR/vda.qcow2" qcow2 64M vda
 tb_disk_file vda "$TB_DIR/vda.qcow2" qcow2
 tb_start_domain hung hung-agent no-workload
 tb_wait_console hung "guest agent hung"
-virsh_ dumpxml hung | grep -q "name='org.qemu.guest_agent.0' state='connected'" ||
+grep -q "name='org.qemu.guest_agent.0' state='connected'" <<<"$(virsh_ dumpxml hung)" ||
     tb_fail "libvirt does not see the hung agent's channel as connected; the test would not reach the deadline"
 
 start=$(date +%s%N)

@@ -25,7 +25,7 @@ boot_ms=$((($(date +%s%N) - start) / 1000000))
 tb_log "guest booted and its agent answered after $boot_ms ms"
 
 [ "$(virsh_ domstate agent-up)" = running ] || tb_fail "the domain is no longer running"
-if virsh_ dumpxml agent-up | grep -q taint || grep -q 'tainted' "/var/log/libvirt/qemu/agent-up.log" 2>/dev/null; then
+if grep -q taint <<<"$(virsh_ dumpxml agent-up)" || grep -q 'tainted' "/var/log/libvirt/qemu/agent-up.log" 2>/dev/null; then
     tb_fail "probing the agent tainted the domain"
 fi
 tb_pass "agent reachable ($answer), boot to agent $boot_ms ms"
