@@ -1,9 +1,12 @@
 #include "image/qcow2_header.hpp"
 
 #include "util/error.hpp"
+#include "util/unique_fd.hpp"
 
 #include <algorithm>
 #include <cerrno>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -141,6 +144,25 @@ Qcow2Header read_qcow2_header(int fd, const std::string& what) {
         got += static_cast<std::size_t>(n);
     }
     return parse_qcow2_header(buffer.data(), got, what);
+}
+
+std::optional<std::string> backing_path(const std::string& path) {
+    util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+        return std::nullopt;
+    std::string backing;
+    try {
+        backing = read_qcow2_header(fd.get(), util::quoted(path)).backing_file;
+    } catch (const util::Error&) {
+        return std::nullopt;
+    }
+    if (backing.empty())
+        return std::nullopt;
+    if (backing.front() == '/')
+        return backing;
+    const std::size_t slash = path.rfind('/');
+    return (slash == std::string::npos ? std::string() : path.substr(0, slash + 1)) + backing;
 }
 
 } // namespace virtsnap::image

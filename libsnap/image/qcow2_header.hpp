@@ -38,4 +38,10 @@ Qcow2Header parse_qcow2_header(const unsigned char* data, std::size_t size, cons
 // Reads and parses the header of the open file fd.
 Qcow2Header read_qcow2_header(int fd, const std::string& what);
 
+// The backing file the qcow2 file at path names, as QEMU would open it (a
+// relative name taken from path's directory); none when path is not a
+// regular qcow2 file (a link, a FIFO, anything unreadable or malformed) or
+// names no backing file. Never follows a link or blocks on a FIFO.
+std::optional<std::string> backing_path(const std::string& path);
+
 } // namespace virtsnap::image

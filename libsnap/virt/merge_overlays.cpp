@@ -1,5 +1,6 @@
 #include "virt/merge_overlays.hpp"
 
+#include "image/qcow2_header.hpp"
 #include "image/qemu_img.hpp"
 #include "store/durable_file.hpp"
 #include "util/error.hpp"
@@ -66,8 +67,12 @@ class Merger {
             merge_online();
         if (!domain_.is_active())
             merge_offline();
+        util::PhaseTimer checking("persistent definition check");
         check_persistent_definition();
+        checking.stop();
+        util::PhaseTimer removing("overlay removal");
         remove_overlays();
+        removing.stop();
         report();
     }
 
@@ -117,8 +122,10 @@ class Merger {
             if (!running.empty())
                 events.wait_after(seen, commit_poll_interval);
         }
-        if (!committed.empty())
+        if (!committed.empty()) {
+            util::PhaseTimer checking("live chain check");
             check_live_chains(committed);
+        }
     }
 
     // A guest that shut down under the commit is merged offline.
@@ -325,11 +332,11 @@ class Merger {
             else if (!persistent.empty() &&
                      xml::disk_source(persistent, m->disk.target, "persistent XML") == path)
                 reason = "the persistent definition still names it";
-            else {
-                std::vector<image::ImageInfo> chain = image::query_image_chain(path, "qcow2");
-                if (chain.size() < 2 || chain[1].filename != m->disk.frozen)
-                    reason = "it is not backed by the frozen image";
-            }
+            else if (image::backing_path(path) != m->disk.frozen)
+                // From the header, in-process: a qemu-img per overlay was a
+                // good part of a backup's fixed cost, and only the name
+                // matters here.
+                reason = "it is not backed by the frozen image";
             if (!reason.empty()) {
                 log_.warn("overlay " + quoted(path) + " of " + m->label + " is kept: " + reason);
                 continue;

@@ -12,6 +12,8 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <string>
@@ -255,4 +257,29 @@ TEST_CASE("qcow2 header: a data file named by an extension, or by the feature bi
     CHECK(header.backing_file == "base.raw");
     CHECK(header.backing_format == "raw");
     CHECK_FALSE(header.external_data_file);
+}
+
+TEST_CASE("qcow2 backing path: as QEMU would open it, and none for anything but a plain qcow2 file") {
+    test::TempDir dir;
+    const std::string base = (dir / "base.qcow2").string();
+    const std::string relative = (dir / "relative.qcow2").string();
+    const std::string absolute = (dir / "absolute.qcow2").string();
+    qemu_img_create({"-f", "qcow2", base, "1M"});
+    qemu_img_create({"-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", relative, "1M"});
+    qemu_img_create({"-f", "qcow2", "-b", base, "-F", "qcow2", absolute, "1M"});
+    CHECK(image::backing_path(relative) == base);
+    CHECK(image::backing_path(absolute) == base);
+    CHECK_FALSE(image::backing_path(base));
+
+    const std::string link = (dir / "link.qcow2").string();
+    REQUIRE(::symlink(absolute.c_str(), link.c_str()) == 0);
+    CHECK_FALSE(image::backing_path(link));
+    const std::string fifo = (dir / "fifo.qcow2").string();
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    CHECK_FALSE(image::backing_path(fifo)); // returns at once: no writer ever comes
+    const std::string raw = (dir / "raw.img").string();
+    qemu_img_create({"-f", "raw", raw, "1M"});
+    CHECK_FALSE(image::backing_path(raw));
+    CHECK_FALSE(image::backing_path((dir / "missing.qcow2").string()));
+    CHECK_FALSE(image::backing_path(dir.path().string()));
 }
