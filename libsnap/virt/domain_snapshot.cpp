@@ -80,8 +80,9 @@ xml::Manifest snapshot_domain(const Connection& conn, const Domain& domain, cons
                                  "' with the --state-dir of the run that made it");
 
     util::PhaseTimer inventory("disk inventory");
+    const std::vector<xml::Disk> disks = read_domain_disks(domain);
     xml::DiskSelection selection =
-        xml::select_disks(read_domain_disks(domain), settings.disks, settings.excluded_disks, domain.name());
+        xml::select_disks(disks, settings.disks, settings.excluded_disks, domain.name());
     for (const std::string& note : selection.notes)
         log.info(note);
     const std::string id = settings.snapshot_id.empty() ? new_snapshot_id() : settings.snapshot_id;
@@ -90,7 +91,7 @@ xml::Manifest snapshot_domain(const Connection& conn, const Domain& domain, cons
     std::map<std::string, std::string> overlays;
     for (const xml::ManifestDisk& disk : manifest.disks)
         overlays[disk.target] = disk.overlay;
-    const std::string snapshot_xml = xml::snapshot_xml(id, read_domain_disks(domain), overlays);
+    const std::string snapshot_xml = xml::snapshot_xml(id, disks, overlays);
     inventory.stop();
     util::PhaseTimer probe("agent probe");
     QuiescePlan plan = plan_quiesce(domain, settings.quiesce, settings.agent_timeout, log);
