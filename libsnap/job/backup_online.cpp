@@ -4,6 +4,7 @@
 #include "util/interrupt.hpp"
 #include "util/pause_point.hpp"
 #include "util/phase_times.hpp"
+#include "virt/early_merge.hpp"
 #include "virt/pending_commit.hpp"
 
 namespace virtsnap::job {
@@ -24,11 +25,16 @@ xml::Manifest backup_running(const virt::Connection& conn, const virt::Domain& d
     virt::PendingCommit commit(conn, domain, snapshot.state_dir, virt::snapshot_record(manifest, snapshot),
                                settings.merge, log);
     util::pause_point("before-copy");
-    copy_and_verify(manifest, settings.copy, settings, set, log);
+    // Declared after the commit: on every path it ends (waiting for the
+    // disks it is merging) before the commit merges the rest.
+    virt::EarlyMerge early(conn, domain, manifest.snapshot_id, settings.merge, log);
+    copy_and_verify(manifest, settings.copy, settings, set, log,
+                    [&](std::size_t disk) { early.push(manifest.disks.at(disk)); });
     util::throw_if_interrupted();
     util::PhaseTimer completing("set completion");
     set.complete(definitions, manifest);
     completing.stop();
+    early.finish();
     util::pause_point("before-commit");
     try {
         util::PhaseTimer merging("merge back");

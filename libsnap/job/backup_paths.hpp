@@ -9,6 +9,8 @@
 #include "virt/connection.hpp"
 #include "xml/manifest.hpp"
 
+#include <cstddef>
+#include <functional>
 #include <string>
 
 namespace virtsnap::job {
@@ -26,8 +28,11 @@ Definitions read_definitions(const virt::Domain& domain);
 
 // Copies the disks into the set and, unless settings.verify is off,
 // compares each with its frozen image while the next is being copied; each
-// disk's files are published as soon as its copy is done.
+// disk's files are published as soon as its copy is done. done, when set,
+// is called (from another thread) with each disk whose frozen image nothing
+// reads any more: copied, and verified when that is asked.
 void copy_and_verify(xml::Manifest& manifest, copy::CopySettings copy_settings,
-                     const BackupSettings& settings, const SetDirectory& set, const util::Log& log);
+                     const BackupSettings& settings, const SetDirectory& set, const util::Log& log,
+                     const std::function<void(std::size_t)>& done = {});
 
 } // namespace virtsnap::job

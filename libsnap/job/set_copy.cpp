@@ -15,19 +15,21 @@ Definitions read_definitions(const virt::Domain& domain) {
 }
 
 void copy_and_verify(xml::Manifest& manifest, copy::CopySettings copy_settings,
-                     const BackupSettings& settings, const SetDirectory& set, const util::Log& log) {
+                     const BackupSettings& settings, const SetDirectory& set, const util::Log& log,
+                     const std::function<void(std::size_t)>& done) {
     // The set is new and restorable only once its marker is written: each
     // disk's files can take their names as soon as they are complete.
     copy::OutputFiles outputs(set.path());
     copy_settings.publish_each_disk = true;
     if (!settings.verify) {
+        copy_settings.copied = done;
         copy::copy_disks(manifest, copy_settings, outputs, log);
         return;
     }
     verify::VerifySettings verify_settings;
     verify_settings.dir = set.path();
     verify_settings.source = true;
-    verify::VerifyQueue verifications(manifest, verify_settings, log);
+    verify::VerifyQueue verifications(manifest, verify_settings, log, done);
     copy_settings.copied = [&](size_t disk) { verifications.push(disk); };
     // A failed check fails the set: the disks still to copy would be wasted.
     copy_settings.check = [&, check = copy_settings.check] {

@@ -6,8 +6,9 @@
 
 namespace virtsnap::verify {
 
-VerifyQueue::VerifyQueue(xml::Manifest& manifest, VerifySettings settings, const util::Log& log)
-    : manifest_(manifest), settings_(std::move(settings)), log_(log) {
+VerifyQueue::VerifyQueue(xml::Manifest& manifest, VerifySettings settings, const util::Log& log,
+                         std::function<void(std::size_t)> verified)
+    : manifest_(manifest), settings_(std::move(settings)), log_(log), verified_(std::move(verified)) {
     if (settings_.dir.empty())
         throw util::Error("internal error: the verify queue needs the backup directory");
     if (settings_.filesystems)
@@ -71,6 +72,8 @@ void VerifyQueue::run() {
         try {
             util::PhaseTimer timer("verify " + manifest_.disks.at(index).target);
             verify_disk(manifest_.disks.at(index), manifest_.offline, settings_, found, log_);
+            if (found.empty() && verified_)
+                verified_(index);
         } catch (...) {
             error = std::current_exception();
         }

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -22,7 +23,10 @@ class VerifyQueue {
     // settings.dir must be set; the filesystem check is not offered (it
     // needs every disk at once). The manifest must outlive the queue, and
     // nothing but the queue may touch a pushed disk's verifications.
-    VerifyQueue(xml::Manifest& manifest, VerifySettings settings, const util::Log& log);
+    // verified, when set, is called on the queue's thread with each disk
+    // whose checks all passed.
+    VerifyQueue(xml::Manifest& manifest, VerifySettings settings, const util::Log& log,
+                std::function<void(std::size_t)> verified = {});
     // Abandons the disks not yet started and waits for the one in progress
     // (an interrupt stops its qemu-img).
     ~VerifyQueue();
@@ -44,6 +48,7 @@ class VerifyQueue {
     xml::Manifest& manifest_;
     const VerifySettings settings_;
     const util::Log& log_;
+    const std::function<void(std::size_t)> verified_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<std::size_t> queued_;
