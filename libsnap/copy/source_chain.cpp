@@ -71,6 +71,11 @@ std::vector<image::Extent> SourceChain::map(std::size_t layer) const {
     return image::query_image_map(file.path(), images_.at(layer).format, util::OnInterrupt::stop_child);
 }
 
+std::vector<image::Extent> SourceChain::qemu_map(std::size_t layer) const {
+    return image::query_image_map(files_.at(layer).path(), images_.at(layer).format,
+                                  util::OnInterrupt::stop_child);
+}
+
 std::unique_ptr<SourceReader> SourceChain::reader(std::size_t layer,
                                                   const std::vector<image::Extent>& map) const {
     std::vector<const image::ImageFile*> below;

@@ -45,6 +45,8 @@ class SourceChain {
     // Where the content of layer (0: the image) and the layers below it
     // lives, as qemu-img map says (a plain raw file: as the file system says).
     std::vector<image::Extent> map(std::size_t layer) const;
+    // The same, always as qemu-img map says, a plain raw file included.
+    std::vector<image::Extent> qemu_map(std::size_t layer) const;
     // A reader of that content, through the opened files.
     std::unique_ptr<SourceReader> reader(std::size_t layer, const std::vector<image::Extent>& map) const;
 

@@ -57,8 +57,13 @@ SetSummary backup_domain(const virt::Connection& conn, const std::string& name,
     summary.quiesced = manifest.quiesced;
     summary.freeze_ms = manifest.freeze_ms;
     summary.verified = settings.verify;
+<<<<<<< HEAD
     if (settings.keep > 0) {
         util::PhaseTimer retention("retention");
+=======
+    summary.verification = settings.verification;
+    if (settings.keep > 0)
+>>>>>>> verify-cost
         summary.removed_sets = apply_retention(domain_dir, settings.keep, id, log);
     }
     summary.duration =
@@ -79,7 +84,12 @@ std::string describe(const SetSummary& s) {
         line += "quiesced, frozen for " + std::to_string(s.freeze_ms) + " ms";
     else
         line += "crash-consistent (not quiesced)";
-    line += s.verified ? "; verified against the source" : "; not verified (--no-verify)";
+    if (!s.verified)
+        line += "; not verified (--no-verify)";
+    else if (s.verification == Verification::qemu_checksums)
+        line += "; verified as QEMU maps it against the checksums of the source";
+    else
+        line += "; verified against the source";
     if (s.removed_sets > 0)
         line += "; " + std::to_string(s.removed_sets) + " old set(s) removed";
     return line + "; set " + s.set_dir;

@@ -11,12 +11,19 @@
 
 namespace virtsnap::job {
 
+// What each copy is verified against before the commit.
+enum class Verification {
+    source,         // qemu-img compare with its frozen image: reads both again
+    qemu_checksums, // hashed where QEMU maps its content, against the checksums taken while copying
+};
+
 struct BackupSettings {
     std::string dest; // absolute: sets go to DEST/DOMAIN/SET_ID
     virt::SnapshotSettings snapshot;
     copy::CopySettings copy; // format, compress, jobs
-    bool verify = true;      // compare each copy with its frozen image
-    unsigned keep = 0;       // 0: keep every set
+    bool verify = true;      // verify each copy (and qemu-img check a qcow2) before the commit
+    Verification verification = Verification::source;
+    unsigned keep = 0; // 0: keep every set
     virt::MergeSettings merge;
 };
 
@@ -31,6 +38,7 @@ struct SetSummary {
     bool quiesced = false;
     std::int64_t freeze_ms = -1;
     bool verified = false;
+    Verification verification = Verification::source;
     std::size_t removed_sets = 0; // by --keep
 };
 

@@ -28,7 +28,9 @@ void copy_and_verify(xml::Manifest& manifest, copy::CopySettings copy_settings,
     }
     verify::VerifySettings verify_settings;
     verify_settings.dir = set.path();
-    verify_settings.source = true;
+    verify_settings.source = settings.verification == Verification::source;
+    verify_settings.qemu_checksums = settings.verification == Verification::qemu_checksums;
+    verify_settings.source_for_kept_chains = verify_settings.qemu_checksums;
     verify::VerifyQueue verifications(manifest, verify_settings, log, done);
     copy_settings.copied = [&](size_t disk) { verifications.push(disk); };
     // A failed check fails the set: the disks still to copy would be wasted.

@@ -6,6 +6,7 @@
 #include "verify/checksum_check.hpp"
 #include "verify/filesystem_check.hpp"
 #include "verify/image_compare.hpp"
+#include "verify/qemu_checksum_check.hpp"
 
 #include <sys/stat.h>
 
@@ -50,15 +51,19 @@ void check_source(xml::ManifestDisk& disk, bool offline, const std::string& dir,
            found, log);
 }
 
-void check_files(xml::ManifestDisk& disk, const std::string& dir, bool checksums, Mismatches& found,
+void check_files(xml::ManifestDisk& disk, const VerifySettings& settings, Mismatches& found,
                  const util::Log& log) {
+    const std::string& dir = settings.dir;
     const xml::DiskBackup& backup = *disk.backup;
     for (size_t i = 0; i < backup.files.size(); ++i) {
         const std::string path = file_path(dir, backup.files[i].name);
         if (backup.format == "qcow2")
             record(disk, "image", check_qcow2_structure(path), found, log);
-        if (checksums)
+        if (settings.checksums)
             record(disk, "checksums", check_checksums(dir, backup, i, disk.virtual_size), found, log);
+        if (settings.qemu_checksums)
+            record(disk, "qemu-checksums", check_checksums_as_qemu_maps(dir, backup, i, disk.virtual_size),
+                   found, log);
         util::throw_if_interrupted();
     }
 }
@@ -103,9 +108,9 @@ void verify_disk(xml::ManifestDisk& disk, bool offline, const VerifySettings& se
     for (const xml::BackupFile& file : disk.backup->files)
         file_path(settings.dir, file.name);
     store::check_backup_files(settings.dir, disk);
-    if (settings.source)
+    if (settings.source || (settings.source_for_kept_chains && !disk.backup->flattened))
         check_source(disk, offline, settings.dir, found, log);
-    check_files(disk, settings.dir, settings.checksums, found, log);
+    check_files(disk, settings, found, log);
 }
 
 void throw_if_mismatched(const Mismatches& found) {

@@ -1,7 +1,8 @@
 #pragma once
 // Verifies the backups a manifest records: against the frozen source while
 // the overlays are in place (qemu-img compare), against the recorded
-// checksums without the source, qemu-img check of qcow2 files, and the
+// checksums without the source (re-hashed as the copy engine maps the
+// file, or as QEMU does: verify/qemu_checksum_check.hpp), qemu-img check of qcow2 files, and the
 // guest filesystems through libguestfs. Every result is added to the
 // manifest as a <verification>. virtsnap-verify and virtsnap-backup share it.
 
@@ -17,6 +18,11 @@ struct VerifySettings {
     std::string dir; // the backup directory; empty: the manifest's
     bool source = false;
     bool checksums = false;
+    bool qemu_checksums = false; // the checksums of each file where QEMU maps its content
+    // Compare a kept chain with its source even without `source`: a zero
+    // cluster of a layer that hides backing data is in no checksum (zeros
+    // are left out), so only the comparison checks it.
+    bool source_for_kept_chains = false;
     bool filesystems = false;
 };
 
@@ -27,7 +33,8 @@ void verify_backup(xml::Manifest& manifest, const VerifySettings& settings, cons
 // The checks that failed so far, one line each ("disk 'vda': ...").
 using Mismatches = std::vector<std::string>;
 
-// The checks of one disk (source, qcow2 structure, checksums as settings
+// The checks of one disk (source, qcow2 structure, checksums, checksums as
+// QEMU maps the files, as settings
 // ask; the filesystem check covers all disks at once and is not among them),
 // recorded in its <verification>s. settings.dir must be set.
 void verify_disk(xml::ManifestDisk& disk, bool offline, const VerifySettings& settings, Mismatches& found,

@@ -52,7 +52,7 @@ struct DiskBackup {
 
 // One check virtsnap-verify made of a disk's backup.
 struct Verification {
-    std::string kind;   // "source", "checksums", "image", "filesystems"
+    std::string kind;   // "source", "checksums", "qemu-checksums", "image", "filesystems"
     std::string result; // "ok" or "mismatch"
     std::string detail; // one line for people
 };

@@ -15,6 +15,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
     Options options;
     std::string commit_timeout = "30m";
     bool no_verify = false;
+    std::string verify_with; // empty: not given
     std::vector<std::string> domains;
     std::string keep;
     std::string bandwidth = "0";
@@ -35,7 +36,12 @@ std::optional<Options> parse_options(int argc, char** argv) {
         ("all", po::bool_switch(&options.all),
          "back up every domain of the connection, running and shut off, one after another") //
         ("no-verify", po::bool_switch(&no_verify),
-         "do not compare the copies with the frozen images before the commit") //
+         "do not verify the copies before the commit") //
+        ("verify-with", po::value(&verify_with)->value_name("MODE"),
+         "source (default): compare each copy with its frozen image (qemu-img compare); "
+         "qemu-checksums: hash each copy where qemu-img map places its content against the checksums taken "
+         "while copying, "
+         "one read instead of two") //
         ("keep", po::value(&keep)->value_name("N"),
          "after a successful backup, remove the oldest complete sets of the domain beyond N") //
         ("commit-timeout", po::value(&commit_timeout)->value_name("DURATION"),
@@ -71,6 +77,15 @@ std::optional<Options> parse_options(int argc, char** argv) {
         options.backup.keep = static_cast<unsigned>(std::stoul(keep));
     }
     options.backup.verify = !no_verify;
+    if (no_verify && !verify_with.empty())
+        throw util::UsageError("--no-verify and --verify-with exclude each other");
+    if (verify_with.empty() || verify_with == "source")
+        options.backup.verification = job::Verification::source;
+    else if (verify_with == "qemu-checksums")
+        options.backup.verification = job::Verification::qemu_checksums;
+    else
+        throw util::UsageError("--verify-with must be source or qemu-checksums, not " +
+                               util::quoted(verify_with));
     options.backup.merge.timeout = util::parse_duration(commit_timeout, "commit-timeout");
     options.backup.merge.bandwidth_mib =
         static_cast<unsigned long>(util::parse_count(bandwidth, "bandwidth", 0, virt::max_bandwidth_mib));

@@ -29,6 +29,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
          "compare each backup with its frozen source image (the default for a manifest)") //
         ("checksums", po::bool_switch(&options.checksums),
          "re-hash each backup file against its recorded checksums (the default for a BACKUP_DIR)") //
+        ("qemu-checksums", po::bool_switch(&options.qemu_checksums),
+         "hash each backup file where qemu-img map places its content against its recorded checksums") //
         ("filesystems", po::bool_switch(&options.filesystems),
          "check every filesystem of the backups, read-only, through libguestfs");
     line.hidden.add_options()("backup-dir", po::value(&extra));
@@ -46,7 +48,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
             throw util::UsageError("a BACKUP_DIR and --manifest exclude each other");
         options.backup_dir = extra.front();
     }
-    if (!options.source && !options.checksums && !options.filesystems) {
+    if (!options.source && !options.checksums && !options.qemu_checksums && !options.filesystems) {
         if (options.backup_dir.empty())
             options.source = true;
         else

@@ -9,11 +9,12 @@ namespace virtsnap::verify_tool {
 
 struct Options {
     cli::CommonOptions common;
-    std::string manifest = "-"; // a file, or "-" for standard input
-    std::string backup_dir;     // a stored backup directory instead of a manifest
-    bool source = false;        // compare with the frozen source
-    bool checksums = false;     // re-hash against the recorded checksums
-    bool filesystems = false;   // check the filesystems through libguestfs
+    std::string manifest = "-";  // a file, or "-" for standard input
+    std::string backup_dir;      // a stored backup directory instead of a manifest
+    bool source = false;         // compare with the frozen source
+    bool checksums = false;      // re-hash against the recorded checksums
+    bool qemu_checksums = false; // the same, read where qemu-img map places the content
+    bool filesystems = false;    // check the filesystems through libguestfs
 };
 
 // nullopt when --help or --version was answered. Fills in the default

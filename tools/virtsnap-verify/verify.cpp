@@ -27,8 +27,13 @@ cli::ExitStatus run_verify(int argc, char** argv) {
                                                         : job::read_backup_manifest(options.backup_dir);
     try {
         cli::refuse_if_failed(manifest, "nothing was verified");
-        verify::verify_backup(
-            manifest, {options.backup_dir, options.source, options.checksums, options.filesystems}, log);
+        verify::VerifySettings settings;
+        settings.dir = options.backup_dir;
+        settings.source = options.source;
+        settings.checksums = options.checksums;
+        settings.qemu_checksums = options.qemu_checksums;
+        settings.filesystems = options.filesystems;
+        verify::verify_backup(manifest, settings, log);
         cli::write_manifest(manifest);
         return cli::ExitStatus::ok;
     } catch (const util::Error& error) {
