@@ -57,13 +57,9 @@ SetSummary backup_domain(const virt::Connection& conn, const std::string& name,
     summary.quiesced = manifest.quiesced;
     summary.freeze_ms = manifest.freeze_ms;
     summary.verified = settings.verify;
-<<<<<<< HEAD
+    summary.verification = settings.verification;
     if (settings.keep > 0) {
         util::PhaseTimer retention("retention");
-=======
-    summary.verification = settings.verification;
-    if (settings.keep > 0)
->>>>>>> verify-cost
         summary.removed_sets = apply_retention(domain_dir, settings.keep, id, log);
     }
     summary.duration =
