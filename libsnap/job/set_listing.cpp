@@ -15,18 +15,6 @@ using util::quoted;
 
 namespace {
 
-// What a set's manifest says, reduced to the columns of the listing.
-struct Row {
-    std::string domain, id, time, state, verified;
-    std::string type = "full";
-    std::vector<std::string> disks;
-    std::uint64_t allocated = 0, data = 0;
-    std::optional<bool> quiesced;
-    std::int64_t freeze_ms = -1;
-    bool offline = false;
-    std::string path, problem;
-};
-
 // "ok" when every check recorded passed, "mismatch" when one failed,
 // "none" when nothing was checked.
 std::string verified_state(const xml::Manifest& manifest) {
@@ -47,8 +35,10 @@ bool add(std::uint64_t& total, std::uint64_t value) {
     return true;
 }
 
-Row row_of(const store::BackupSet& set) {
-    Row row;
+} // namespace
+
+SetRow set_row(const store::BackupSet& set) {
+    SetRow row;
     row.domain = set.domain;
     row.id = set.id;
     row.path = set.path;
@@ -73,7 +63,7 @@ Row row_of(const store::BackupSet& set) {
         if (disk.backup)
             for (const xml::BackupFile& file : disk.backup->files)
                 if (!add(row.allocated, file.allocated) || !add(row.data, file.data_bytes)) {
-                    Row damaged;
+                    SetRow damaged;
                     damaged.domain = set.domain;
                     damaged.id = set.id;
                     damaged.path = set.path;
@@ -85,11 +75,13 @@ Row row_of(const store::BackupSet& set) {
     return row;
 }
 
-std::vector<Row> rows_of(const std::vector<store::BackupSet>& sets) {
-    std::vector<Row> rows;
+namespace {
+
+std::vector<SetRow> rows_of(const std::vector<store::BackupSet>& sets) {
+    std::vector<SetRow> rows;
     rows.reserve(sets.size());
     for (const store::BackupSet& set : sets)
-        rows.push_back(row_of(set));
+        rows.push_back(set_row(set));
     return rows;
 }
 
@@ -112,6 +104,8 @@ bool is_utf8(const std::string& text) {
 
 // A string from outside as JSON: as it is when it is UTF-8; else with
 // U+FFFD for each bad byte, and its bytes in hex beside it.
+} // namespace
+
 void put_name(nlohmann::json& object, const std::string& key, const std::string& value) {
     if (is_utf8(value)) {
         object[key] = value;
@@ -137,8 +131,6 @@ void put_name(nlohmann::json& object, const std::string& key, const std::string&
     object[key + "_hex"] = hex;
 }
 
-} // namespace
-
 std::vector<store::BackupSet> find_sets(const std::string& dest, const std::string& domain) {
     struct stat st {};
     if (::stat(dest.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
@@ -154,7 +146,7 @@ std::vector<store::BackupSet> find_sets(const std::string& dest, const std::stri
 std::string render_set_table(const std::vector<store::BackupSet>& sets) {
     std::vector<std::vector<std::string>> table{
         {"DOMAIN", "SET", "TIME", "TYPE", "DISKS", "SIZE", "QUIESCED", "FREEZE", "VERIFIED", "STATE"}};
-    for (const Row& r : rows_of(sets)) {
+    for (const SetRow& r : rows_of(sets)) {
         const bool complete = r.state == "complete";
         table.push_back(
             {util::printable(r.domain, true), r.id, complete ? util::printable(r.time, true) : "-",
@@ -166,16 +158,20 @@ std::string render_set_table(const std::vector<store::BackupSet>& sets) {
              r.freeze_ms >= 0 ? std::to_string(r.freeze_ms) + " ms" : "-", complete ? r.verified : "-",
              util::printable(r.problem.empty() ? r.state : r.state + ": " + r.problem)});
     }
-    std::vector<size_t> width(table.front().size(), 0);
+    return render_columns(table);
+}
+
+std::string render_columns(const std::vector<std::vector<std::string>>& table) {
+    std::vector<size_t> width(table.empty() ? 0 : table.front().size(), 0);
     for (const auto& cells : table)
-        for (size_t i = 0; i < cells.size(); ++i)
+        for (size_t i = 0; i < cells.size() && i < width.size(); ++i)
             width[i] = std::max(width[i], cells[i].size());
     std::string out;
     for (const auto& cells : table) {
         std::string line;
         for (size_t i = 0; i < cells.size(); ++i) {
             line += cells[i];
-            if (i + 1 < cells.size())
+            if (i + 1 < cells.size() && i < width.size())
                 line += std::string(width[i] - cells[i].size() + 2, ' ');
         }
         out += line + '\n';
@@ -185,7 +181,7 @@ std::string render_set_table(const std::vector<store::BackupSet>& sets) {
 
 std::string render_set_json(const std::vector<store::BackupSet>& sets) {
     nlohmann::json list = nlohmann::json::array();
-    for (const Row& r : rows_of(sets)) {
+    for (const SetRow& r : rows_of(sets)) {
         nlohmann::json set = nlohmann::json::object();
         put_name(set, "domain", r.domain);
         set["set"] = r.id;

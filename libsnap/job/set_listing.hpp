@@ -10,12 +10,37 @@
 
 #include "store/backup_set.hpp"
 
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace virtsnap::job {
 
+// What a set's manifest says, reduced to the columns of the listing.
+struct SetRow {
+    std::string domain, id, time, state, verified; // state: complete, incomplete or damaged
+    std::string type = "full";
+    std::vector<std::string> disks;
+    std::uint64_t allocated = 0, data = 0;
+    std::optional<bool> quiesced;
+    std::int64_t freeze_ms = -1;
+    bool offline = false;
+    std::string path, problem;
+};
+
+SetRow set_row(const store::BackupSet& set);
+
+// Sets object[key] to a string from outside: as it is when it is UTF-8;
+// else with U+FFFD for each bad byte, and its bytes in hex in KEY_hex.
+void put_name(nlohmann::json& object, const std::string& key, const std::string& value);
+
 std::string render_set_table(const std::vector<store::BackupSet>& sets);
+// Rows of cells as aligned columns, two spaces apart; the cells are printed
+// as they are (escape them first).
+std::string render_columns(const std::vector<std::vector<std::string>>& table);
 std::string render_set_json(const std::vector<store::BackupSet>& sets);
 
 // The sets under dest (of one domain, when domain is not empty); InputError

@@ -29,6 +29,28 @@ bool is_set_id(const std::string& name) {
     return true;
 }
 
+std::optional<std::time_t> set_id_time(const std::string& name) {
+    if (!is_set_id(name))
+        return std::nullopt;
+    auto number = [&](size_t at, size_t length) { return std::stoi(name.substr(at, length)); };
+    std::tm tm{};
+    tm.tm_year = number(0, 4) - 1900;
+    tm.tm_mon = number(4, 2) - 1;
+    tm.tm_mday = number(6, 2);
+    tm.tm_hour = number(9, 2);
+    tm.tm_min = number(11, 2);
+    tm.tm_sec = number(13, 2);
+    const std::tm asked = tm;
+    const std::time_t time = ::timegm(&tm);
+    // timegm normalises what is out of range (month 13 becomes January):
+    // such an id names no real time.
+    if (time == static_cast<std::time_t>(-1) || tm.tm_year != asked.tm_year || tm.tm_mon != asked.tm_mon ||
+        tm.tm_mday != asked.tm_mday || tm.tm_hour != asked.tm_hour || tm.tm_min != asked.tm_min ||
+        tm.tm_sec != asked.tm_sec)
+        return std::nullopt;
+    return time;
+}
+
 bool is_set_file_name(const std::string& name) {
     std::string base = name;
     const std::string partial = partial_name("");

@@ -12,6 +12,8 @@
 // A file being written is NAME.partial until it is complete.
 
 #include <cstddef>
+#include <ctime>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,10 @@ std::vector<std::string> disk_file_names(const std::string& target, const std::s
 // virtsnap-backup makes: "20261122-031500-042-3fa9" (the UTC time, then four
 // letters or digits). Nothing else under DEST/DOMAIN is ever taken for a set.
 bool is_set_id(const std::string& name);
+
+// The UTC time a set id starts with (to the second); none when name is not
+// a set id or its time is not a real one (month 13, second 61, ...).
+std::optional<std::time_t> set_id_time(const std::string& name);
 
 // Whether name is one virtsnap writes into a set (or its .partial).
 bool is_set_file_name(const std::string& name);
