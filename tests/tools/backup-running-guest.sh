@@ -80,5 +80,31 @@ tb_tool list --json "$dest" vm >"$TB_DIR/list.json" || tb_fail "virtsnap-list --
 status=0
 tb_tool list "$TB_DIR/nowhere" >/dev/null 2>&1 || status=$?
 [ "$status" -eq 3 ] || tb_fail "virtsnap-list of a missing DEST: exit $status, expected 3"
+# virtsnap-list --summary, a monitoring check: WARNING for the damaged set,
+# OK without it, CRITICAL once the newest set is older than --max-age.
+summary() { # EXPECTED_STATUS OPTIONS...
+    local expected=$1 status=0
+    shift
+    tb_tool list --summary "$@" >"$TB_DIR/summary" 2>&1 || status=$?
+    [ "$status" -eq "$expected" ] || tb_fail "virtsnap-list --summary $*: exit $status, expected $expected: $(cat "$TB_DIR/summary")"
+}
+summary 1 --max-age 1h "$dest"
+head -n 1 "$TB_DIR/summary" | grep -qx "VIRTSNAP WARNING: vm: 1 damaged set(s)" ||
+    tb_fail "virtsnap-list --summary: wrong status line: $(cat "$TB_DIR/summary")"
 rm -rf "$dest/vm/29991231-235959-999-dead" "$dest/vm/29991231-235959-999-damd"
+summary 0 --max-age 1h "$dest"
+head -n 1 "$TB_DIR/summary" | grep -qx "VIRTSNAP OK: 1 domain(s), each with a complete backup set younger than 1h 00m" ||
+    tb_fail "virtsnap-list --summary: wrong status line: $(cat "$TB_DIR/summary")"
+grep -q "^vm  *$(basename "$newest")  *[0-9][0-9ms ]*  2  .*  ok\$" "$TB_DIR/summary" ||
+    tb_fail "virtsnap-list --summary: wrong row: $(cat "$TB_DIR/summary")"
+summary 0 --json "$dest"
+[ "$(jq -r '[.status, .domains[0].newest_set, .domains[0].complete_sets, (.domains[0].allocated_bytes > 0)] | join(" ")' "$TB_DIR/summary")" = "ok $(basename "$newest") 2 true" ] ||
+    tb_fail "virtsnap-list --summary --json: $(cat "$TB_DIR/summary")"
+sleep 2
+summary 2 --max-age 1s "$dest" vm
+head -n 1 "$TB_DIR/summary" | grep -q "^VIRTSNAP CRITICAL: vm: the newest complete set is [0-9][0-9ms ]* old, more than --max-age 1s\$" ||
+    tb_fail "virtsnap-list --summary --max-age 1s: $(cat "$TB_DIR/summary")"
+summary 2 --max-age 1h "$TB_DIR/state"
+grep -q "VIRTSNAP CRITICAL: no backup sets" "$TB_DIR/summary" || tb_fail "virtsnap-list --summary of no sets: $(cat "$TB_DIR/summary")"
+summary 2 --max-age 1h --bogus "$dest"
 tb_pass "a backup set is complete, one instant across disks, the guest back on its chains; concurrency refused; --keep works"

@@ -1,8 +1,10 @@
 #include "list.hpp"
 
 #include "job/set_listing.hpp"
+#include "job/set_summary.hpp"
 #include "options.hpp"
 
+#include <ctime>
 #include <iostream>
 
 namespace virtsnap::list {
@@ -13,6 +15,14 @@ cli::ExitStatus run_list(int argc, char** argv) {
         return cli::ExitStatus::ok;
     const Options& options = *parsed;
     const std::vector<store::BackupSet> sets = job::find_sets(options.dest, options.domain);
+    if (options.summary) {
+        const std::vector<job::DomainSummary> domains =
+            job::summarize_sets(sets, std::time(nullptr), options.max_age);
+        std::cout << (options.json ? job::render_summary_json(domains, options.max_age)
+                                   : job::render_summary_table(domains, options.max_age));
+        // Nagios plugin conventions (virtsnap-list(1)): 1 WARNING, 2 CRITICAL.
+        return static_cast<cli::ExitStatus>(job::overall_verdict(domains));
+    }
     std::cout << (options.json ? job::render_set_json(sets) : job::render_set_table(sets));
     return cli::ExitStatus::ok;
 }

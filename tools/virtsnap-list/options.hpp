@@ -2,6 +2,7 @@
 
 #include "cli/common_options.hpp"
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -12,6 +13,8 @@ struct Options {
     std::string dest;
     std::string domain; // empty: every domain under DEST
     bool json = false;
+    bool summary = false;
+    std::optional<std::chrono::seconds> max_age; // with --summary
 };
 
 // nullopt when --help or --version was answered.
