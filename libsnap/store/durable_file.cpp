@@ -71,11 +71,13 @@ UniqueFd create_fresh_private_file(const std::string& path) {
     return fd;
 }
 
-void write_durable(const std::string& path, const std::string& text) {
+void write_durable(const std::string& path, const std::string& text, mode_t mode) {
     const std::string partial = partial_name(path);
     {
         UniqueFd fd = create_fresh_private_file(partial);
         try {
+            if (mode != 0600 && ::fchmod(fd.get(), mode) != 0)
+                throw SystemError("cannot set the mode of " + quoted(partial), errno);
             write_all(fd.get(), text, partial);
             if (::fsync(fd.get()) != 0)
                 throw SystemError("cannot sync " + quoted(partial), errno);

@@ -14,8 +14,10 @@
 namespace virtsnap::store {
 
 // Writes text to path atomically and durably, mode 0600 (the state names
-// disk images; backup data holds secrets). Throws SystemError naming the path.
-void write_durable(const std::string& path, const std::string& text);
+// disk images; backup data holds secrets) unless another mode is asked for
+// (a metrics file that a monitoring agent must read). Throws SystemError
+// naming the path.
+void write_durable(const std::string& path, const std::string& text, mode_t mode = 0600);
 
 // A new, empty file at path, mode 0600, owned by this process: a file
 // already there (a leftover NAME.partial) is removed first, never opened, so
