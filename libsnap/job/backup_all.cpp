@@ -7,7 +7,8 @@
 namespace virtsnap::job {
 
 FleetOutcome backup_all(const virt::Connection& conn, const BackupSettings& settings, const util::Log& log,
-                        const std::function<void(const SetSummary&)>& on_set) {
+                        const std::function<void(const SetSummary&)>& on_set,
+                        const FailureReport& on_failure) {
     FleetOutcome outcome;
     const std::vector<std::string> names = conn.domain_names();
     outcome.domains = names.size();
@@ -20,12 +21,17 @@ FleetOutcome backup_all(const virt::Connection& conn, const BackupSettings& sett
             outcome.failed.push_back(name + " (not started: interrupted)");
             continue;
         }
+        const auto start = std::chrono::steady_clock::now();
         try {
             on_set(backup_domain(conn, name, settings, log));
             ++outcome.done;
         } catch (const util::Error& error) {
             log.warn(name + ": " + error.what());
             outcome.failed.push_back(name);
+            if (on_failure)
+                on_failure(name, error,
+                           std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - start));
         }
     }
     log.info(std::to_string(names.size()) + " domain(s): " + std::to_string(outcome.done) + " backed up" +

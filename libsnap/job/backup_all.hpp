@@ -6,6 +6,8 @@
 #include "util/log.hpp"
 #include "virt/connection.hpp"
 
+#include <chrono>
+#include <exception>
 #include <functional>
 #include <string>
 #include <vector>
@@ -18,8 +20,12 @@ struct FleetOutcome {
     std::vector<std::string> failed; // names, "NAME (not started: interrupted)" for those skipped
 };
 
-// Backs up every domain; on_set is called with each set made.
+// Backs up every domain; on_set is called with each set made, on_failure
+// (when set) with each domain that failed, its error and how long it took.
+using FailureReport =
+    std::function<void(const std::string& name, const std::exception& error, std::chrono::milliseconds took)>;
 FleetOutcome backup_all(const virt::Connection& conn, const BackupSettings& settings, const util::Log& log,
-                        const std::function<void(const SetSummary&)>& on_set);
+                        const std::function<void(const SetSummary&)>& on_set,
+                        const FailureReport& on_failure = {});
 
 } // namespace virtsnap::job

@@ -44,4 +44,52 @@ grep -q 'offline="yes"' "$(grep /shutoff/ "$TB_DIR/out")/manifest.xml" || tb_fai
 [ -e "$dest/netdisk" ] && [ -n "$(ls -A "$dest/netdisk")" ] && tb_fail "the failed domain left a set"
 virsh_ domstate running | grep -q running || tb_fail "the running domain stopped"
 ls "$TB_DIR"/*virtsnap* >/dev/null 2>&1 && tb_fail "overlays left"
-tb_pass "--all backs up running and shut-off domains and names the one that failed"
+
+# --metrics-file: the same run again, its results as a Prometheus text file,
+# read by a real parser (the Python client's) and held against the run.
+mkdir "$TB_DIR/metrics"
+prom="$TB_DIR/metrics/virtsnap.prom"
+status=0
+tb_tool backup -q --state-dir "$state" --all -o "$dest" --metrics-file "$prom" >"$TB_DIR/out2" 2>"$TB_DIR/err2" || status=$?
+[ "$status" -eq 6 ] || tb_fail "--all --metrics-file: exit $status, expected 6: $(cat "$TB_DIR/err2")"
+[ "$(stat -c %a "$prom")" = 644 ] || tb_fail "the metrics file has mode $(stat -c %a "$prom"), expected 644"
+[ -z "$(ls "$TB_DIR/metrics" | grep -v '^virtsnap.prom$')" ] || tb_fail "left beside the metrics file: $(ls "$TB_DIR/metrics")"
+/usr/bin/python3 "$(dirname "$0")/../helpers/prometheus_samples.py" "$prom" >"$TB_DIR/samples" ||
+    tb_fail "the metrics file does not parse: $(cat "$prom")"
+sample() { # METRIC DOMAIN: its value
+    awk -v m="virtsnap_backup_$1" -v d="$2" '$1 == m && $2 == d { print $3 }' "$TB_DIR/samples"
+}
+# The failed domain's exit status is the one a run of it alone returns.
+netdisk_status=0
+tb_tool backup -q --state-dir "$state" -o "$dest" netdisk >/dev/null 2>&1 || netdisk_status=$?
+[ "$netdisk_status" -ne 0 ] || tb_fail "the network-disk domain backed up on its own"
+[ "$(sample last_run_exit_status netdisk)" = "$netdisk_status.0" ] ||
+    tb_fail "netdisk's exit status metric: $(sample last_run_exit_status netdisk), alone it exits $netdisk_status"
+[ "$(sample complete_sets netdisk)" = 0.0 ] || tb_fail "netdisk has complete sets: $(cat "$TB_DIR/samples")"
+[ -z "$(sample last_success_timestamp_seconds netdisk)" ] || tb_fail "netdisk has a last success"
+for dom in running shutoff; do
+    set=$(grep "/$dom/" "$TB_DIR/out2") || tb_fail "no second set for $dom: $(cat "$TB_DIR/out2")"
+    id=$(basename "$set")
+    taken=$(date -u -d "${id:0:4}-${id:4:2}-${id:6:2} ${id:9:2}:${id:11:2}:${id:13:2}" +%s)
+    data=$(grep -o 'data-bytes="[0-9]*"' "$set/manifest.xml" | grep -o '[0-9]*' | awk '{ s += $1 } END { print s }')
+    [ "$(sample last_run_exit_status "$dom")" = 0.0 ] || tb_fail "$dom: exit status metric $(sample last_run_exit_status "$dom")"
+    [ "$(sample last_success_timestamp_seconds "$dom")" = "$taken.0" ] ||
+        tb_fail "$dom: last success $(sample last_success_timestamp_seconds "$dom"), its set was taken at $taken"
+    [ "$(sample last_run_read_bytes "$dom")" = "$data.0" ] ||
+        tb_fail "$dom: read bytes $(sample last_run_read_bytes "$dom"), the manifest records $data"
+    [ "$(sample complete_sets "$dom")" = "2.0" ] || tb_fail "$dom: $(sample complete_sets "$dom") complete sets, expected 2"
+    [ "$(sample last_run_verified "$dom")" = "1.0" ] || tb_fail "$dom: not verified"
+    awk -v s="$(sample last_run_duration_seconds "$dom")" 'BEGIN { exit !(s > 0) }' || tb_fail "$dom: no duration"
+    awk -v s="$(sample last_run_timestamp_seconds "$dom")" -v t="$taken" 'BEGIN { exit !(s >= t) }' ||
+        tb_fail "$dom: the run ended before its snapshot"
+done
+awk -v s="$(sample last_run_freeze_seconds running)" 'BEGIN { exit !(s > 0) }' || tb_fail "running: no freeze window"
+[ "$(sample last_run_freeze_seconds shutoff)" = "0.0" ] || tb_fail "shutoff: a freeze window"
+grep -q '^virtsnap_backup_last_run_info{domain="shutoff",type="full",consistency="offline",verification="source"} 1$' "$prom" ||
+    tb_fail "shutoff: no info series: $(cat "$prom")"
+# A metrics file that could not be written at the end is refused first.
+status=0
+tb_tool backup -q --state-dir "$state" -o "$dest" --metrics-file "$TB_DIR/nowhere/virtsnap.prom" running >/dev/null 2>&1 || status=$?
+[ "$status" -eq 2 ] || tb_fail "--metrics-file in a missing directory: exit $status, expected 2"
+[ "$(ls "$dest/running" | wc -l)" -eq 2 ] || tb_fail "a refused --metrics-file still made a set"
+tb_pass "--all backs up running and shut-off domains and names the one that failed; --metrics-file reports the run"

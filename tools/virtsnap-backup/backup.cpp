@@ -1,12 +1,19 @@
 #include "backup.hpp"
 
+#include "cli/run.hpp"
 #include "job/backup_all.hpp"
 #include "job/backup_domain.hpp"
+#include "job/backup_metrics.hpp"
 #include "options.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 
+#include <chrono>
+#include <ctime>
 #include <iostream>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
 
 namespace virtsnap::backup {
 
@@ -21,6 +28,62 @@ void report(const job::SetSummary& summary, const util::Log& log) {
 
 } // namespace
 
+// The results of the run, for --metrics-file: written when the run ends,
+// whichever way.
+class MetricsRecord {
+  public:
+    MetricsRecord(const Options& options, const util::Log& log) : options_(options), log_(log) {}
+
+    void succeeded(const job::SetSummary& summary) {
+        job::DomainRun run;
+        run.domain = summary.domain;
+        run.set = summary;
+        run.duration = summary.duration;
+        run.ended = std::time(nullptr);
+        runs_.push_back(std::move(run));
+    }
+    void failed(const std::string& domain, const std::exception& error, std::chrono::milliseconds took) {
+        job::DomainRun run;
+        run.domain = domain;
+        run.exit_status = cli::to_int(cli::exit_status_for(error));
+        run.duration = took;
+        run.ended = std::time(nullptr);
+        runs_.push_back(std::move(run));
+    }
+
+    // A file that cannot be written is a warning: the backups themselves
+    // are what the exit status reports.
+    void write() const {
+        if (options_.metrics_file.empty() || runs_.empty())
+            return;
+        try {
+            job::write_metrics_file(options_.metrics_file, runs_, options_.backup.dest);
+        } catch (const util::Error& error) {
+            log_.warn(std::string("the metrics file was not written: ") + error.what());
+        }
+    }
+
+  private:
+    const Options& options_;
+    const util::Log& log_;
+    std::vector<job::DomainRun> runs_;
+};
+
+// Before anything is changed: a metrics file that could not be written at
+// the end is a usage error now.
+void check_metrics_file(const std::string& path) {
+    if (path.empty())
+        return;
+    const std::size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    struct stat st {};
+    if (slash + 1 == path.size() || ::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        throw util::UsageError("--metrics-file " + util::quoted(path) +
+                               ": not a file in an existing directory");
+    if (::access(dir.c_str(), W_OK) != 0)
+        throw util::UsageError("--metrics-file " + util::quoted(path) + ": its directory is not writable");
+}
+
 cli::ExitStatus run_backup(int argc, char** argv) {
     std::optional<Options> parsed = parse_options(argc, argv);
     if (!parsed)
@@ -28,21 +91,43 @@ cli::ExitStatus run_backup(int argc, char** argv) {
     Options options = *parsed;
     util::Log log("virtsnap-backup", options.common.verbosity());
     util::InterruptGuard interrupts;
+    check_metrics_file(options.metrics_file);
 
     virt::Connection conn = virt::Connection::open(options.common.connect_uri);
     if (!options.all)
         conn.lookup(options.domain); // an unknown domain changes nothing, not even DEST
     options.backup.dest = copy::prepare_backup_directory(options.backup.dest);
+    MetricsRecord metrics(options, log);
     if (options.all) {
-        job::FleetOutcome outcome =
-            job::backup_all(conn, options.backup, log, [&](const job::SetSummary& s) { report(s, log); });
+        job::FleetOutcome outcome = job::backup_all(
+            conn, options.backup, log,
+            [&](const job::SetSummary& s) {
+                report(s, log);
+                metrics.succeeded(s);
+            },
+            [&](const std::string& name, const std::exception& error, std::chrono::milliseconds took) {
+                metrics.failed(name, error, took);
+            });
+        metrics.write();
         if (outcome.failed.empty())
             return cli::ExitStatus::ok;
         if (util::interrupted())
             return cli::ExitStatus::interrupted;
         return outcome.done == 0 ? cli::ExitStatus::failure : cli::ExitStatus::partial;
     }
-    report(job::backup_domain(conn, options.domain, options.backup, log), log);
+    const auto start = std::chrono::steady_clock::now();
+    try {
+        const job::SetSummary summary = job::backup_domain(conn, options.domain, options.backup, log);
+        metrics.succeeded(summary);
+        report(summary, log);
+    } catch (const util::Error& error) {
+        metrics.failed(
+            options.domain, error,
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start));
+        metrics.write();
+        throw;
+    }
+    metrics.write();
     if (util::interrupted()) {
         log.warn(std::string("received ") + util::signal_name(util::interrupt_signal()) +
                  " during the commit; it was held back until the commit had finished");

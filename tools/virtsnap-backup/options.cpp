@@ -47,7 +47,10 @@ std::optional<Options> parse_options(int argc, char** argv) {
         ("commit-timeout", po::value(&commit_timeout)->value_name("DURATION"),
          "longest the merge of one disk may take before it is left for --recover (default 30m)") //
         ("bandwidth", po::value(&bandwidth)->value_name("MIB"),
-         "limit each disk's merge to MIB MiB/s (default: unlimited)");
+         "limit each disk's merge to MIB MiB/s (default: unlimited)") //
+        ("metrics-file", po::value(&options.metrics_file)->value_name("PATH"),
+         "after the run, write its results as a Prometheus text file (node_exporter's textfile "
+         "collector), atomically, mode 0644");
     cli::add_copy_options(line.visible, copy);
     cli::add_snapshot_options(line.visible, snapshot, false);
     line.hidden.add_options()("domain", po::value(&domains));

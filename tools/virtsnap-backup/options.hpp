@@ -14,6 +14,7 @@ struct Options {
     std::string domain; // empty with --all
     bool all = false;
     job::BackupSettings backup; // dest as typed; made absolute before the run
+    std::string metrics_file;   // empty: none
 };
 
 // nullopt when --help or --version was answered.
