@@ -8,7 +8,7 @@ find_program(POD2MAN pod2man REQUIRED)
 function(virtsnap_add_tool name)
   add_executable(${name} ${ARGN})
   target_link_libraries(${name} PRIVATE virtsnap::libsnap)
-  install(TARGETS ${name} RUNTIME DESTINATION bin)
+  install(TARGETS ${name} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
   virtsnap_split_debug_info(${name})
 
   set(pod ${PROJECT_SOURCE_DIR}/man/${name}.pod)
@@ -35,7 +35,7 @@ function(virtsnap_add_man_page name section)
     DEPENDS ${pod}
     VERBATIM)
   add_custom_target(man-${name} ALL DEPENDS ${page})
-  install(FILES ${page} DESTINATION share/man/man${section})
+  install(FILES ${page} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section})
 endfunction()
 
 # virtsnap_split_debug_info(TARGET): moves the executable's debug info into
