@@ -14,6 +14,9 @@ bool parse_command_line(int argc, char** argv, CommandLine& line, const CommonOp
     all.add(line.visible).add(line.hidden);
     po::variables_map vm;
     po::store(po::command_line_parser(argc, argv).options(all).positional(line.positional).run(), vm);
+    auto asked = [&vm](const char* name) { return vm.count(name) && vm[name].as<bool>(); };
+    if (line.after_command_line && !asked("help") && !asked("version"))
+        line.after_command_line(vm);
     po::notify(vm);
     if (common.help) {
         std::cout << line.usage << "\n\n"

@@ -6,6 +6,9 @@
 
 #include <boost/program_options/options_description.hpp>
 #include <boost/program_options/positional_options.hpp>
+#include <boost/program_options/variables_map.hpp>
+
+#include <functional>
 
 #include <string>
 
@@ -17,6 +20,10 @@ struct CommandLine {
     boost::program_options::options_description visible;
     boost::program_options::options_description hidden;
     boost::program_options::positional_options_description positional;
+    // When set, called with the command line's values stored (and before
+    // they reach the bound variables) unless --help or --version was
+    // given: where a configuration file adds its values (cli/config_file).
+    std::function<void(boost::program_options::variables_map& vm)> after_command_line;
 };
 
 // Parses into the variables the descriptions are bound to. Returns false when

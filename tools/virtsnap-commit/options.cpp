@@ -25,6 +25,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
                           "removes them; --recover finishes whatever an interrupted run left.",
                           po::options_description("Options"),
                           po::options_description(),
+                          {},
                           {}};
     cli::add_common_options(line.visible, options.common, true);
     line.visible.add_options() //

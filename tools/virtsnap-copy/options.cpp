@@ -20,6 +20,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
                           "images, with checksums, and prints the manifest extended with the copies.",
                           po::options_description("Options"),
                           po::options_description(),
+                          {},
                           {}};
     cli::add_common_options(line.visible, options.common, false);
     line.visible.add_options() //

@@ -17,6 +17,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
                           "prints its manifest on standard output.",
                           po::options_description("Options"),
                           po::options_description(),
+                          {},
                           {}};
     cli::add_common_options(line.visible, options.common, true);
     cli::add_snapshot_options(line.visible, options.snapshot, true);

@@ -18,6 +18,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
                           "Lists the backup sets under DEST (of one DOMAIN), oldest first.",
                           po::options_description("Options"),
                           po::options_description(),
+                          {},
                           {}};
     cli::add_common_options(line.visible, options.common, false);
     std::string max_age;

@@ -21,6 +21,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
                           "or one file from inside a backed-up disk.",
                           po::options_description("Options"),
                           po::options_description(),
+                          {},
                           {}};
     cli::add_common_options(line.visible, options.common, true);
     line.visible.add_options() //

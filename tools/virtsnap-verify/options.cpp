@@ -20,6 +20,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
                           "recorded checksums, their filesystems) and passes the manifest on.",
                           po::options_description("Options"),
                           po::options_description(),
+                          {},
                           {}};
     cli::add_common_options(line.visible, options.common, false);
     line.visible.add_options() //
