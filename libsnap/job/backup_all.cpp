@@ -4,13 +4,23 @@
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 
+#include <algorithm>
+
 namespace virtsnap::job {
 
-FleetOutcome backup_all(const virt::Connection& conn, const BackupSettings& settings, const util::Log& log,
+FleetOutcome backup_all(const virt::Connection& conn,
+                        const std::function<BackupSettings(const std::string& name)>& settings_for,
+                        const std::vector<std::string>& excluded, const util::Log& log,
                         const std::function<void(const SetSummary&)>& on_set,
                         const FailureReport& on_failure) {
     FleetOutcome outcome;
-    const std::vector<std::string> names = conn.domain_names();
+    std::vector<std::string> names;
+    for (const std::string& name : conn.domain_names()) {
+        if (std::find(excluded.begin(), excluded.end(), name) == excluded.end())
+            names.push_back(name);
+        else
+            log.info(name + ": left out (--exclude-domain)");
+    }
     outcome.domains = names.size();
     if (names.empty()) {
         log.info("the connection " + conn.uri() + " has no domains; nothing to back up");
@@ -23,7 +33,7 @@ FleetOutcome backup_all(const virt::Connection& conn, const BackupSettings& sett
         }
         const auto start = std::chrono::steady_clock::now();
         try {
-            on_set(backup_domain(conn, name, settings, log));
+            on_set(backup_domain(conn, name, settings_for(name), log));
             ++outcome.done;
         } catch (const util::Error& error) {
             log.warn(name + ": " + error.what());

@@ -92,4 +92,45 @@ status=0
 tb_tool backup -q --state-dir "$state" -o "$dest" --metrics-file "$TB_DIR/nowhere/virtsnap.prom" running >/dev/null 2>&1 || status=$?
 [ "$status" -eq 2 ] || tb_fail "--metrics-file in a missing directory: exit $status, expected 2"
 [ "$(ls "$dest/running" | wc -l)" -eq 2 ] || tb_fail "a refused --metrics-file still made a set"
-tb_pass "--all backs up running and shut-off domains and names the one that failed; --metrics-file reports the run"
+
+# --config: the job from a file whose keys are the long options. A domain's
+# section overrides the defaults, the command line overrides both, and a bad
+# value fails only the domain whose section holds it, naming file and line.
+cat >"$TB_DIR/virtsnap.conf" <<CONF
+# the job's defaults
+output = $dest
+state-dir = $state   # a comment after a value
+exclude-domain = netdisk
+keep = 1
+
+[domain:shutoff]
+no-verify = true
+keep = 5
+CONF
+status=0
+tb_tool backup --config "$TB_DIR/virtsnap.conf" --all >"$TB_DIR/out3" 2>"$TB_DIR/err3" || status=$?
+[ "$status" -eq 0 ] || tb_fail "--config --all: exit $status: $(cat "$TB_DIR/err3")"
+grep -q "netdisk: left out (--exclude-domain)" "$TB_DIR/err3" || tb_fail "the excluded domain was not left out: $(cat "$TB_DIR/err3")"
+[ "$(wc -l <"$TB_DIR/out3")" -eq 2 ] || tb_fail "--config --all: expected two sets: $(cat "$TB_DIR/out3")"
+running_set=$(grep /running/ "$TB_DIR/out3") shutoff_set=$(grep /shutoff/ "$TB_DIR/out3")
+grep -q 'kind="source" result="ok"' "$running_set/manifest.xml" || tb_fail "running was not verified against its source"
+grep -q '<verification ' "$shutoff_set/manifest.xml" && tb_fail "shutoff was verified despite its section's no-verify"
+# keep: the file's 1 for running, its section's 5 for shutoff; then the
+# command line's 2 over the file's 1.
+[ "$(ls "$dest/running" | wc -l)" -eq 1 ] || tb_fail "running keeps $(ls "$dest/running" | wc -l) sets, expected 1 (keep = 1)"
+[ "$(ls "$dest/shutoff" | wc -l)" -eq 3 ] || tb_fail "shutoff keeps $(ls "$dest/shutoff" | wc -l) sets, expected all 3 (its keep = 5)"
+tb_tool backup -q --config "$TB_DIR/virtsnap.conf" --keep 2 running >/dev/null || tb_fail "--config --keep 2 running failed"
+[ "$(ls "$dest/running" | wc -l)" -eq 2 ] || tb_fail "running keeps $(ls "$dest/running" | wc -l) sets, expected 2 (--keep 2)"
+printf '[domain:running]\nbandwidth = lots\n' >>"$TB_DIR/virtsnap.conf"
+status=0
+tb_tool backup --config "$TB_DIR/virtsnap.conf" --all >"$TB_DIR/out4" 2>"$TB_DIR/err4" || status=$?
+[ "$status" -eq 6 ] || tb_fail "--config with a bad value in one section: exit $status, expected 6: $(cat "$TB_DIR/err4")"
+grep -q "running: $TB_DIR/virtsnap.conf:11: 'bandwidth': --bandwidth" "$TB_DIR/err4" ||
+    tb_fail "the bad value is not named with its file and line: $(cat "$TB_DIR/err4" "$TB_DIR/virtsnap.conf")"
+grep -q /shutoff/ "$TB_DIR/out4" || tb_fail "the other domain was not backed up: $(cat "$TB_DIR/err4")"
+printf 'speling = 1\n' >"$TB_DIR/bad.conf"
+status=0
+tb_tool backup --config "$TB_DIR/bad.conf" -o "$dest" running >/dev/null 2>"$TB_DIR/err5" || status=$?
+[ "$status" -eq 2 ] && grep -q "bad.conf:1: 'speling' is not an option of this tool" "$TB_DIR/err5" ||
+    tb_fail "an unknown key: exit $status: $(cat "$TB_DIR/err5")"
+tb_pass "--all backs up running and shut-off domains and names the one that failed; --metrics-file reports the run; --config sets the job, per domain"

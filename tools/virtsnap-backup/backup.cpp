@@ -99,8 +99,15 @@ cli::ExitStatus run_backup(int argc, char** argv) {
     options.backup.dest = copy::prepare_backup_directory(options.backup.dest);
     MetricsRecord metrics(options, log);
     if (options.all) {
+        // Each domain with its own section of the configuration file.
+        auto settings_for = [&](const std::string& name) {
+            std::optional<Options> own = parse_options(argc, argv, name);
+            job::BackupSettings settings = own->backup;
+            settings.dest = options.backup.dest;
+            return settings;
+        };
         job::FleetOutcome outcome = job::backup_all(
-            conn, options.backup, log,
+            conn, settings_for, options.excluded_domains, log,
             [&](const job::SetSummary& s) {
                 report(s, log);
                 metrics.succeeded(s);

@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include "cli/config_file.hpp"
 #include "cli/copy_options.hpp"
 #include "cli/parse.hpp"
 #include "util/duration.hpp"
@@ -7,57 +8,32 @@
 
 #include <boost/program_options/value_semantic.hpp>
 
+#include <map>
+
 namespace po = boost::program_options;
 
 namespace virtsnap::backup {
 
-std::optional<Options> parse_options(int argc, char** argv) {
-    Options options;
-    std::string commit_timeout = "30m";
-    bool no_verify = false;
-    std::string verify_with; // empty: not given
-    std::vector<std::string> domains;
-    std::string keep;
-    std::string bandwidth = "0";
-    cli::CopyOptions copy;
-    cli::SnapshotOptions snapshot;
-    cli::CommandLine line{"virtsnap-backup",
-                          "usage: virtsnap-backup [OPTIONS] DOMAIN -o DEST\n"
-                          "       virtsnap-backup [OPTIONS] --all -o DEST\n"
-                          "Backs up a domain into a new backup set DEST/DOMAIN/SET_ID: snapshot, copy,\n"
-                          "verify and commit in one process; the commit happens on every path.",
-                          po::options_description("Options"),
-                          po::options_description(),
-                          {}};
-    cli::add_common_options(line.visible, options.common, true);
-    line.visible.add_options() //
-        ("output,o", po::value(&options.backup.dest)->value_name("DEST"),
-         "where backup sets live (DEST/DOMAIN/SET_ID; created, mode 0700, when missing)") //
-        ("all", po::bool_switch(&options.all),
-         "back up every domain of the connection, running and shut off, one after another") //
-        ("no-verify", po::bool_switch(&no_verify),
-         "do not verify the copies before the commit") //
-        ("verify-with", po::value(&verify_with)->value_name("MODE"),
-         "source (default): compare each copy with its frozen image (qemu-img compare); "
-         "qemu-checksums: hash each copy where qemu-img map places its content against the checksums taken "
-         "while copying, "
-         "one read instead of two") //
-        ("keep", po::value(&keep)->value_name("N"),
-         "after a successful backup, remove the oldest complete sets of the domain beyond N") //
-        ("commit-timeout", po::value(&commit_timeout)->value_name("DURATION"),
-         "longest the merge of one disk may take before it is left for --recover (default 30m)") //
-        ("bandwidth", po::value(&bandwidth)->value_name("MIB"),
-         "limit each disk's merge to MIB MiB/s (default: unlimited)") //
-        ("metrics-file", po::value(&options.metrics_file)->value_name("PATH"),
-         "after the run, write its results as a Prometheus text file (node_exporter's textfile "
-         "collector), atomically, mode 0644");
-    cli::add_copy_options(line.visible, copy);
-    cli::add_snapshot_options(line.visible, snapshot, false);
-    line.hidden.add_options()("domain", po::value(&domains));
-    line.positional.add("domain", -1);
+namespace {
 
-    if (!cli::parse_command_line(argc, argv, line, options.common))
-        return std::nullopt;
+// What the configuration file may not set: the answers and the job's shape
+// anywhere; in a domain's section, what is one for the whole job.
+std::string refused_in_file(const std::string& key, bool in_domain_section) {
+    for (const char* never : {"help", "version", "config", "all"})
+        if (key == never)
+            return "is for the command line only";
+    if (in_domain_section)
+        for (const char* job_wide : {"output", "exclude-domain", "metrics-file", "state-dir", "connect"})
+            if (key == job_wide)
+                return "is one for the whole job: set it before any [domain:NAME] section";
+    return "";
+}
+
+// What the parse leaves to check: the values' meaning, and how options go
+// together.
+void check_options(Options& options, const std::vector<std::string>& domains, const std::string& keep,
+                   bool no_verify, const std::string& verify_with, const std::string& commit_timeout,
+                   const std::string& bandwidth, cli::CopyOptions& copy, cli::SnapshotOptions& snapshot) {
     if (domains.size() > 1)
         throw util::UsageError("one domain at a time (or --all); got " + util::quoted(domains[0]) + " and " +
                                util::quoted(domains[1]));
@@ -96,6 +72,102 @@ std::optional<Options> parse_options(int argc, char** argv) {
     options.backup.snapshot = snapshot.settings;
     if (options.all && !options.backup.snapshot.disks.empty())
         throw util::UsageError("--disk names disks of one domain; it cannot go with --all");
+}
+
+} // namespace
+
+std::optional<Options> parse_options(int argc, char** argv, const std::string& section_domain) {
+    Options options;
+    std::string config_path;
+    std::map<std::string, std::string> from_file; // key: "FILE:LINE"
+    std::string commit_timeout = "30m";
+    bool no_verify = false;
+    std::string verify_with; // empty: not given
+    std::vector<std::string> domains;
+    std::string keep;
+    std::string bandwidth = "0";
+    cli::CopyOptions copy;
+    cli::SnapshotOptions snapshot;
+    cli::CommandLine line{"virtsnap-backup",
+                          "usage: virtsnap-backup [OPTIONS] DOMAIN -o DEST\n"
+                          "       virtsnap-backup [OPTIONS] --all -o DEST\n"
+                          "Backs up a domain into a new backup set DEST/DOMAIN/SET_ID: snapshot, copy,\n"
+                          "verify and commit in one process; the commit happens on every path.",
+                          po::options_description("Options"),
+                          po::options_description(),
+                          {},
+                          {}};
+    cli::add_common_options(line.visible, options.common, true);
+    line.visible.add_options() //
+        ("output,o", po::value(&options.backup.dest)->value_name("DEST"),
+         "where backup sets live (DEST/DOMAIN/SET_ID; created, mode 0700, when missing)") //
+        ("all", po::bool_switch(&options.all),
+         "back up every domain of the connection, running and shut off, one after another") //
+        ("no-verify", po::bool_switch(&no_verify),
+         "do not verify the copies before the commit") //
+        ("verify-with", po::value(&verify_with)->value_name("MODE"),
+         "source (default): compare each copy with its frozen image (qemu-img compare); "
+         "qemu-checksums: hash each copy where qemu-img map places its content against the checksums taken "
+         "while copying, "
+         "one read instead of two") //
+        ("keep", po::value(&keep)->value_name("N"),
+         "after a successful backup, remove the oldest complete sets of the domain beyond N") //
+        ("commit-timeout", po::value(&commit_timeout)->value_name("DURATION"),
+         "longest the merge of one disk may take before it is left for --recover (default 30m)") //
+        ("bandwidth", po::value(&bandwidth)->value_name("MIB"),
+         "limit each disk's merge to MIB MiB/s (default: unlimited)") //
+        ("metrics-file", po::value(&options.metrics_file)->value_name("PATH"),
+         "after the run, write its results as a Prometheus text file (node_exporter's textfile "
+         "collector), atomically, mode 0644") //
+        ("exclude-domain", po::value(&options.excluded_domains)->value_name("NAME"),
+         "with --all, leave this domain out (repeatable)") //
+        ("config", po::value(&config_path)->value_name("FILE"),
+         "read options from FILE (default /etc/virtsnap/virtsnap.conf, when it exists); the command line "
+         "overrides it");
+    cli::add_copy_options(line.visible, copy);
+    cli::add_snapshot_options(line.visible, snapshot, false);
+    line.hidden.add_options()("domain", po::value(&domains));
+    line.positional.add("domain", -1);
+    line.after_command_line = [&](po::variables_map& vm) {
+        const bool named = vm.count("config") > 0;
+        const std::string path = named ? vm["config"].as<std::string>() : default_config_file;
+        const std::optional<cli::ConfigFile> config = cli::ConfigFile::load(path, named);
+        if (!config)
+            return;
+        std::string domain = section_domain;
+        if (domain.empty() && vm.count("domain") && vm["domain"].as<std::vector<std::string>>().size() == 1)
+            domain = vm["domain"].as<std::vector<std::string>>().front();
+        // Where each value the file sets comes from, for the errors above.
+        auto note = [&](const std::vector<cli::ConfigEntry>& entries) {
+            for (const cli::ConfigEntry& entry : entries)
+                if ((!vm.count(entry.key) || vm[entry.key].defaulted()) && !from_file.count(entry.key))
+                    from_file[entry.key] = config->path() + ":" + std::to_string(entry.line);
+        };
+        // The domain's section first: what is stored first wins.
+        if (!domain.empty())
+            note(config->domain(domain));
+        note(config->global());
+        if (!domain.empty())
+            cli::store_config_entries(*config, config->domain(domain), line.visible, vm,
+                                      [](const std::string& key) { return refused_in_file(key, true); });
+        cli::store_config_entries(*config, config->global(), line.visible, vm,
+                                  [](const std::string& key) { return refused_in_file(key, false); });
+    };
+
+    if (!cli::parse_command_line(argc, argv, line, options.common))
+        return std::nullopt;
+    try {
+        check_options(options, domains, keep, no_verify, verify_with, commit_timeout, bandwidth, copy,
+                      snapshot);
+    } catch (const util::UsageError& error) {
+        // A value the file set is named with its file and line.
+        const std::string message = error.what();
+        for (const auto& [key, place] : from_file)
+            if (message.find("--" + key + " ") != std::string::npos ||
+                message.find("--" + key + "'") != std::string::npos)
+                throw util::UsageError(place + ": " + util::quoted(key) + ": " + message);
+        throw;
+    }
     return options;
 }
 

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace virtsnap::backup {
 
@@ -13,11 +14,17 @@ struct Options {
     cli::CommonOptions common;
     std::string domain; // empty with --all
     bool all = false;
-    job::BackupSettings backup; // dest as typed; made absolute before the run
-    std::string metrics_file;   // empty: none
+    job::BackupSettings backup;                // dest as typed; made absolute before the run
+    std::string metrics_file;                  // empty: none
+    std::vector<std::string> excluded_domains; // with --all
 };
 
-// nullopt when --help or --version was answered.
-std::optional<Options> parse_options(int argc, char** argv);
+// The configuration file read when --config names none (when it exists).
+constexpr const char* default_config_file = "/etc/virtsnap/virtsnap.conf";
+
+// nullopt when --help or --version was answered. The configuration file's
+// [domain:NAME] section applied is that of section_domain, else that of the
+// domain on the command line.
+std::optional<Options> parse_options(int argc, char** argv, const std::string& section_domain = "");
 
 } // namespace virtsnap::backup
