@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <csignal>
 #include <fcntl.h>
+#include <optional>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -165,6 +166,73 @@ ProcessResult run_checked(const std::vector<std::string>& argv) {
             command += (command.empty() ? "" : " ") + arg;
         throw Error(quoted(command) + " " + result.describe_failure());
     }
+    return result;
+}
+
+AttachedResult run_attached(const std::vector<std::string>& argv,
+                            const std::vector<std::pair<std::string, std::string>>& environment,
+                            std::chrono::milliseconds timeout) {
+    if (argv.empty())
+        throw Error("run_attached: empty command");
+    SpawnActions actions;
+    posix_spawn_file_actions_addopen(actions.get(), 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(actions.get(), 2, 1);
+
+    std::vector<std::string> entries;
+    for (char** variable = environ; *variable; ++variable) {
+        const std::string entry = *variable;
+        bool replaced = false;
+        for (const auto& [name, value] : environment)
+            replaced = replaced || entry.compare(0, name.size() + 1, name + "=") == 0;
+        if (!replaced)
+            entries.push_back(entry);
+    }
+    for (const auto& [name, value] : environment)
+        entries.push_back(name + "=" + value);
+    std::vector<char*> envp;
+    for (std::string& entry : entries)
+        envp.push_back(entry.data());
+    envp.push_back(nullptr);
+    std::vector<char*> args;
+    for (const std::string& arg : argv)
+        args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+
+    SpawnAttributes attributes;
+    pid_t pid = 0;
+    const int rc = ::posix_spawn(&pid, args[0], actions.get(), attributes.get(), args.data(), envp.data());
+    if (rc != 0)
+        throw SystemError("cannot run " + quoted(argv[0]), rc);
+
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point start = Clock::now();
+    std::optional<Clock::time_point> terminated;
+    AttachedResult result;
+    for (;;) {
+        int status = 0;
+        const pid_t done = ::waitpid(pid, &status, WNOHANG);
+        if (done == pid) {
+            if (WIFEXITED(status))
+                result.exit_status = WEXITSTATUS(status);
+            else if (WIFSIGNALED(status))
+                result.signal = WTERMSIG(status);
+            break;
+        }
+        if (done < 0 && errno != EINTR)
+            throw SystemError("waiting for " + quoted(argv[0]), errno);
+        const Clock::time_point now = Clock::now();
+        if (!terminated && ((timeout.count() > 0 && now - start >= timeout) || interrupted())) {
+            result.timed_out = !interrupted();
+            ::kill(-pid, SIGTERM);
+            terminated = now;
+        } else if (terminated && now - *terminated >= std::chrono::seconds(5)) {
+            ::kill(-pid, SIGKILL);
+        }
+        ::usleep(20000);
+    }
+    // What the hook left running in its group goes with it.
+    if (terminated)
+        ::kill(-pid, SIGKILL);
     return result;
 }
 

@@ -2,7 +2,9 @@
 // Runs helper programs (qemu-img, ...) without a shell: arguments are passed
 // as they are, so paths with spaces or quotes cannot be misread.
 
+#include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace virtsnap::util {
@@ -35,5 +37,21 @@ ProcessResult run_process(const std::vector<std::string>& argv, OnInterrupt on_i
 
 // Like run_process, but throws Error naming the command when it fails.
 ProcessResult run_checked(const std::vector<std::string>& argv);
+
+struct AttachedResult {
+    int exit_status = -1; // exit code, or -1 when killed by a signal
+    int signal = 0;
+    bool timed_out = false;
+};
+
+// Runs a program of the user's (a hook) with stdin from /dev/null and its
+// stdout and stderr on virtsnap's stderr (stdout carries virtsnap's data),
+// environment added to (replacing variables of the same name) virtsnap's
+// own, in a process group of its own. After timeout (0: none), or when
+// virtsnap is interrupted, the whole group gets SIGTERM, and SIGKILL 5 s
+// later. Throws SystemError when it cannot be started.
+AttachedResult run_attached(const std::vector<std::string>& argv,
+                            const std::vector<std::pair<std::string, std::string>>& environment,
+                            std::chrono::milliseconds timeout);
 
 } // namespace virtsnap::util

@@ -163,3 +163,37 @@ TEST_CASE("a process a library forks from a helper thread starts with no signal 
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
 }
+
+TEST_CASE("run_attached: the environment added, stdout on virtsnap's stderr, the status returned") {
+    char path[] = "/tmp/virtsnap-attached-XXXXXX";
+    const int fd = ::mkstemp(path);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    const std::string out = path;
+    AttachedResult r = run_attached(
+        {"/bin/sh", "-c",
+         "echo \"$1 $VIRTSNAP_X $HOME\" >\"$OUT\"; "
+         "[ \"$(readlink /proc/$$/fd/1)\" = \"$(readlink /proc/$$/fd/2)\" ] && echo same >>\"$OUT\"; exit 4",
+         "sh", "phase"},
+        {{"VIRTSNAP_X", "x y"}, {"OUT", out}, {"HOME", "/replaced"}}, std::chrono::seconds(30));
+    CHECK(r.exit_status == 4);
+    CHECK_FALSE(r.timed_out);
+    CHECK(run_process({"cat", out}).out == "phase x y /replaced\nsame\n");
+    ::unlink(path);
+}
+
+TEST_CASE("run_attached: a hang is stopped at the timeout, with what it started") {
+    const auto start = std::chrono::steady_clock::now();
+    AttachedResult r =
+        run_attached({"/bin/sh", "-c", "sleep 300 & exec sleep 301"}, {}, std::chrono::milliseconds(300));
+    CHECK(r.timed_out);
+    CHECK(r.signal == SIGTERM);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    CHECK(run_process({"pgrep", "-f", "^sleep 300$"}).exit_status == 1); // the child went with its group
+}
+
+TEST_CASE("run_attached: a program that cannot start is an error naming it") {
+    CHECK_THROWS_WITH_AS(run_attached({"/nonexistent/hook"}, {}, std::chrono::seconds(1)),
+                         doctest::Contains("/nonexistent/hook"), SystemError);
+}
