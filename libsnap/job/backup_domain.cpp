@@ -37,6 +37,9 @@ SetSummary backup_domain(const virt::Connection& conn, const std::string& name,
                                  " is not a directory of its own (a symbolic link?); nothing was backed up");
     remove_incomplete_sets(domain_dir, log);
     const std::string id = virt::new_snapshot_id();
+    // The last moment a hook can still say no: nothing was changed yet.
+    Hooks(settings.hook, log)
+        .require("backup-start", hook_environment(settings, domain.name(), domain_dir + "/" + id));
     SetDirectory set(domain_dir + "/" + id);
     store::sync_directory(domain_dir);
 

@@ -21,9 +21,15 @@ xml::Manifest backup_running(const virt::Connection& conn, const virt::Domain& d
     const Definitions definitions = read_definitions(domain);
     reading.stop();
     xml::Manifest manifest = virt::snapshot_domain(conn, domain, snapshot, log);
-    // From here on the overlays are merged back on every path.
+    // From here on the overlays are merged back on every path, whatever a
+    // hook says.
     virt::PendingCommit commit(conn, domain, snapshot.state_dir, virt::snapshot_record(manifest, snapshot),
                                settings.merge, log);
+    const Hooks hooks(settings.hook, log);
+    HookEnvironment environment = hook_environment(settings, domain.name(), set.path());
+    environment.emplace_back("VIRTSNAP_FREEZE_MS",
+                             std::to_string(std::max<std::int64_t>(manifest.freeze_ms, 0)));
+    hooks.run("post-snapshot", environment);
     util::pause_point("before-copy");
     // Declared after the commit: on every path it ends (waiting for the
     // disks it is merging) before the commit merges the rest.
@@ -36,9 +42,12 @@ xml::Manifest backup_running(const virt::Connection& conn, const virt::Domain& d
     completing.stop();
     early.finish();
     util::pause_point("before-commit");
+    hooks.run("pre-commit", environment);
     try {
         util::PhaseTimer merging("merge back");
         commit.finish();
+        merging.stop();
+        hooks.run("post-commit", environment);
     } catch (const util::Error& error) {
         throw util::Error(std::string(error.what()) + " (the backup set " + quoted(set.path()) +
                           " is complete; run 'virtsnap-commit --recover " + domain.name() + "')");

@@ -23,6 +23,10 @@ xml::Manifest backup_shut_off(const virt::Connection& conn, const virt::Domain& 
                               const BackupSettings& settings, const std::string& id, SetDirectory& set,
                               const util::Log& log);
 
+// The variables every hook call of a domain's backup gets (job/hooks.hpp).
+HookEnvironment hook_environment(const BackupSettings& settings, const std::string& domain,
+                                 const std::string& set_dir);
+
 // The definitions as they are now (before a snapshot changes the live one).
 Definitions read_definitions(const virt::Domain& domain);
 

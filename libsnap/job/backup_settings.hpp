@@ -2,6 +2,7 @@
 // What a virtsnap-backup run is asked to do, and what it reports per set.
 
 #include "copy/disk_copy.hpp"
+#include "job/hooks.hpp"
 #include "virt/domain_snapshot.hpp"
 #include "virt/merge_overlays.hpp"
 
@@ -25,6 +26,7 @@ struct BackupSettings {
     Verification verification = Verification::source;
     unsigned keep = 0; // 0: keep every set
     virt::MergeSettings merge;
+    HookSettings hook;
 };
 
 struct SetSummary {

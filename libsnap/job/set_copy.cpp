@@ -5,6 +5,14 @@
 
 namespace virtsnap::job {
 
+HookEnvironment hook_environment(const BackupSettings& settings, const std::string& domain,
+                                 const std::string& set_dir) {
+    return {{"VIRTSNAP_DOMAIN", domain},
+            {"VIRTSNAP_DEST", settings.dest},
+            {"VIRTSNAP_SET_DIR", set_dir},
+            {"VIRTSNAP_LEVEL", "full"}};
+}
+
 Definitions read_definitions(const virt::Domain& domain) {
     Definitions d;
     if (domain.is_persistent())

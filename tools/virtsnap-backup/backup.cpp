@@ -26,8 +26,6 @@ void report(const job::SetSummary& summary, const util::Log& log) {
     log.info(job::describe(summary));
 }
 
-} // namespace
-
 // The results of the run, for --metrics-file: written when the run ends,
 // whichever way.
 class MetricsRecord {
@@ -84,6 +82,83 @@ void check_metrics_file(const std::string& path) {
         throw util::UsageError("--metrics-file " + util::quoted(path) + ": its directory is not writable");
 }
 
+// The hook's per-domain ends, with what the run knows there.
+job::HookEnvironment ended(const job::SetSummary& s, const std::string& dest) {
+    return {{"VIRTSNAP_DOMAIN", s.domain},
+            {"VIRTSNAP_DEST", dest},
+            {"VIRTSNAP_SET_DIR", s.set_dir},
+            {"VIRTSNAP_LEVEL", "full"},
+            {"VIRTSNAP_STATUS", "0"},
+            {"VIRTSNAP_BYTES_READ", std::to_string(s.bytes_read)},
+            {"VIRTSNAP_BYTES_WRITTEN", std::to_string(s.bytes_written)},
+            {"VIRTSNAP_DURATION_MS", std::to_string(s.duration.count())},
+            {"VIRTSNAP_FREEZE_MS", std::to_string(s.quiesced && !s.offline ? s.freeze_ms : 0)}};
+}
+job::HookEnvironment aborted(const std::string& domain, const std::string& dest, const std::exception& error,
+                             std::chrono::milliseconds took) {
+    return {{"VIRTSNAP_DOMAIN", domain},
+            {"VIRTSNAP_DEST", dest},
+            {"VIRTSNAP_LEVEL", "full"},
+            {"VIRTSNAP_STATUS", std::to_string(cli::to_int(cli::exit_status_for(error)))},
+            {"VIRTSNAP_ERROR", util::printable(error.what())},
+            {"VIRTSNAP_DURATION_MS", std::to_string(took.count())}};
+}
+
+std::chrono::milliseconds since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+}
+
+cli::ExitStatus back_up_all(int argc, char** argv, const Options& options, const virt::Connection& conn,
+                            const job::Hooks& hooks, MetricsRecord& metrics, const util::Log& log) {
+    // Each domain with its own section of the configuration file.
+    auto settings_for = [&](const std::string& name) {
+        std::optional<Options> own = parse_options(argc, argv, name);
+        job::BackupSettings settings = own->backup;
+        settings.dest = options.backup.dest;
+        settings.hook = options.backup.hook;
+        return settings;
+    };
+    job::FleetOutcome outcome = job::backup_all(
+        conn, settings_for, options.excluded_domains, log,
+        [&](const job::SetSummary& s) {
+            report(s, log);
+            metrics.succeeded(s);
+            hooks.run("backup-end", ended(s, options.backup.dest));
+        },
+        [&](const std::string& name, const std::exception& error, std::chrono::milliseconds took) {
+            metrics.failed(name, error, took);
+            hooks.run("backup-abort", aborted(name, options.backup.dest, error, took));
+        });
+    if (outcome.failed.empty())
+        return cli::ExitStatus::ok;
+    if (util::interrupted())
+        return cli::ExitStatus::interrupted;
+    return outcome.done == 0 ? cli::ExitStatus::failure : cli::ExitStatus::partial;
+}
+
+cli::ExitStatus back_up_one(const Options& options, const virt::Connection& conn, const job::Hooks& hooks,
+                            MetricsRecord& metrics, const util::Log& log) {
+    const auto start = std::chrono::steady_clock::now();
+    try {
+        const job::SetSummary summary = job::backup_domain(conn, options.domain, options.backup, log);
+        metrics.succeeded(summary);
+        report(summary, log);
+        hooks.run("backup-end", ended(summary, options.backup.dest));
+    } catch (const util::Error& error) {
+        metrics.failed(options.domain, error, since(start));
+        hooks.run("backup-abort", aborted(options.domain, options.backup.dest, error, since(start)));
+        throw;
+    }
+    if (util::interrupted()) {
+        log.warn(std::string("received ") + util::signal_name(util::interrupt_signal()) +
+                 " during the commit; it was held back until the commit had finished");
+        return cli::ExitStatus::interrupted;
+    }
+    return cli::ExitStatus::ok;
+}
+
+} // namespace
+
 cli::ExitStatus run_backup(int argc, char** argv) {
     std::optional<Options> parsed = parse_options(argc, argv);
     if (!parsed)
@@ -98,49 +173,26 @@ cli::ExitStatus run_backup(int argc, char** argv) {
         conn.lookup(options.domain); // an unknown domain changes nothing, not even DEST
     options.backup.dest = copy::prepare_backup_directory(options.backup.dest);
     MetricsRecord metrics(options, log);
-    if (options.all) {
-        // Each domain with its own section of the configuration file.
-        auto settings_for = [&](const std::string& name) {
-            std::optional<Options> own = parse_options(argc, argv, name);
-            job::BackupSettings settings = own->backup;
-            settings.dest = options.backup.dest;
-            return settings;
-        };
-        job::FleetOutcome outcome = job::backup_all(
-            conn, settings_for, options.excluded_domains, log,
-            [&](const job::SetSummary& s) {
-                report(s, log);
-                metrics.succeeded(s);
-            },
-            [&](const std::string& name, const std::exception& error, std::chrono::milliseconds took) {
-                metrics.failed(name, error, took);
-            });
-        metrics.write();
-        if (outcome.failed.empty())
-            return cli::ExitStatus::ok;
-        if (util::interrupted())
-            return cli::ExitStatus::interrupted;
-        return outcome.done == 0 ? cli::ExitStatus::failure : cli::ExitStatus::partial;
-    }
-    const auto start = std::chrono::steady_clock::now();
+    const job::Hooks hooks(options.backup.hook, log);
+    const job::HookEnvironment job_environment{{"VIRTSNAP_DEST", options.backup.dest},
+                                               {"VIRTSNAP_DOMAIN", options.all ? "" : options.domain}};
+    hooks.require("job-start", job_environment);
+    cli::ExitStatus status = cli::ExitStatus::failure;
     try {
-        const job::SetSummary summary = job::backup_domain(conn, options.domain, options.backup, log);
-        metrics.succeeded(summary);
-        report(summary, log);
-    } catch (const util::Error& error) {
-        metrics.failed(
-            options.domain, error,
-            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start));
+        status = options.all ? back_up_all(argc, argv, options, conn, hooks, metrics, log)
+                             : back_up_one(options, conn, hooks, metrics, log);
+    } catch (const std::exception& error) {
         metrics.write();
+        job::HookEnvironment environment = job_environment;
+        environment.emplace_back("VIRTSNAP_STATUS", std::to_string(cli::to_int(cli::exit_status_for(error))));
+        hooks.run("job-end", environment);
         throw;
     }
     metrics.write();
-    if (util::interrupted()) {
-        log.warn(std::string("received ") + util::signal_name(util::interrupt_signal()) +
-                 " during the commit; it was held back until the commit had finished");
-        return cli::ExitStatus::interrupted;
-    }
-    return cli::ExitStatus::ok;
+    job::HookEnvironment environment = job_environment;
+    environment.emplace_back("VIRTSNAP_STATUS", std::to_string(cli::to_int(status)));
+    hooks.run("job-end", environment);
+    return status;
 }
 
 } // namespace virtsnap::backup

@@ -3,6 +3,7 @@
 #include "cli/config_file.hpp"
 #include "cli/copy_options.hpp"
 #include "cli/parse.hpp"
+#include "job/hooks.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
 
@@ -23,7 +24,8 @@ std::string refused_in_file(const std::string& key, bool in_domain_section) {
         if (key == never)
             return "is for the command line only";
     if (in_domain_section)
-        for (const char* job_wide : {"output", "exclude-domain", "metrics-file", "state-dir", "connect"})
+        for (const char* job_wide :
+             {"output", "exclude-domain", "metrics-file", "state-dir", "connect", "hook", "hook-timeout"})
             if (key == job_wide)
                 return "is one for the whole job: set it before any [domain:NAME] section";
     return "";
@@ -79,6 +81,7 @@ void check_options(Options& options, const std::vector<std::string>& domains, co
 std::optional<Options> parse_options(int argc, char** argv, const std::string& section_domain) {
     Options options;
     std::string config_path;
+    std::string hook_timeout = "5m";
     std::map<std::string, std::string> from_file; // key: "FILE:LINE"
     std::string commit_timeout = "30m";
     bool no_verify = false;
@@ -119,6 +122,12 @@ std::optional<Options> parse_options(int argc, char** argv, const std::string& s
         ("metrics-file", po::value(&options.metrics_file)->value_name("PATH"),
          "after the run, write its results as a Prometheus text file (node_exporter's textfile "
          "collector), atomically, mode 0644") //
+        ("hook", po::value(&options.backup.hook.script)->value_name("SCRIPT"),
+         "run SCRIPT at each phase of the run (job-start, backup-start, post-snapshot, pre-commit, "
+         "post-commit, backup-end, backup-abort, job-end), the phase its argument, VIRTSNAP_* variables "
+         "its environment") //
+        ("hook-timeout", po::value(&hook_timeout)->value_name("DURATION"),
+         "stop a hook (and what it started) that runs longer (default 5m)") //
         ("exclude-domain", po::value(&options.excluded_domains)->value_name("NAME"),
          "with --all, leave this domain out (repeatable)") //
         ("config", po::value(&config_path)->value_name("FILE"),
@@ -159,6 +168,8 @@ std::optional<Options> parse_options(int argc, char** argv, const std::string& s
     try {
         check_options(options, domains, keep, no_verify, verify_with, commit_timeout, bandwidth, copy,
                       snapshot);
+        options.backup.hook.timeout = util::parse_duration(hook_timeout, "hook-timeout");
+        job::check_hook_script(options.backup.hook.script);
     } catch (const util::UsageError& error) {
         // A value the file set is named with its file and line.
         const std::string message = error.what();
