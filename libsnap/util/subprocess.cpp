@@ -190,10 +190,12 @@ AttachedResult run_attached(const std::vector<std::string>& argv,
     for (const auto& [name, value] : environment)
         entries.push_back(name + "=" + value);
     std::vector<char*> envp;
+    envp.reserve(entries.size() + 1);
     for (std::string& entry : entries)
         envp.push_back(entry.data());
     envp.push_back(nullptr);
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const std::string& arg : argv)
         args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
