@@ -3,8 +3,8 @@
 # `cmake --install` honours the prefix and DESTDIR (GNUInstallDirs): into
 # an empty DESTDIR with prefix /opt/virtsnap-test it puts every tool (which
 # then runs from there), every man page (which renders), and the manifest
-# schema and the systemd units, under DESTDIR/opt/virtsnap-test and nowhere
-# else.
+# schema, the systemd units and the bash completion, under
+# DESTDIR/opt/virtsnap-test and nowhere else.
 set -euo pipefail
 build=$1
 root=$(mktemp -d)
@@ -29,6 +29,7 @@ done
 cmp -s "$prefix/share/virtsnap/schemas/manifest.rng" "$(dirname "$0")/../schemas/manifest.rng" ||
     fail "the manifest schema is not installed"
 unexpected=$(find "$prefix" -type f | grep -v -e '/bin/virtsnap-[a-z]*$' -e '/share/man/man[17]/virtsnap[a-z-]*\.[17]$' \
-    -e '/share/virtsnap/schemas/manifest.rng$' -e '/lib/systemd/system/virtsnap-backup\(@\|-all\)\.\(service\|timer\)$' || true)
+    -e '/share/virtsnap/schemas/manifest.rng$' -e '/lib/systemd/system/virtsnap-backup\(@\|-all\)\.\(service\|timer\)$' \
+    -e '/share/bash-completion/completions/virtsnap-[a-z]*$' || true)
 [ -z "$unexpected" ] || fail "installed but not expected: $unexpected"
 echo "install-tree: $(find "$prefix" -type f | wc -l) files under the prefix, tools run, pages render"
