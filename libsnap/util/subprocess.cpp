@@ -99,6 +99,17 @@ void drain(UniqueFd& out_fd, UniqueFd& err_fd, ProcessResult& result, pid_t pid,
     }
 }
 
+// The NULL-terminated array of C strings exec wants; the strings must
+// outlive it.
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+    std::vector<char*> pointers;
+    pointers.reserve(strings.size() + 1);
+    for (const std::string& text : strings)
+        pointers.push_back(const_cast<char*>(text.c_str()));
+    pointers.push_back(nullptr);
+    return pointers;
+}
+
 } // namespace
 
 std::string ProcessResult::describe_failure() const {
@@ -122,12 +133,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, OnInterrupt on_i
     posix_spawn_file_actions_adddup2(actions.get(), out.write_end.get(), 1);
     posix_spawn_file_actions_adddup2(actions.get(), err.write_end.get(), 2);
 
-    std::vector<char*> args;
-    args.reserve(argv.size() + 1);
-    for (const std::string& arg : argv)
-        args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-
+    std::vector<char*> args = c_strings(argv);
     SpawnAttributes attributes;
     pid_t pid = 0;
     int rc = ::posix_spawnp(&pid, args[0], actions.get(), attributes.get(), args.data(), environ);
@@ -189,16 +195,8 @@ AttachedResult run_attached(const std::vector<std::string>& argv,
     }
     for (const auto& [name, value] : environment)
         entries.push_back(name + "=" + value);
-    std::vector<char*> envp;
-    envp.reserve(entries.size() + 1);
-    for (std::string& entry : entries)
-        envp.push_back(entry.data());
-    envp.push_back(nullptr);
-    std::vector<char*> args;
-    args.reserve(argv.size() + 1);
-    for (const std::string& arg : argv)
-        args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
+    std::vector<char*> envp = c_strings(entries);
+    std::vector<char*> args = c_strings(argv);
 
     SpawnAttributes attributes;
     pid_t pid = 0;
