@@ -3,7 +3,8 @@
 # `cmake --install` honours the prefix and DESTDIR (GNUInstallDirs): into
 # an empty DESTDIR with prefix /opt/virtsnap-test it puts every tool (which
 # then runs from there), every man page (which renders), and the manifest
-# schema, the systemd units and the bash completion, under
+# schema, the systemd units, the bash completion and the example
+# configuration, under
 # DESTDIR/opt/virtsnap-test and nowhere else.
 set -euo pipefail
 build=$1
@@ -30,6 +31,6 @@ cmp -s "$prefix/share/virtsnap/schemas/manifest.rng" "$(dirname "$0")/../schemas
     fail "the manifest schema is not installed"
 unexpected=$(find "$prefix" -type f | grep -v -e '/bin/virtsnap-[a-z]*$' -e '/share/man/man[17]/virtsnap[a-z-]*\.[17]$' \
     -e '/share/virtsnap/schemas/manifest.rng$' -e '/lib/systemd/system/virtsnap-backup\(@\|-all\)\.\(service\|timer\)$' \
-    -e '/share/bash-completion/completions/virtsnap-[a-z]*$' || true)
+    -e '/share/bash-completion/completions/virtsnap-[a-z]*$' -e '/share/doc/virtsnap/examples/virtsnap.conf$' || true)
 [ -z "$unexpected" ] || fail "installed but not expected: $unexpected"
 echo "install-tree: $(find "$prefix" -type f | wc -l) files under the prefix, tools run, pages render"

@@ -144,8 +144,8 @@ TEST_CASE("read_named_file reads a pipe the user named (-m <(virtsnap-create vm1
     std::thread writer([&fifo] {
         util::UniqueFd fd(::open(fifo.c_str(), O_WRONLY | O_CLOEXEC));
         const std::string text = "<manifest/>";
-        if (fd)
-            (void)::write(fd.get(), text.data(), text.size());
+        if (fd) [[maybe_unused]]
+            const ssize_t written = ::write(fd.get(), text.data(), text.size());
     });
     const std::string text = util::read_named_file(fifo.string(), 100, "manifest");
     writer.join();
@@ -156,7 +156,7 @@ TEST_CASE("read_bounded reads to the end, but no further than the limit") {
     util::Pipe pipe = util::make_pipe();
     const std::string text(70000, 'y'); // more than one read's buffer
     std::thread writer([&] {
-        (void)::write(pipe.write_end.get(), text.data(), text.size());
+        [[maybe_unused]] const ssize_t written = ::write(pipe.write_end.get(), text.data(), text.size());
         pipe.write_end.reset();
     });
     CHECK(util::read_bounded(pipe.read_end.get(), 70000, "standard input") == text);
