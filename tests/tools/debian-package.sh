@@ -25,7 +25,7 @@ trap purge_then_clean_up EXIT
 src="$TB_DIR/src/virtsnap"
 mkdir -p "$src"
 rsync -a --exclude='/build*' --exclude='/.git' --exclude='/obj-*' --exclude='/debian/virtsnap' \
-    "$VIRTSNAP_SOURCE_DIR/" "$src/"
+    "$TB_SOURCE_DIR/" "$src/"
 (cd "$src" && dpkg-buildpackage -us -uc -b -j"$(nproc)") >"$TB_DIR/build.log" 2>&1 ||
     tb_fail "dpkg-buildpackage failed: $(tail -n 30 "$TB_DIR/build.log")"
 deb=$(ls "$TB_DIR"/src/virtsnap_*.deb)
