@@ -11,28 +11,35 @@
 
 namespace virtsnap::verify {
 
-CheckOutcome check_checksums(const std::string& dir, const xml::DiskBackup& backup, std::size_t index,
-                             std::uint64_t disk_size) {
+copy::SourceChain open_backup_file(const std::string& dir, const xml::DiskBackup& backup, std::size_t index,
+                                   std::uint64_t disk_size) {
     std::vector<copy::SourceImage> chain;
     for (std::size_t i = index; i < backup.files.size(); ++i)
         chain.push_back({dir + "/" + backup.files[i].name, i == 0 ? backup.format : "qcow2"});
-    const bool layered = !backup.flattened;
-    const copy::SourceChain source =
-        copy::SourceChain::open(chain, image::ImageOrigin::backup_set,
-                                index == 0 ? std::optional<std::uint64_t>(disk_size) : std::nullopt,
-                                "backup file " + util::quoted(chain.front().path));
-    const std::vector<image::Extent> map = source.map(0);
-    const copy::CopyPlan plan =
-        layered ? copy::plan_layer(map, source.size(), false) : copy::plan_flattened(map, source.size());
-    std::unique_ptr<copy::SourceReader> reader = source.reader(0, map);
-    image::ContentHasher hasher(source.size(), backup.chunk_size);
-    copy::copy_content(plan, *reader, nullptr, &hasher, nullptr);
+    return copy::SourceChain::open(chain, image::ImageOrigin::backup_set,
+                                   index == 0 ? std::optional<std::uint64_t>(disk_size) : std::nullopt,
+                                   "backup file " + util::quoted(chain.front().path));
+}
 
+CheckOutcome hash_and_compare(const copy::CopyPlan& plan, copy::SourceReader& reader,
+                              const xml::DiskBackup& backup, std::size_t index) {
+    image::ContentHasher hasher(plan.virtual_size, backup.chunk_size);
+    copy::copy_content(plan, reader, nullptr, &hasher, nullptr);
     xml::BackupFile found;
     found.data_bytes = hasher.data_bytes();
     found.checksum = hasher.checksum();
     found.chunks = hasher.chunks();
     return compare_checksums(backup.files.at(index), found, backup.chunk_size);
+}
+
+CheckOutcome check_checksums(const std::string& dir, const xml::DiskBackup& backup, std::size_t index,
+                             std::uint64_t disk_size) {
+    const copy::SourceChain source = open_backup_file(dir, backup, index, disk_size);
+    const std::vector<image::Extent> map = source.map(0);
+    const copy::CopyPlan plan = backup.flattened ? copy::plan_flattened(map, source.size())
+                                                 : copy::plan_layer(map, source.size(), false);
+    std::unique_ptr<copy::SourceReader> reader = source.reader(0, map);
+    return hash_and_compare(plan, *reader, backup, index);
 }
 
 CheckOutcome compare_checksums(const xml::BackupFile& recorded, const xml::BackupFile& found,

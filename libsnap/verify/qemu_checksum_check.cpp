@@ -36,13 +36,7 @@ namespace virtsnap::verify {
 // hide backing data, which no checksum holds.
 CheckOutcome check_checksums_as_qemu_maps(const std::string& dir, const xml::DiskBackup& backup,
                                           std::size_t index, std::uint64_t disk_size) {
-    std::vector<copy::SourceImage> chain;
-    for (std::size_t i = index; i < backup.files.size(); ++i)
-        chain.push_back({dir + "/" + backup.files[i].name, i == 0 ? backup.format : "qcow2"});
-    const copy::SourceChain source =
-        copy::SourceChain::open(chain, image::ImageOrigin::backup_set,
-                                index == 0 ? std::optional<std::uint64_t>(disk_size) : std::nullopt,
-                                "backup file " + util::quoted(chain.front().path));
+    const copy::SourceChain source = open_backup_file(dir, backup, index, disk_size);
     // A flattened file has no backing (depth 0 is all); a layer is hashed on
     // its own clusters, as it was recorded.
     std::vector<image::Extent> map = source.qemu_map(0);
@@ -56,14 +50,7 @@ CheckOutcome check_checksums_as_qemu_maps(const std::string& dir, const xml::Dis
         plan.data.push_back(extent);
     }
     std::unique_ptr<copy::SourceReader> reader = source.reader(0, plan.data);
-    image::ContentHasher hasher(source.size(), backup.chunk_size);
-    copy::copy_content(plan, *reader, nullptr, &hasher, nullptr);
-
-    xml::BackupFile found;
-    found.data_bytes = hasher.data_bytes();
-    found.checksum = hasher.checksum();
-    found.chunks = hasher.chunks();
-    CheckOutcome outcome = compare_checksums(backup.files.at(index), found, backup.chunk_size);
+    CheckOutcome outcome = hash_and_compare(plan, *reader, backup, index);
     outcome.detail = "as QEMU maps it: " + outcome.detail;
     return outcome;
 }
