@@ -13,16 +13,12 @@ namespace virtsnap::job {
 
 namespace {
 
+// The status line's word, and JSON's.
 const char* verdict_name(Verdict verdict) {
-    switch (verdict) {
-    case Verdict::ok:
-        return "OK";
-    case Verdict::warning:
-        return "WARNING";
-    case Verdict::critical:
-        return "CRITICAL";
-    }
-    return "UNKNOWN";
+    return verdict == Verdict::ok ? "OK" : verdict == Verdict::warning ? "WARNING" : "CRITICAL";
+}
+const char* verdict_json(Verdict verdict) {
+    return verdict == Verdict::ok ? "ok" : verdict == Verdict::warning ? "warning" : "critical";
 }
 
 void worsen(DomainSummary& summary, Verdict verdict, const std::string& reason) {
@@ -139,9 +135,7 @@ std::string render_summary_table(const std::vector<DomainSummary>& domains,
 std::string render_summary_json(const std::vector<DomainSummary>& domains,
                                 std::optional<std::chrono::seconds> max_age) {
     nlohmann::json out = nlohmann::json::object();
-    std::string verdict = verdict_name(overall_verdict(domains));
-    std::transform(verdict.begin(), verdict.end(), verdict.begin(), [](char c) { return c - 'A' + 'a'; });
-    out["status"] = verdict;
+    out["status"] = verdict_json(overall_verdict(domains));
     out["max_age_seconds"] = max_age ? nlohmann::json(max_age->count()) : nlohmann::json();
     nlohmann::json list = nlohmann::json::array();
     for (const DomainSummary& d : domains) {
@@ -151,9 +145,7 @@ std::string render_summary_json(const std::vector<DomainSummary>& domains,
         domain["age_seconds"] = d.age ? nlohmann::json(*d.age) : nlohmann::json();
         domain["complete_sets"] = d.complete_sets;
         domain["allocated_bytes"] = d.allocated;
-        std::string status = verdict_name(d.verdict);
-        std::transform(status.begin(), status.end(), status.begin(), [](char c) { return c - 'A' + 'a'; });
-        domain["status"] = status;
+        domain["status"] = verdict_json(d.verdict);
         domain["reason"] = d.reason.empty() ? nlohmann::json() : nlohmann::json(d.reason);
         list.push_back(std::move(domain));
     }
