@@ -30,23 +30,36 @@ std::string trimmed(const std::string& text) {
 }
 
 // The line of each occurrence of each "section.key", in order: Boost's
-// parser does not say where an option was, and an error must.
-std::map<std::string, std::vector<int>> key_lines(const std::string& text) {
+// parser does not say where an option was, and an error must. Before Boost
+// reads the file, this refuses, with its line, what Boost would report
+// without one or read otherwise than it looks: a line that is neither
+// KEY = VALUE nor [SECTION], an empty key, a NUL byte, and a section name
+// that is empty, padded with spaces or ends in a dot (Boost would run it
+// into the key after it, so [domain:X.] would set domain X).
+std::map<std::string, std::vector<int>> key_lines(const std::string& text, const std::string& path) {
     std::map<std::string, std::vector<int>> lines;
     std::istringstream in(text);
     std::string line, section;
     for (int number = 1; std::getline(in, line); ++number) {
+        const std::string at = path + ":" + std::to_string(number) + ": ";
+        if (line.find('\0') != std::string::npos)
+            throw util::UsageError(at + "a NUL byte");
         line = trimmed(line.substr(0, line.find('#')));
         if (line.empty())
             continue;
-        if (line.front() == '[' && line.back() == ']') {
-            section = trimmed(line.substr(1, line.size() - 2));
+        if (line.front() == '[') {
+            const std::string name = line.back() == ']' ? line.substr(1, line.size() - 2) : "";
+            if (line.back() != ']' || name.empty() || name != trimmed(name) || name.back() == '.')
+                throw util::UsageError(at + quoted(line) + " is not a section header (write [domain:NAME])");
+            section = name;
             continue;
         }
         const std::size_t equals = line.find('=');
         if (equals == std::string::npos)
-            continue;
+            throw util::UsageError(at + quoted(line) + " is neither KEY = VALUE nor a [section]");
         const std::string key = trimmed(line.substr(0, equals));
+        if (key.empty())
+            throw util::UsageError(at + "a value without a key");
         lines[section.empty() ? key : section + "." + key].push_back(number);
     }
     return lines;
@@ -78,6 +91,7 @@ std::optional<ConfigFile> ConfigFile::load(const std::string& path, bool must_ex
     }
     ConfigFile file;
     file.path_ = path;
+    std::map<std::string, std::vector<int>> lines = key_lines(*text, path);
     std::istringstream in(*text);
     po::parsed_options parsed(nullptr);
     try {
@@ -85,7 +99,6 @@ std::optional<ConfigFile> ConfigFile::load(const std::string& path, bool must_ex
     } catch (const po::error& error) {
         throw util::UsageError(path + ": " + error.what());
     }
-    std::map<std::string, std::vector<int>> lines = key_lines(*text);
     std::map<std::string, std::size_t> seen;
     for (const po::option& option : parsed.options) {
         ConfigEntry entry;

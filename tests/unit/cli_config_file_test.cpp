@@ -140,3 +140,24 @@ TEST_CASE("config file: missing, a link, a FIFO, a link to /dev/zero and a direc
     CHECK_THROWS_AS(cli::ConfigFile::load(zero, true), util::UsageError); // bounded: 1 MiB
     CHECK_THROWS_AS(cli::ConfigFile::load(dir.path().string(), true), util::UsageError);
 }
+
+TEST_CASE("config file: what Boost would read otherwise or report without a line is refused with its line") {
+    test::TempDir dir;
+    auto refused = [&](const std::string& text, const std::string& expected) {
+        CAPTURE(text);
+        const std::string path = write(dir, "odd.conf", text);
+        try {
+            cli::ConfigFile::load(path, true);
+            FAIL("accepted");
+        } catch (const util::UsageError& error) {
+            CHECK(std::string(error.what()).rfind(path + expected, 0) == 0);
+        }
+    };
+    refused("keep = 1\n[domain:db.]\nkeep = 2\n", ":2: '[domain:db.]' is not a section header");
+    refused("[ domain:db ]\nkeep = 2\n", ":1: '[ domain:db ]' is not a section header");
+    refused("keep = 1\n[]\n", ":2: '[]' is not a section header");
+    refused("[domain:db\nkeep = 2\n", ":1: '[domain:db' is not a section header");
+    refused("keep = 1\n= 3\n", ":2: a value without a key");
+    refused("keep\n", ":1: 'keep' is neither KEY = VALUE nor a [section]");
+    refused(std::string("keep = 1\nab\0cd = 2\n", 18), ":2: a NUL byte");
+}

@@ -80,6 +80,9 @@ void check_metrics_file(const std::string& path) {
                                ": not a file in an existing directory");
     if (::access(dir.c_str(), W_OK) != 0)
         throw util::UsageError("--metrics-file " + util::quoted(path) + ": its directory is not writable");
+    // The file is replaced by a rename, which a directory there would refuse.
+    if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+        throw util::UsageError("--metrics-file " + util::quoted(path) + " exists and is not a regular file");
 }
 
 // The hook's per-domain ends, with what the run knows there.
