@@ -156,7 +156,7 @@ void store_config_entries(const ConfigFile& file, const std::vector<ConfigEntry>
         parsed.options.push_back(std::move(value));
     }
     // Then together: a key given twice is an error (the later line named)
-    // unless it may repeat (exclude-domain).
+    // unless it may repeat (include-domain, exclude-domain).
     try {
         po::store(parsed, vm);
     } catch (const po::error& error) {

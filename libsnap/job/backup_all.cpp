@@ -8,19 +8,40 @@
 
 namespace virtsnap::job {
 
+namespace {
+
+bool contains(const std::vector<std::string>& list, const std::string& name) {
+    return std::find(list.begin(), list.end(), name) != list.end();
+}
+
+} // namespace
+
+DomainChoice choose_domains(const std::vector<std::string>& names, const std::vector<std::string>& included,
+                            const std::vector<std::string>& excluded) {
+    DomainChoice choice;
+    for (const std::string& name : names) {
+        if (contains(excluded, name) || (!included.empty() && !contains(included, name)))
+            choice.left_out.push_back(name);
+        else
+            choice.chosen.push_back(name);
+    }
+    for (const std::string& name : included)
+        if (!contains(names, name) && !contains(excluded, name) && !contains(choice.chosen, name))
+            choice.chosen.push_back(name);
+    return choice;
+}
+
 FleetOutcome backup_all(const virt::Connection& conn,
                         const std::function<BackupSettings(const std::string& name)>& settings_for,
-                        const std::vector<std::string>& excluded, const util::Log& log,
-                        const std::function<void(const SetSummary&)>& on_set,
+                        const std::vector<std::string>& included, const std::vector<std::string>& excluded,
+                        const util::Log& log, const std::function<void(const SetSummary&)>& on_set,
                         const FailureReport& on_failure) {
     FleetOutcome outcome;
-    std::vector<std::string> names;
-    for (const std::string& name : conn.domain_names()) {
-        if (std::find(excluded.begin(), excluded.end(), name) == excluded.end())
-            names.push_back(name);
-        else
-            log.info(name + ": left out (--exclude-domain)");
-    }
+    const DomainChoice choice = choose_domains(conn.domain_names(), included, excluded);
+    for (const std::string& name : choice.left_out)
+        log.info(name + (contains(excluded, name) ? ": left out (--exclude-domain)"
+                                                  : ": left out (not an --include-domain)"));
+    const std::vector<std::string>& names = choice.chosen;
     outcome.domains = names.size();
     if (names.empty()) {
         log.info("the connection " + conn.uri() + " has no domains; nothing to back up");

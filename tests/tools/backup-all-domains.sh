@@ -133,4 +133,16 @@ status=0
 tb_tool backup --config "$TB_DIR/bad.conf" -o "$dest" running >/dev/null 2>"$TB_DIR/err5" || status=$?
 [ "$status" -eq 2 ] && grep -q "bad.conf:1: 'speling' is not an option of this tool" "$TB_DIR/err5" ||
     tb_fail "an unknown key: exit $status: $(cat "$TB_DIR/err5")"
-tb_pass "--all backs up running and shut-off domains and names the one that failed; --metrics-file reports the run; --config sets the job, per domain"
+# --include-domain: only the named domains; a name the connection does not
+# define fails (exit 6) instead of dropping out unnoticed.
+status=0
+tb_tool backup --state-dir "$state" -o "$dest" --all --no-verify --include-domain shutoff \
+    --include-domain ghost >"$TB_DIR/out6" 2>"$TB_DIR/err6" || status=$?
+[ "$status" -eq 6 ] || tb_fail "--include-domain with an undefined name: exit $status, expected 6: $(cat "$TB_DIR/err6")"
+[ "$(wc -l <"$TB_DIR/out6")" -eq 1 ] && grep -q /shutoff/ "$TB_DIR/out6" ||
+    tb_fail "--include-domain shutoff: expected one set of shutoff: $(cat "$TB_DIR/out6")"
+grep -q "running: left out (not an --include-domain)" "$TB_DIR/err6" && grep -q "failed: ghost" "$TB_DIR/err6" ||
+    tb_fail "--include-domain: the log does not say what was left out and what failed: $(cat "$TB_DIR/err6")"
+tb_expect_error 2 "both --include-domain and --exclude-domain" backup --state-dir "$state" -o "$dest" --all \
+    --include-domain shutoff --exclude-domain shutoff
+tb_pass "--all backs up running and shut-off domains and names the one that failed; --metrics-file reports the run; --config sets the job, per domain; --include-domain picks domains"

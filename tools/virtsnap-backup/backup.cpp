@@ -122,7 +122,7 @@ cli::ExitStatus back_up_all(int argc, char** argv, const Options& options, const
         return settings;
     };
     job::FleetOutcome outcome = job::backup_all(
-        conn, settings_for, options.excluded_domains, log,
+        conn, settings_for, options.included_domains, options.excluded_domains, log,
         [&](const job::SetSummary& s) {
             report(s, log);
             metrics.succeeded(s);

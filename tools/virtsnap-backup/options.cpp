@@ -9,6 +9,7 @@
 
 #include <boost/program_options/value_semantic.hpp>
 
+#include <algorithm>
 #include <map>
 
 namespace po = boost::program_options;
@@ -24,8 +25,8 @@ std::string refused_in_file(const std::string& key, bool in_domain_section) {
         if (key == never)
             return "is for the command line only";
     if (in_domain_section)
-        for (const char* job_wide :
-             {"output", "exclude-domain", "metrics-file", "state-dir", "connect", "hook", "hook-timeout"})
+        for (const char* job_wide : {"output", "include-domain", "exclude-domain", "metrics-file",
+                                     "state-dir", "connect", "hook", "hook-timeout"})
             if (key == job_wide)
                 return "is one for the whole job: set it before any [domain:NAME] section";
     return "";
@@ -47,6 +48,11 @@ void check_options(Options& options, const std::vector<std::string>& domains, co
         throw util::UsageError("a domain and --all exclude each other");
     if (options.backup.dest.empty())
         throw util::UsageError("no destination: name one with -o DEST");
+    for (const std::string& name : options.included_domains)
+        if (std::find(options.excluded_domains.begin(), options.excluded_domains.end(), name) !=
+            options.excluded_domains.end())
+            throw util::UsageError("domain " + util::quoted(name) +
+                                   " is named by both --include-domain and --exclude-domain");
     cli::finish_copy_options(copy);
     options.backup.copy = copy.settings;
     if (!keep.empty()) {
@@ -128,6 +134,8 @@ std::optional<Options> parse_options(int argc, char** argv, const std::string& s
          "its environment") //
         ("hook-timeout", po::value(&hook_timeout)->value_name("DURATION"),
          "stop a hook (and what it started) that runs longer (default 5m)") //
+        ("include-domain", po::value(&options.included_domains)->value_name("NAME"),
+         "with --all, back up only the domains named so (repeatable); one not defined is a failure") //
         ("exclude-domain", po::value(&options.excluded_domains)->value_name("NAME"),
          "with --all, leave this domain out (repeatable)") //
         ("config", po::value(&config_path)->value_name("FILE"),
