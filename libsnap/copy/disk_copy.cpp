@@ -127,7 +127,8 @@ xml::BackupFile copy_layer(const SourceChain& source, const LayerJob& job, const
                          static_cast<std::uint64_t>(st.st_blocks) * 512,
                          hasher.data_bytes(),
                          hasher.checksum(),
-                         hasher.chunks()};
+                         hasher.chunks(),
+                         {}};
     progress.finish(util::format_size(file.data_bytes) + " of data for " +
                     quoted(outputs.dir() + "/" + job.name));
     return file;

@@ -55,6 +55,13 @@ BackupFile parse_backup_file(const FieldReader& reader, xmlNode* node, const std
         if (!is_plain_file_name(file.backing))
             reader.fail(where + ": backing file name " + quoted(file.backing) + " is not a plain file name");
     }
+    if (std::optional<std::string> set = attribute(node, "backing-set")) {
+        file.backing_set = *set;
+        if (!is_valid_snapshot_id(file.backing_set))
+            reader.fail(where + ": backing set " + quoted(file.backing_set) + " is not a set id");
+        if (file.backing.empty())
+            reader.fail(where + ": a backing set without a backing file");
+    }
     file.allocated = reader.size(reader.required(node, "allocated"), where + ": allocated");
     file.data_bytes = reader.size(reader.required(node, "data-bytes"), where + ": data-bytes");
     // Data bytes count the disk's non-zero content: never more than the disk.
@@ -108,7 +115,19 @@ std::optional<DiskBackup> parse_backup(const FieldReader& reader, xmlNode* disk_
     if (backup.files.empty())
         reader.fail(where + ": <backup> names no file");
     for (size_t i = 0; i < backup.files.size(); ++i) {
-        const std::string expected = i + 1 < backup.files.size() ? backup.files[i + 1].name : "";
+        const bool last = i + 1 == backup.files.size();
+        if (!backup.files[i].backing_set.empty()) {
+            // An incremental layer: one file, backed by its parent set's
+            // image, by the name virtsnap gives that (checked with the level).
+            if (!last || backup.files.size() != 1 || backup.format != "qcow2" || backup.flattened)
+                reader.fail(where + ": only an unflattened qcow2 backup of one file has a backing set");
+            if (backup.files[i].backing != backup_file_names(target, "qcow2", 1)[0] &&
+                backup.files[i].backing != backup_file_names(target, "raw", 1)[0])
+                reader.fail(where + ": backing file " + quoted(backup.files[i].backing) + " in set " +
+                            backup.files[i].backing_set + " is not a name virtsnap gives disk " + target);
+            continue;
+        }
+        const std::string expected = !last ? backup.files[i + 1].name : "";
         if (backup.files[i].backing != expected)
             reader.fail(where + ": backup file " + quoted(backup.files[i].name) +
                         " does not name the next file as its backing");
@@ -144,6 +163,38 @@ ManifestDisk parse_disk(const FieldReader& reader, xmlNode* node, bool offline) 
     return disk;
 }
 
+// <level>: what virtsnap-backup --level made, and how an incremental set
+// hangs on its parent. Read after the disks, whose backups it constrains.
+void read_level(const FieldReader& reader, Manifest& manifest) {
+    std::vector<xmlNode*> nodes = reader.doc().select("/virtsnap-manifest/level");
+    if (nodes.size() > 1)
+        reader.fail("more than one <level>");
+    if (!nodes.empty()) {
+        manifest.level = reader.required(nodes.front(), "kind");
+        if (manifest.level != "copy" && manifest.level != "full" && manifest.level != "inc")
+            reader.fail("level " + quoted(manifest.level) + " is not copy, full or inc");
+        manifest.parent = attribute(nodes.front(), "parent").value_or("");
+        manifest.level_reason = attribute(nodes.front(), "reason").value_or("");
+    }
+    const bool inc = manifest.level == "inc";
+    if (inc != !manifest.parent.empty())
+        reader.fail(inc ? "an incremental set names no parent set"
+                        : "only an incremental set has a parent set");
+    if (inc && (!is_valid_snapshot_id(manifest.parent) || manifest.parent >= manifest.snapshot_id))
+        reader.fail("parent set " + quoted(manifest.parent) + " is not the id of an earlier set");
+    for (const ManifestDisk& disk : manifest.disks) {
+        if (!disk.backup)
+            continue;
+        const std::string& below = disk.backup->files.back().backing_set;
+        if (inc && below != manifest.parent)
+            reader.fail("disk " + quoted(disk.target) +
+                        " of an incremental set is not backed by its parent set " + manifest.parent);
+        if (!inc && !below.empty())
+            reader.fail("disk " + quoted(disk.target) +
+                        " names a backing set, but the set is not incremental");
+    }
+}
+
 void add_backup(xmlNode* disk_node, const DiskBackup& backup) {
     xmlNode* node = add_element(disk_node, "backup");
     set_attribute(node, "format", backup.format);
@@ -162,6 +213,8 @@ void add_backup(xmlNode* disk_node, const DiskBackup& backup) {
         set_attribute(entry, "name", file.name);
         if (!file.backing.empty())
             set_attribute(entry, "backing", file.backing);
+        if (!file.backing_set.empty())
+            set_attribute(entry, "backing-set", file.backing_set);
         set_attribute(entry, "allocated", std::to_string(file.allocated));
         set_attribute(entry, "data-bytes", std::to_string(file.data_bytes));
         set_attribute(entry, "checksum", file.checksum);
@@ -245,6 +298,15 @@ std::string to_xml(const Manifest& manifest) {
     if (manifest.freeze_ms >= 0)
         set_attribute(snapshot, "freeze-ms", std::to_string(manifest.freeze_ms));
 
+    if (!manifest.level.empty()) {
+        xmlNode* level = add_element(root, "level");
+        set_attribute(level, "kind", manifest.level);
+        if (!manifest.parent.empty())
+            set_attribute(level, "parent", manifest.parent);
+        if (!manifest.level_reason.empty())
+            set_attribute(level, "reason", manifest.level_reason);
+    }
+
     xmlNode* disks = add_element(root, "disks");
     for (const ManifestDisk& disk : manifest.disks) {
         xmlNode* node = write_snapshot_disk(disks, disk, manifest.offline);
@@ -318,6 +380,7 @@ Manifest parse_manifest(const std::string& text, const std::string& what) {
             reader.fail("overlay " + quoted(disk.overlay) + " is named by two disks");
         manifest.disks.push_back(std::move(disk));
     }
+    read_level(reader, manifest);
     std::vector<xmlNode*> backup_dir = doc.select("/virtsnap-manifest/backup-dir");
     if (backup_dir.size() > 1)
         reader.fail("more than one <backup-dir>");

@@ -30,6 +30,9 @@ struct BackupFile {
     std::uint64_t data_bytes = 0; // bytes of non-zero content it holds
     std::string checksum;         // of the whole content, "xxh3-128:<hex>"
     std::vector<ChunkChecksum> chunks;
+    // An incremental set's layer: the id of the set whose file `backing` is
+    // (the header then names "../SET_ID/NAME"); empty within one set.
+    std::string backing_set;
 };
 
 // Qcow2 image options of the source, kept so a restore can recreate them.
@@ -78,6 +81,11 @@ struct Manifest {
     // The domain was shut off: its images were copied as they were, without
     // a snapshot or overlays ("frozen" names the disk's own image).
     bool offline = false;
+    // virtsnap-backup --level: "copy", "full" or "inc"; empty in manifests
+    // of the other tools and of sets made before levels (a copy).
+    std::string level;
+    std::string parent;       // inc: the id of the set below it in its chain
+    std::string level_reason; // why the level is not the one asked for; empty when it is
     std::vector<ManifestDisk> disks;
     std::string backup_dir; // where virtsnap-copy wrote the backup files; empty before
     // Tools that failed on the way; a later commit still runs.

@@ -33,7 +33,7 @@ xml::Manifest manifest() {
         disk.virtual_size = 1ULL << 30;
         xml::DiskBackup backup;
         backup.format = "qcow2";
-        backup.files.push_back({std::string(target) + ".qcow2", "", 3ULL << 20, 2ULL << 20, "", {}});
+        backup.files.push_back({std::string(target) + ".qcow2", "", 3ULL << 20, 2ULL << 20, "", {}, ""});
         disk.backup = backup;
         disk.verifications.push_back({"checksums", "ok", "all chunks match"});
         m.disks.push_back(disk);

@@ -35,7 +35,7 @@ store::BackupSet set_of(const std::string& domain, const std::string& id, bool c
     disk.target = "vda";
     xml::DiskBackup backup;
     backup.format = "qcow2";
-    backup.files.push_back({"vda.qcow2", "", 3ULL << 20, 2ULL << 20, "", {}});
+    backup.files.push_back({"vda.qcow2", "", 3ULL << 20, 2ULL << 20, "", {}, ""});
     disk.backup = backup;
     disk.verifications.push_back({"source", check, ""});
     m.disks.push_back(disk);

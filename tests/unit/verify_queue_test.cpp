@@ -32,7 +32,7 @@ xml::Manifest offline_manifest(const test::TempDir& dir, std::vector<std::string
         disk.frozen = (dir / (target + ".img")).string();
         disk.backup = xml::DiskBackup{};
         disk.backup->format = "raw";
-        disk.backup->files.push_back({target + ".raw", "", 0, 0, "", {}});
+        disk.backup->files.push_back({target + ".raw", "", 0, 0, "", {}, ""});
         manifest.disks.push_back(disk);
     }
     return manifest;

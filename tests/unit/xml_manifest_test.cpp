@@ -153,8 +153,9 @@ Manifest copied() {
         2490368,
         2097152,
         "xxh3-128:" + std::string(32, 'a'),
-        {{0, "xxh3-128:" + std::string(32, 'b')}, {67108864, "xxh3-128:" + std::string(32, 'c')}}};
-    xml::BackupFile base{"vda.1.qcow2", "", 11862016, 11534336, "xxh3-128:" + std::string(32, 'd'), {}};
+        {{0, "xxh3-128:" + std::string(32, 'b')}, {67108864, "xxh3-128:" + std::string(32, 'c')}},
+        ""};
+    xml::BackupFile base{"vda.1.qcow2", "", 11862016, 11534336, "xxh3-128:" + std::string(32, 'd'), {}, ""};
     backup.files = {top, base};
     m.disks[0].backup = backup;
     m.disks[0].verifications.push_back({"source", "ok", "identical to the frozen image"});
@@ -265,4 +266,54 @@ TEST_CASE("a manifest using a 200 KB entity 5,000 times is refused in well under
     const auto start = std::chrono::steady_clock::now();
     check_rejected(text, "DTD");
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(500));
+}
+
+namespace {
+
+// An incremental set: vda's one layer is backed by the parent set's image.
+Manifest incremental() {
+    Manifest m = copied();
+    m.level = "inc";
+    m.parent = "20261121-031500-000-0001";
+    m.disks[0].backup->files = {m.disks[0].backup->files.front()};
+    m.disks[0].backup->files[0].backing = "vda.qcow2";
+    m.disks[0].backup->files[0].backing_set = m.parent;
+    m.disks[0].backup->compressed = false;
+    m.disks.resize(1);
+    return m;
+}
+
+} // namespace
+
+TEST_CASE("an incremental set's level, parent and backing set survive a round trip") {
+    Manifest m = incremental();
+    m.level_reason = "a full was asked for by --level";
+    const Manifest back = xml::parse_manifest(xml::to_xml(m), "round trip");
+    CHECK(xml::to_xml(back) == xml::to_xml(m));
+    CHECK(back.level == "inc");
+    CHECK(back.parent == m.parent);
+    CHECK(back.level_reason == m.level_reason);
+    CHECK(back.disks[0].backup->files[0].backing_set == m.parent);
+    // A manifest without <level> (other tools, sets made before levels).
+    CHECK(xml::parse_manifest(xml::to_xml(copied()), "plain").level.empty());
+}
+
+TEST_CASE("a hostile level or backing set is refused") {
+    const std::string text = xml::to_xml(incremental());
+    check_rejected(replaced(text, "kind=\"inc\"", "kind=\"diff\""), "not copy, full or inc");
+    check_rejected(replaced(text, "kind=\"inc\"", "kind=\"full\""), "only an incremental set has a parent");
+    check_rejected(replaced(text, " parent=\"20261121-031500-000-0001\"", ""), "names no parent");
+    // A parent that is not older: a loop, or a set not made before this one.
+    check_rejected(
+        replaced(text, "parent=\"20261121-031500-000-0001\"", "parent=\"20991231-000000-000-0000\""),
+        "not the id of an earlier set");
+    check_rejected(replaced(text, "backing-set=\"20261121-031500-000-0001\"", "backing-set=\"..\""),
+                   "is not a set id");
+    check_rejected(replaced(text, "backing-set=\"20261121-031500-000-0001\"",
+                            "backing-set=\"20261120-031500-000-0001\""),
+                   "not backed by its parent set");
+    check_rejected(replaced(text, "backing=\"vda.qcow2\"", "backing=\"vdb.qcow2\""),
+                   "not a name virtsnap gives");
+    check_rejected(replaced(text, "<level kind=\"inc\" parent=\"20261121-031500-000-0001\"/>", ""),
+                   "not incremental");
 }
