@@ -255,6 +255,29 @@ xml::DiskBackup copy_disk(const DiskCopyRequest& request, const CopySettings& se
     backup.source_options = options_of(source.info(0));
     const std::vector<std::string> names = output_names(request, settings);
 
+    if (!settings.incremental_parent.empty()) {
+        if (settings.format != "qcow2" || settings.keep_chain || source.layers() < 2)
+            throw util::Error("an incremental copy of disk " + quoted(request.target) +
+                              " is one qcow2 layer of an image with a backing chain");
+        LayerJob job;
+        job.map = source.map(0);
+        job.plan = plan_layer(job.map, source.size(), true);
+        job.options = options_of(source.info(0));
+        // What a restore recreates: the disk's own image, not the overlay.
+        backup.source_options = options_of(source.info(source.layers() - 1));
+        job.name = names[0];
+        // The parent's image of the disk, beside this set: relative, so a
+        // destination moved or mounted elsewhere keeps its chains.
+        job.backing =
+            "../" + settings.incremental_parent + "/" + store::disk_file_names(request.target, "qcow2", 1)[0];
+        xml::BackupFile file = copy_layer(source, job, settings, request.target, outputs, log);
+        file.backing = store::disk_file_names(request.target, "qcow2", 1)[0];
+        file.backing_set = settings.incremental_parent;
+        backup.flattened = false;
+        backup.files.push_back(std::move(file));
+        return backup;
+    }
+
     if (!settings.keep_chain) {
         LayerJob job;
         job.map = source.map(0);

@@ -28,6 +28,11 @@ struct CopySettings {
     // The qcow2 options of the images written; unset: the source's own
     // (a restore recreates the options the manifest recorded).
     std::optional<xml::Qcow2Options> qcow2_options;
+    // An incremental copy: only the top image's own clusters (the kept
+    // overlay: what the guest wrote since set incremental_parent), into one
+    // qcow2 layer whose backing file is "../PARENT/TARGET.qcow2", that
+    // set's image of the disk. Empty: a standalone copy.
+    std::string incremental_parent;
     // Compute checksums while copying. Only bench/copy turns this off, to
     // measure their cost; a backup without them cannot be verified later.
     bool checksums = true;

@@ -43,8 +43,10 @@ SetSummary backup_domain(const virt::Connection& conn, const std::string& name,
     SetDirectory set(domain_dir + "/" + id);
     store::sync_directory(domain_dir);
 
-    xml::Manifest manifest = domain.is_active() ? backup_running(conn, domain, settings, id, set, log)
-                                                : backup_shut_off(conn, domain, settings, id, set, log);
+    const TrackingState tracking = current_tracking(domain, state_dir, log);
+    xml::Manifest manifest = domain.is_active()
+                                 ? backup_running(conn, domain, settings, tracking, id, set, log)
+                                 : backup_shut_off(conn, domain, settings, tracking, id, set, log);
 
     SetSummary summary;
     summary.domain = domain.name();
@@ -57,6 +59,10 @@ SetSummary backup_domain(const virt::Connection& conn, const std::string& name,
                 summary.bytes_written += file.allocated;
             }
     summary.offline = manifest.offline;
+    summary.level = manifest.level == "inc"    ? Level::inc
+                    : manifest.level == "full" ? Level::full
+                                               : Level::copy;
+    summary.level_reason = manifest.level_reason;
     summary.quiesced = manifest.quiesced;
     summary.freeze_ms = manifest.freeze_ms;
     summary.verified = settings.verify;
@@ -89,6 +95,8 @@ std::string describe(const SetSummary& s) {
         line += "; verified as QEMU maps it against the checksums of the source";
     else
         line += "; verified against the source";
+    if (s.level != Level::copy)
+        line += std::string("; level ") + to_string(s.level);
     if (s.removed_sets > 0)
         line += "; " + std::to_string(s.removed_sets) + " old set(s) removed";
     return line + "; set " + s.set_dir;

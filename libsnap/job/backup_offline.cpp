@@ -1,5 +1,6 @@
 #include "job/backup_paths.hpp"
 #include "store/state_record.hpp"
+#include "store/tracking_record.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "util/pause_point.hpp"
@@ -50,8 +51,8 @@ class OfflineRecord {
 } // namespace
 
 xml::Manifest backup_shut_off(const virt::Connection& conn, const virt::Domain& domain,
-                              const BackupSettings& settings, const std::string& id, SetDirectory& set,
-                              const util::Log& log) {
+                              const BackupSettings& settings, const TrackingState& tracking,
+                              const std::string& id, SetDirectory& set, const util::Log& log) {
     virt::StartWatch watch(conn, domain);
     const Definitions definitions = read_definitions(domain);
     if (watch.started())
@@ -74,6 +75,7 @@ xml::Manifest backup_shut_off(const virt::Connection& conn, const virt::Domain& 
                               "the set is discarded and the running guest was not touched");
     };
     copy::CopySettings copy_settings = settings.copy;
+    const LevelChoice level = settle_level(settings, tracking, set, manifest, copy_settings, log);
     // is_active() is a round trip to libvirtd: ask at most every 100 ms
     // (lifecycle events, when available, catch a start at once anyway).
     // With --jobs several copying threads ask, hence the atomic.
@@ -94,6 +96,14 @@ xml::Manifest backup_shut_off(const virt::Connection& conn, const virt::Domain& 
     util::throw_if_interrupted();
     util::PhaseTimer completing("set completion");
     set.complete(definitions, manifest);
+    if (level.level != Level::copy && tracking.record) {
+        // The kept overlays hold every write since the record's set, and a
+        // shut-off guest wrote nothing since this one: the record may name
+        // it (the next incremental then copies some clusters again).
+        store::TrackingRecord next = *tracking.record;
+        next.set_id = manifest.snapshot_id;
+        store::save_tracking(s.state_dir, next);
+    }
     return manifest;
 }
 

@@ -3,6 +3,7 @@
 // overlays are merged back on every path, or from the images of a shut-off
 // domain as they are, watched for a start meanwhile.
 
+#include "job/backup_level.hpp"
 #include "job/backup_settings.hpp"
 #include "job/set_directory.hpp"
 #include "util/log.hpp"
@@ -16,12 +17,19 @@
 namespace virtsnap::job {
 
 xml::Manifest backup_running(const virt::Connection& conn, const virt::Domain& domain,
-                             const BackupSettings& settings, const std::string& id, SetDirectory& set,
-                             const util::Log& log);
+                             const BackupSettings& settings, const TrackingState& tracking,
+                             const std::string& id, SetDirectory& set, const util::Log& log);
 
 xml::Manifest backup_shut_off(const virt::Connection& conn, const virt::Domain& domain,
-                              const BackupSettings& settings, const std::string& id, SetDirectory& set,
-                              const util::Log& log);
+                              const BackupSettings& settings, const TrackingState& tracking,
+                              const std::string& id, SetDirectory& set, const util::Log& log);
+
+// The level the set is taken at (job/backup_level.hpp), recorded in the
+// manifest and, when it is not the one asked for, said why; the copy
+// settings for it.
+LevelChoice settle_level(const BackupSettings& settings, const TrackingState& tracking,
+                         const SetDirectory& set, xml::Manifest& manifest, copy::CopySettings& copy,
+                         const util::Log& log);
 
 // The variables every hook call of a domain's backup gets (job/hooks.hpp).
 HookEnvironment hook_environment(const BackupSettings& settings, const std::string& domain,

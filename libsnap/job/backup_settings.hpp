@@ -18,6 +18,15 @@ enum class Verification {
     qemu_checksums, // hashed where QEMU maps its content, against the checksums taken while copying
 };
 
+// virtsnap-backup --level.
+enum class Level {
+    copy, // a standalone set; the domain ends on its own chain
+    full, // a standalone set; its overlays stay as the change record
+    inc,  // what changed since the previous set of the chain, when its record holds; else a full
+};
+
+const char* to_string(Level level);
+
 struct BackupSettings {
     std::string dest; // absolute: sets go to DEST/DOMAIN/SET_ID
     virt::SnapshotSettings snapshot;
@@ -25,6 +34,7 @@ struct BackupSettings {
     bool verify = true;      // verify each copy (and qemu-img check a qcow2) before the commit
     Verification verification = Verification::source;
     unsigned keep = 0; // 0: keep every set
+    Level level = Level::copy;
     virt::MergeSettings merge;
     HookSettings hook;
 };
@@ -42,6 +52,8 @@ struct SetSummary {
     bool verified = false;
     Verification verification = Verification::source;
     std::size_t removed_sets = 0; // by --keep
+    Level level = Level::copy;    // the level the set was taken at
+    std::string level_reason;     // why it is not the one asked for
 };
 
 // One line for people: "vm1: 2 disk(s), 1.5 GiB read, ...".

@@ -2,6 +2,7 @@
 
 #include "copy/output_files.hpp"
 #include "store/domain_lock.hpp"
+#include "store/tracking_record.hpp"
 #include "store/set_layout.hpp"
 #include "store/state_record.hpp"
 #include "util/error.hpp"
@@ -124,6 +125,24 @@ bool recover_domain(const std::string& name, const CommitSettings& settings, con
         return true;
     log.info("domain " + quoted(domain.name()) + " has no unfinished virtsnap run; nothing to do");
     return false;
+}
+
+bool end_tracking(const std::string& name, const CommitSettings& settings, const util::Log& log) {
+    virt::Connection conn = virt::Connection::open(settings.connect_uri);
+    virt::Domain domain = conn.lookup(name);
+    store::DomainLock lock = store::DomainLock::acquire(settings.state_dir, domain.uuid(), domain.name());
+    virt::recover_unfinished_run(conn, domain, settings.state_dir, settings.merge, log);
+    std::optional<store::TrackingRecord> tracking = store::load_tracking(settings.state_dir, domain.uuid());
+    if (!tracking) {
+        log.info("domain " + quoted(domain.name()) + " has no change record in " + quoted(settings.state_dir) +
+                 "; nothing to do");
+        return false;
+    }
+    virt::merge_overlays(conn, domain, tracking->set_id, tracking->disks, settings.merge, log);
+    store::remove_tracking(settings.state_dir, domain.uuid());
+    log.info("domain " + quoted(domain.name()) + " is back on its own images; its change record (set " +
+             tracking->set_id + ") is removed, so its next inc will be a full");
+    return true;
 }
 
 } // namespace virtsnap::job

@@ -44,4 +44,11 @@ void commit_manifest(const xml::Manifest& manifest, const CommitSettings& settin
 // false when nothing was pending.
 bool recover_domain(const std::string& name, const CommitSettings& settings, const util::Log& log);
 
+// virtsnap-commit --end-tracking: finishes any unfinished run, then merges
+// the overlays the domain's change record keeps back into the disks' own
+// images (active commit and pivot; offline for a shut-off domain) and
+// removes the record. The domain ends on exactly its original chains; the
+// next inc is a full. False when the domain had no change record.
+bool end_tracking(const std::string& name, const CommitSettings& settings, const util::Log& log);
+
 } // namespace virtsnap::job

@@ -10,7 +10,29 @@ HookEnvironment hook_environment(const BackupSettings& settings, const std::stri
     return {{"VIRTSNAP_DOMAIN", domain},
             {"VIRTSNAP_DEST", settings.dest},
             {"VIRTSNAP_SET_DIR", set_dir},
-            {"VIRTSNAP_LEVEL", "full"}};
+            {"VIRTSNAP_LEVEL", to_string(settings.level)}};
+}
+
+LevelChoice settle_level(const BackupSettings& settings, const TrackingState& tracking,
+                         const SetDirectory& set, xml::Manifest& manifest, copy::CopySettings& copy,
+                         const util::Log& log) {
+    const std::string domain_dir = set.path().substr(0, set.path().find_last_of('/'));
+    LevelChoice choice = choose_level(settings.level, tracking, domain_dir, manifest);
+    if (choice.level != Level::copy)
+        check_record_covered(tracking, manifest);
+    if (choice.level == Level::full && manifest.offline && !tracking.record)
+        choice.reason += std::string(choice.reason.empty() ? "" : "; ") +
+                         "the domain is shut off: its full starts no change record (the first full or inc "
+                         "while it runs does)";
+    record_level(manifest, choice);
+    if (!choice.reason.empty())
+        log.warn("domain " + util::quoted(manifest.domain_name) + ": " + choice.reason);
+    if (choice.level == Level::inc) {
+        copy.incremental_parent = choice.parent;
+        copy.format = "qcow2";
+        copy.keep_chain = false;
+    }
+    return choice;
 }
 
 Definitions read_definitions(const virt::Domain& domain) {

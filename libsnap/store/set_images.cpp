@@ -21,12 +21,14 @@ void check_file(const std::string& path, const xml::DiskBackup& backup, const xm
         throw InputError(what + " keeps its data in an external file" +
                          (header.data_file.empty() ? "" : " " + quoted(header.data_file)) +
                          "; a backup set's image holds its own data");
-    if (header.backing_file != file.backing)
+    // An incremental layer names its parent set's image beside its own set.
+    const std::string backing =
+        file.backing_set.empty() ? file.backing : "../" + file.backing_set + "/" + file.backing;
+    if (header.backing_file != backing)
         throw InputError(what + " names " +
                          (header.backing_file.empty() ? "no backing file"
                                                       : "the backing file " + quoted(header.backing_file)) +
-                         ", but the manifest records " +
-                         (file.backing.empty() ? "none" : quoted(file.backing)));
+                         ", but the manifest records " + (backing.empty() ? "none" : quoted(backing)));
     if (!header.backing_file.empty() && !header.backing_format.empty() && header.backing_format != "qcow2")
         throw InputError(what + " names its backing file as " + quoted(header.backing_format) +
                          ", not as the qcow2 layer the manifest records");

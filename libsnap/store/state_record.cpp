@@ -21,10 +21,10 @@ constexpr const char* root_name = "virtsnap-state";
 constexpr const char* format_version = "1";
 
 Stage parse_stage(const xml::FieldReader& reader, const std::string& text) {
-    for (Stage stage : {Stage::prepared, Stage::snapshotted, Stage::committing})
+    for (Stage stage : {Stage::prepared, Stage::snapshotted, Stage::committing, Stage::keeping})
         if (text == to_string(stage))
             return stage;
-    reader.fail("stage " + quoted(text) + " is not prepared, snapshotted or committing");
+    reader.fail("stage " + quoted(text) + " is not prepared, snapshotted, committing or keeping");
 }
 
 } // namespace
@@ -37,6 +37,8 @@ const char* to_string(Stage stage) {
         return "snapshotted";
     case Stage::committing:
         return "committing";
+    case Stage::keeping:
+        return "keeping";
     }
     return "unknown";
 }
@@ -70,6 +72,8 @@ std::string to_xml(const StateRecord& record) {
     xmlNode* snapshot = xml::add_element(root, "snapshot");
     xml::set_attribute(snapshot, "id", record.snapshot_id);
     xml::set_attribute(snapshot, "quiesce", record.quiesce ? "yes" : "no");
+    if (!record.below.empty())
+        xml::set_attribute(snapshot, "below", record.below);
     if (!record.set_dir.empty())
         xml::set_attribute(xml::add_element(root, "set"), "path", record.set_dir);
     xmlNode* disks = xml::add_element(root, "disks");
@@ -99,6 +103,9 @@ StateRecord parse_state_record(const std::string& text, const std::string& what)
     if (!xml::is_valid_snapshot_id(record.snapshot_id))
         reader.fail("snapshot id " + quoted(record.snapshot_id) + " is malformed");
     record.quiesce = reader.yes_no(reader.required(snapshot, "quiesce"), "quiesce");
+    record.below = xml::attribute_or(snapshot, "below", "");
+    if (!record.below.empty() && !xml::is_valid_snapshot_id(record.below))
+        reader.fail("snapshot id " + quoted(record.below) + " of the overlay below is malformed");
     std::vector<xmlNode*> set = doc.select("/virtsnap-state/set");
     if (set.size() > 1)
         reader.fail("more than one <set>");

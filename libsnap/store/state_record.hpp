@@ -20,6 +20,11 @@ enum class Stage {
     prepared,    // written before the snapshot; the domain may or may not be on overlays
     snapshotted, // the domain is on the overlays; the manifest went out
     committing,  // the overlays are being merged back
+    // The set is complete and the change record (store/tracking_record)
+    // names this snapshot's overlays: they stay. What is left is merging
+    // the frozen image, when it is the overlay an earlier full or inc kept
+    // (snapshot `below`), into the image below it, and deleting it.
+    keeping,
 };
 
 struct StateRecord {
@@ -33,6 +38,9 @@ struct StateRecord {
     std::vector<xml::SnapshotDisk> disks;
     // The backup set the run writes (virtsnap-backup); empty otherwise.
     std::string set_dir;
+    // The snapshot id of the kept overlay each disk's frozen image is (the
+    // domain was tracked); empty when the frozen images are the disks' own.
+    std::string below;
 };
 
 const char* to_string(Stage stage);

@@ -10,7 +10,10 @@
 #include "virt/merge_overlays.hpp"
 #include "virt/overlay_files.hpp"
 #include "virt/overlay_preflight.hpp"
+#include "util/path.hpp"
 #include "xml/disk_selection.hpp"
+#include "xml/document.hpp"
+#include "xml/domain_disks.hpp"
 #include "xml/snapshot_xml.hpp"
 
 #include <map>
@@ -44,7 +47,28 @@ store::StateRecord record_for(const xml::Manifest& manifest, store::Stage stage,
     store::StateRecord record = store::record_of(manifest, stage);
     record.quiesce = quiesce;
     record.set_dir = settings.set_dir;
+    if (settings.tracking)
+        for (const xml::ManifestDisk& disk : manifest.disks)
+            if (xml::is_overlay_of(disk.frozen, settings.tracking->set_id, disk.target))
+                record.below = settings.tracking->set_id;
     return record;
+}
+
+// A disk on a kept overlay gets its new overlay named after its own image
+// (vm.virtsnap-ID2.vda.qcow2, not vm.virtsnap-ID1.vda.virtsnap-ID2...), in
+// the directory the kept one is in (or --overlay-dir).
+void name_after_own_images(xml::Manifest& manifest, const store::TrackingRecord& tracking,
+                           const std::string& overlay_dir) {
+    for (xml::ManifestDisk& disk : manifest.disks) {
+        const xml::SnapshotDisk* kept = tracking.find(disk.target);
+        if (!kept || kept->overlay != disk.frozen)
+            continue;
+        xml::Disk own;
+        own.target = disk.target;
+        own.source = kept->frozen;
+        disk.overlay = xml::overlay_path_for(own, manifest.snapshot_id,
+                                             overlay_dir.empty() ? util::dirname_of(disk.overlay) : overlay_dir, "");
+    }
 }
 
 void check_on_overlays(const Domain& domain, const xml::Manifest& manifest) {
@@ -61,6 +85,23 @@ void check_on_overlays(const Domain& domain, const xml::Manifest& manifest) {
 
 } // namespace
 
+void check_overlays_explained(const Domain& domain, const std::optional<store::TrackingRecord>& tracking,
+                              const std::string& state_dir) {
+    xml::Document doc = xml::Document::parse(domain.xml(), "XML of domain " + quoted(domain.name()));
+    for (const xml::Disk& disk : xml::parse_domain_disks(doc)) {
+        if (disk.source.empty() || !xml::looks_like_overlay(disk.source))
+            continue;
+        const xml::SnapshotDisk* kept = tracking ? tracking->find(disk.target) : nullptr;
+        if (kept && kept->overlay == disk.source)
+            continue;
+        throw util::RefusedError("domain " + quoted(domain.name()) + " is on a virtsnap overlay (disk " +
+                                 quoted(disk.target) + " is on " + quoted(disk.source) +
+                                 ") that no state or change record in " + quoted(state_dir) +
+                                 " explains; run 'virtsnap-commit --recover " + domain.name() +
+                                 "' with the --state-dir of the run that made it");
+    }
+}
+
 store::StateRecord snapshot_record(const xml::Manifest& manifest, const SnapshotSettings& settings) {
     return record_for(manifest, store::Stage::snapshotted, false, settings);
 }
@@ -72,12 +113,7 @@ xml::Manifest snapshot_domain(const Connection& conn, const Domain& domain, cons
             "an earlier virtsnap run on domain " + quoted(domain.name()) + " (snapshot " +
             pending->snapshot_id + ", stage " + store::to_string(pending->stage) +
             ") was not merged back; run 'virtsnap-commit --recover " + domain.name() + "'");
-    std::string which;
-    if (on_virtsnap_overlay(domain, &which))
-        throw util::RefusedError("domain " + quoted(domain.name()) + " is already on a virtsnap overlay (" +
-                                 which + ") but no state record of it is in " + quoted(settings.state_dir) +
-                                 "; run 'virtsnap-commit --recover " + domain.name() +
-                                 "' with the --state-dir of the run that made it");
+    check_overlays_explained(domain, settings.tracking, settings.state_dir);
 
     util::PhaseTimer inventory("disk inventory");
     const std::vector<xml::Disk> disks = read_domain_disks(domain);
@@ -87,6 +123,8 @@ xml::Manifest snapshot_domain(const Connection& conn, const Domain& domain, cons
         log.info(note);
     const std::string id = settings.snapshot_id.empty() ? new_snapshot_id() : settings.snapshot_id;
     xml::Manifest manifest = build_manifest(domain, selection.chosen, id, settings.overlay_dir, "");
+    if (settings.tracking)
+        name_after_own_images(manifest, *settings.tracking, settings.overlay_dir);
     check_overlay_locations(manifest, settings.overlay_space);
     std::map<std::string, std::string> overlays;
     for (const xml::ManifestDisk& disk : manifest.disks)

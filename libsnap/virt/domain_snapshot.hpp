@@ -6,6 +6,7 @@
 // virtsnap-backup share it.
 
 #include "store/state_record.hpp"
+#include "store/tracking_record.hpp"
 #include "util/log.hpp"
 #include "virt/connection.hpp"
 #include "virt/snapshot.hpp"
@@ -33,7 +34,17 @@ struct SnapshotSettings {
     // The backup set the run writes, recorded in the state record so that
     // 'virtsnap-commit --recover' removes it when the run dies unfinished.
     std::string set_dir;
+    // The domain's change record, when a full or inc backup left it on
+    // kept overlays: those are expected (not refused), the new overlays are
+    // named after the disks' own images, and the state record names the
+    // kept overlays' snapshot as the one below.
+    std::optional<store::TrackingRecord> tracking;
 };
+
+// Refuses (RefusedError) a domain on a virtsnap overlay that the change
+// record, when there is one, does not name.
+void check_overlays_explained(const Domain& domain, const std::optional<store::TrackingRecord>& tracking,
+                              const std::string& state_dir);
 
 // The caller holds the domain's lock (store::DomainLock) and has checked the
 // domain runs. Refuses (RefusedError) an unfinished earlier run or a domain

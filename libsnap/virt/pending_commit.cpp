@@ -2,6 +2,10 @@
 
 #include "store/backup_set.hpp"
 #include "util/error.hpp"
+#include "store/tracking_record.hpp"
+#include "util/pause_point.hpp"
+#include "virt/domain_snapshot.hpp"
+#include "virt/merge_below.hpp"
 #include "virt/snapshot.hpp"
 
 #include <optional>
@@ -52,19 +56,33 @@ void merge(const Connection& conn, const Domain& domain, const store::StateRecor
     merge_overlays(conn, domain, record.snapshot_id, record.disks, settings, log);
 }
 
+// Stage keeping, to its end: the change record names this snapshot's
+// overlays (written again: idempotent), the kept overlays below them are
+// merged away, and the state record goes.
+void keep_overlays(const Domain& domain, const std::string& state_dir, store::StateRecord record,
+                   const MergeSettings& settings, const util::Log& log) {
+    record.stage = store::Stage::keeping;
+    store::save_state(state_dir, record);
+    store::save_tracking(state_dir, store::tracking_after(record));
+    util::pause_point("change-record-saved");
+    merge_kept_overlays(domain, record.below, record.disks, settings, log);
+    store::remove_state(state_dir, domain.uuid());
+}
+
 } // namespace
 
 bool recover_unfinished_run(const Connection& conn, const Domain& domain, const std::string& state_dir,
                             const MergeSettings& settings, const util::Log& log) {
     std::optional<store::StateRecord> record = store::load_state(state_dir, domain.uuid());
     if (!record) {
-        std::string which;
-        if (on_virtsnap_overlay(domain, &which))
-            throw util::RefusedError(
-                "domain " + quoted(domain.name()) + " is on a virtsnap overlay (" + which + ") but " +
-                quoted(state_dir) +
-                " holds no state record of it; pass the --state-dir of the run that made it");
+        check_overlays_explained(domain, store::load_tracking(state_dir, domain.uuid()), state_dir);
         return false;
+    }
+    if (record->stage == store::Stage::keeping) {
+        log.info("finishing an earlier run on domain " + quoted(domain.name()) + ": its backup set " +
+                 quoted(record->set_dir) + " is complete and its overlays stay as the change record");
+        keep_overlays(domain, state_dir, *record, settings, log);
+        return true;
     }
     log.info("finishing an earlier unfinished run on domain " + quoted(domain.name()) + ": snapshot " +
              record->snapshot_id + " (it stopped at stage " + store::to_string(record->stage) + ")");
@@ -114,6 +132,13 @@ PendingCommit::~PendingCommit() {
         log_.warn(std::string(error.what()) + "; the state record is kept: run 'virtsnap-commit --recover " +
                   domain_.name() + "'");
     }
+}
+
+void PendingCommit::keep() {
+    if (done_)
+        return;
+    done_ = true; // from here on the overlays stay, on every path
+    keep_overlays(domain_, state_dir_, record_, settings_, log_);
 }
 
 void PendingCommit::finish() {

@@ -38,6 +38,12 @@ class PendingCommit {
     // Merges the overlays back and removes the state record; throws when
     // the merge fails (the record then stays). Runs once.
     void finish();
+    // Instead of finish(), once the backup set is complete: the overlays
+    // stay as the domain's change record (store/tracking_record), and kept
+    // overlays of an earlier snapshot below them are merged away. Throws
+    // when that merge fails (the state record stays, at stage keeping,
+    // for --recover). Runs once; the destructor then does nothing.
+    void keep();
     bool done() const noexcept { return done_; }
 
   private:

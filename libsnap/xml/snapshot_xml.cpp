@@ -45,6 +45,12 @@ bool looks_like_overlay(const std::string& path) {
            name.compare(name.size() - 6, 6, ".qcow2") == 0;
 }
 
+bool is_overlay_of(const std::string& path, const std::string& snapshot_id, const std::string& target) {
+    const std::string suffix = marker + snapshot_id + "." + target + ".qcow2";
+    return looks_like_overlay(path) && path.size() > suffix.size() &&
+           path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 std::string snapshot_xml(const std::string& snapshot_id, const std::vector<Disk>& disks,
                          const std::map<std::string, std::string>& overlays) {
     DocPtr doc(xmlNewDoc(xml_chars("1.0")));

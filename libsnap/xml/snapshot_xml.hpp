@@ -23,6 +23,10 @@ std::string overlay_path_for(const Disk& disk, const std::string& snapshot_id, c
 // True when path is a virtsnap overlay name, as overlay_path_for makes them.
 bool looks_like_overlay(const std::string& path);
 
+// Whether path is the overlay overlay_path_for names for disk target in
+// snapshot snapshot_id.
+bool is_overlay_of(const std::string& path, const std::string& snapshot_id, const std::string& target);
+
 // overlays maps each chosen target to its overlay path; all other disks of
 // the domain are excluded from the snapshot.
 std::string snapshot_xml(const std::string& snapshot_id, const std::vector<Disk>& disks,

@@ -90,18 +90,18 @@ job::HookEnvironment ended(const job::SetSummary& s, const std::string& dest) {
     return {{"VIRTSNAP_DOMAIN", s.domain},
             {"VIRTSNAP_DEST", dest},
             {"VIRTSNAP_SET_DIR", s.set_dir},
-            {"VIRTSNAP_LEVEL", "full"},
+            {"VIRTSNAP_LEVEL", job::to_string(s.level)},
             {"VIRTSNAP_STATUS", "0"},
             {"VIRTSNAP_BYTES_READ", std::to_string(s.bytes_read)},
             {"VIRTSNAP_BYTES_WRITTEN", std::to_string(s.bytes_written)},
             {"VIRTSNAP_DURATION_MS", std::to_string(s.duration.count())},
             {"VIRTSNAP_FREEZE_MS", std::to_string(s.quiesced && !s.offline ? s.freeze_ms : 0)}};
 }
-job::HookEnvironment aborted(const std::string& domain, const std::string& dest, const std::exception& error,
-                             std::chrono::milliseconds took) {
+job::HookEnvironment aborted(const std::string& domain, const job::BackupSettings& settings,
+                             const std::exception& error, std::chrono::milliseconds took) {
     return {{"VIRTSNAP_DOMAIN", domain},
-            {"VIRTSNAP_DEST", dest},
-            {"VIRTSNAP_LEVEL", "full"},
+            {"VIRTSNAP_DEST", settings.dest},
+            {"VIRTSNAP_LEVEL", job::to_string(settings.level)},
             {"VIRTSNAP_STATUS", std::to_string(cli::to_int(cli::exit_status_for(error)))},
             {"VIRTSNAP_ERROR", util::printable(error.what())},
             {"VIRTSNAP_DURATION_MS", std::to_string(took.count())}};
@@ -130,7 +130,7 @@ cli::ExitStatus back_up_all(int argc, char** argv, const Options& options, const
         },
         [&](const std::string& name, const std::exception& error, std::chrono::milliseconds took) {
             metrics.failed(name, error, took);
-            hooks.run("backup-abort", aborted(name, options.backup.dest, error, took));
+            hooks.run("backup-abort", aborted(name, options.backup, error, took));
         });
     if (outcome.failed.empty())
         return cli::ExitStatus::ok;
@@ -149,7 +149,7 @@ cli::ExitStatus back_up_one(const Options& options, const virt::Connection& conn
         hooks.run("backup-end", ended(summary, options.backup.dest));
     } catch (const util::Error& error) {
         metrics.failed(options.domain, error, since(start));
-        hooks.run("backup-abort", aborted(options.domain, options.backup.dest, error, since(start)));
+        hooks.run("backup-abort", aborted(options.domain, options.backup, error, since(start)));
         throw;
     }
     if (util::interrupted()) {

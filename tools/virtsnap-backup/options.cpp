@@ -82,6 +82,26 @@ void check_options(Options& options, const std::vector<std::string>& domains, co
         throw util::UsageError("--disk names disks of one domain; it cannot go with --all");
 }
 
+// --level, once the copy options are known.
+job::Level parse_level(const std::string& level, const copy::CopySettings& copy) {
+    job::Level parsed = job::Level::copy;
+    if (level.empty() || level == "copy")
+        return job::Level::copy;
+    if (level == "full")
+        parsed = job::Level::full;
+    else if (level == "inc")
+        parsed = job::Level::inc;
+    else if (level == "diff")
+        throw util::UsageError("--level diff is not available yet (copy, full and inc are); nothing was done");
+    else
+        throw util::UsageError("--level must be copy, full or inc, not " + util::quoted(level));
+    if (copy.format == "raw")
+        throw util::UsageError("--level " + level +
+                               " keeps a chain of qcow2 sets; --format raw makes sets an incremental "
+                               "cannot build on");
+    return parsed;
+}
+
 } // namespace
 
 std::optional<Options> parse_options(int argc, char** argv, const std::string& section_domain) {
@@ -92,6 +112,7 @@ std::optional<Options> parse_options(int argc, char** argv, const std::string& s
     std::string commit_timeout = "30m";
     bool no_verify = false;
     std::string verify_with; // empty: not given
+    std::string level;       // empty: copy
     std::vector<std::string> domains;
     std::string keep;
     std::string bandwidth = "0";
@@ -119,6 +140,10 @@ std::optional<Options> parse_options(int argc, char** argv, const std::string& s
          "qemu-checksums: hash each copy where qemu-img map places its content against the checksums taken "
          "while copying, "
          "one read instead of two") //
+        ("level", po::value(&level)->value_name("LEVEL"),
+         "copy (default: a standalone set, the domain left on its own images), full (a standalone set "
+         "whose overlays stay as the domain's change record) or inc (only what changed since the "
+         "previous set of the chain; a full when the record cannot be used)") //
         ("keep", po::value(&keep)->value_name("N"),
          "after a successful backup, remove the oldest complete sets of the domain beyond N") //
         ("commit-timeout", po::value(&commit_timeout)->value_name("DURATION"),
@@ -176,6 +201,7 @@ std::optional<Options> parse_options(int argc, char** argv, const std::string& s
     try {
         check_options(options, domains, keep, no_verify, verify_with, commit_timeout, bandwidth, copy,
                       snapshot);
+        options.backup.level = parse_level(level, options.backup.copy);
         options.backup.hook.timeout = util::parse_duration(hook_timeout, "hook-timeout");
         job::check_hook_script(options.backup.hook.script);
     } catch (const util::UsageError& error) {

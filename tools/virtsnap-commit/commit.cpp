@@ -39,7 +39,9 @@ cli::ExitStatus run_commit(int argc, char** argv) {
     // It is noted, the commit finishes, and the exit status reports it.
     util::InterruptGuard interrupts;
     cli::ExitStatus status = cli::ExitStatus::ok;
-    if (options->recover_domain.empty())
+    if (!options->end_tracking.empty())
+        job::end_tracking(options->end_tracking, options->commit, log);
+    else if (options->recover_domain.empty())
         status = commit_manifest(*options, log);
     else
         job::recover_domain(options->recover_domain, options->commit, log);

@@ -21,6 +21,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
     cli::CommandLine line{"virtsnap-commit",
                           "usage: virtsnap-commit [OPTIONS] [-m MANIFEST]\n"
                           "       virtsnap-commit [OPTIONS] --recover DOMAIN\n"
+                          "       virtsnap-commit [OPTIONS] --end-tracking DOMAIN\n"
                           "Merges a snapshot's overlays back into the images they were taken from and\n"
                           "removes them; --recover finishes whatever an interrupted run left.",
                           po::options_description("Options"),
@@ -33,6 +34,9 @@ std::optional<Options> parse_options(int argc, char** argv) {
          "read the manifest from FILE ('-', the default: standard input)") //
         ("recover", po::value(&options.recover_domain)->value_name("DOMAIN"),
          "finish any half-done virtsnap run on DOMAIN, from its state record") //
+        ("end-tracking", po::value(&options.end_tracking)->value_name("DOMAIN"),
+         "merge the overlays a full or inc backup kept as DOMAIN's change record back into its images, "
+         "and remove the record") //
         ("timeout", po::value(&timeout)->value_name("DURATION"),
          "give up on a disk whose commit has not converged after this long (default 30m; 0: never)") //
         ("bandwidth", po::value(&bandwidth)->value_name("MIB"),
@@ -49,6 +53,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
                                " (the manifest comes with -m or on standard input; a domain with --recover)");
     if (!options.recover_domain.empty() && options.manifest != "-")
         throw util::UsageError("--recover and --manifest exclude each other");
+    if (!options.end_tracking.empty() && (options.manifest != "-" || !options.recover_domain.empty()))
+        throw util::UsageError("--end-tracking goes with neither --manifest nor --recover");
     options.commit.merge.timeout = util::parse_duration(timeout, "timeout");
     options.commit.merge.bandwidth_mib =
         static_cast<unsigned long>(util::parse_count(bandwidth, "bandwidth", 0, virt::max_bandwidth_mib));

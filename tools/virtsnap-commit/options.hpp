@@ -13,6 +13,7 @@ struct Options {
     cli::CommonOptions common;
     std::string manifest = "-"; // a file, or "-" for standard input
     std::string recover_domain; // --recover DOMAIN
+    std::string end_tracking;   // --end-tracking DOMAIN
     job::CommitSettings commit;
 };
 

@@ -1,0 +1,137 @@
+#include "job/backup_level.hpp"
+
+#include "store/backup_set.hpp"
+#include "util/error.hpp"
+#include "xml/document.hpp"
+#include "xml/domain_disks.hpp"
+
+#include <map>
+
+namespace virtsnap::job {
+
+using util::quoted;
+
+namespace {
+
+// Why the record cannot carry an incremental; empty when it can.
+std::string broken_record(const TrackingState& state, const std::string& domain_dir,
+                          const xml::Manifest& manifest) {
+    const std::optional<store::TrackingRecord>& tracking = state.record;
+    if (!tracking)
+        return state.lost.empty()
+                   ? "the domain has no change record (no full or inc backup kept one, or its tracking ended)"
+                   : state.lost;
+    if (tracking->domain_dir != domain_dir)
+        return "its change record continues the sets in " + quoted(tracking->domain_dir) + ", not in " +
+               quoted(domain_dir);
+    for (const xml::SnapshotDisk& kept : tracking->disks)
+        if (!manifest.find_disk(kept.target))
+            return "disk " + quoted(kept.target) + " of the change record is not in this backup";
+    for (const xml::ManifestDisk& disk : manifest.disks) {
+        const xml::SnapshotDisk* kept = tracking->find(disk.target);
+        if (!kept)
+            return "disk " + quoted(disk.target) + " is not in the change record (added since its set " +
+                   tracking->set_id + ")";
+        if (disk.frozen != kept->overlay)
+            return "disk " + quoted(disk.target) + " is not on the change record's overlay " +
+                   quoted(kept->overlay);
+    }
+    const std::string parent_dir = domain_dir + "/" + tracking->set_id;
+    store::BackupSet parent;
+    try {
+        parent = store::read_set(parent_dir);
+    } catch (const util::Error& error) {
+        return "the previous set of the chain cannot be used: " + std::string(error.what());
+    }
+    for (const xml::ManifestDisk& disk : manifest.disks) {
+        const xml::ManifestDisk* before = parent.manifest->find_disk(disk.target);
+        if (!before || !before->backup)
+            return "the previous set " + tracking->set_id + " holds no backup of disk " + quoted(disk.target);
+        if (before->backup->format != "qcow2")
+            return "the previous set " + tracking->set_id + " holds disk " + quoted(disk.target) +
+                   " as a raw image, which an incremental layer cannot name as its backing";
+        if (before->virtual_size != disk.virtual_size)
+            return "disk " + quoted(disk.target) + " was resized since the previous set " + tracking->set_id;
+    }
+    if (parent.manifest->domain_uuid != manifest.domain_uuid)
+        return "the previous set " + tracking->set_id + " is of another domain";
+    return "";
+}
+
+} // namespace
+
+const char* to_string(Level level) {
+    switch (level) {
+    case Level::copy:
+        return "copy";
+    case Level::full:
+        return "full";
+    case Level::inc:
+        return "inc";
+    }
+    return "copy";
+}
+
+TrackingState current_tracking(const virt::Domain& domain, const std::string& state_dir,
+                               const util::Log& log) {
+    TrackingState state;
+    state.record = store::load_tracking(state_dir, domain.uuid());
+    if (!state.record)
+        return state;
+    xml::Document doc = xml::Document::parse(domain.xml(), "XML of domain " + quoted(domain.name()));
+    std::map<std::string, std::string> sources;
+    for (const xml::Disk& disk : xml::parse_domain_disks(doc))
+        sources[disk.target] = disk.source;
+    std::string on, off;
+    for (const xml::SnapshotDisk& kept : state.record->disks)
+        (sources[kept.target] == kept.overlay ? on : off) += (quoted(kept.target) + " ");
+    if (off.empty())
+        return state;
+    if (!on.empty())
+        throw util::RefusedError("domain " + quoted(domain.name()) +
+                                 " runs on the kept overlays of disk(s) " + on + "but no longer of " + off +
+                                 "as its change record says; bring it back with "
+                                 "'virtsnap-commit --end-tracking " +
+                                 domain.name() + "'");
+    state.lost = "its change record no longer held (the domain is on none of its overlays: merged or "
+                 "replaced outside virtsnap) and was removed";
+    log.warn("domain " + quoted(domain.name()) + ": " + state.lost);
+    store::remove_tracking(state_dir, domain.uuid());
+    state.record.reset();
+    return state;
+}
+
+void check_record_covered(const TrackingState& tracking, const xml::Manifest& manifest) {
+    if (!tracking.record)
+        return;
+    for (const xml::SnapshotDisk& kept : tracking.record->disks)
+        if (!manifest.find_disk(kept.target))
+            throw util::RefusedError(
+                "disk " + quoted(kept.target) +
+                " is in the domain's change record, so a full or inc backs it up too "
+                "(drop the --disk or --exclude-disk that leaves it out); nothing was kept");
+}
+
+LevelChoice choose_level(Level requested, const TrackingState& tracking, const std::string& domain_dir,
+                         const xml::Manifest& manifest) {
+    LevelChoice choice;
+    choice.level = requested;
+    if (requested != Level::inc)
+        return choice;
+    const std::string broken = broken_record(tracking, domain_dir, manifest);
+    if (broken.empty()) {
+        choice.parent = tracking.record->set_id;
+        return choice;
+    }
+    choice.level = Level::full;
+    choice.reason = "inc asked for, full taken: " + broken;
+    return choice;
+}
+
+void record_level(xml::Manifest& manifest, const LevelChoice& choice) {
+    manifest.level = to_string(choice.level);
+    manifest.parent = choice.parent;
+    manifest.level_reason = choice.reason;
+}
+
+} // namespace virtsnap::job

@@ -1,0 +1,50 @@
+#pragma once
+// Which level a set is really taken at. A full or copy is what was asked;
+// an incremental needs a change record that still holds — the domain on the
+// record's overlays, every disk of the record in this backup and none more,
+// the same destination, and the record's set complete and readable with
+// every disk's image at the same size. Otherwise the set is a full, and the
+// reason goes to stderr and into the manifest: a cron job that only ever
+// asks for inc works from its first run, and never on a guessed chain.
+
+#include "job/backup_settings.hpp"
+#include "store/tracking_record.hpp"
+#include "util/log.hpp"
+#include "virt/connection.hpp"
+#include "xml/manifest.hpp"
+
+#include <optional>
+#include <string>
+
+namespace virtsnap::job {
+
+// The domain's change record as the domain really is: kept when the domain
+// runs on every overlay it names; dropped (removed, `lost` says why) when on
+// none of them — someone merged them or ended the tracking by hand.
+// RefusedError when on some but not all: that needs a person
+// ('virtsnap-commit --end-tracking').
+struct TrackingState {
+    std::optional<store::TrackingRecord> record;
+    std::string lost;
+};
+TrackingState current_tracking(const virt::Domain& domain, const std::string& state_dir,
+                               const util::Log& log);
+
+struct LevelChoice {
+    Level level = Level::copy;
+    std::string parent; // inc: the set it continues
+    std::string reason; // why the level is not the one asked for; empty when it is
+};
+
+// manifest: the snapshot's (frozen images, sizes); domain_dir: DEST/DOMAIN.
+LevelChoice choose_level(Level requested, const TrackingState& tracking, const std::string& domain_dir,
+                         const xml::Manifest& manifest);
+
+// A full or inc replaces the change record with one of its own snapshot:
+// every disk the record names must be in it (RefusedError otherwise).
+void check_record_covered(const TrackingState& tracking, const xml::Manifest& manifest);
+
+// Records the choice in the manifest (level, parent, reason).
+void record_level(xml::Manifest& manifest, const LevelChoice& choice);
+
+} // namespace virtsnap::job
