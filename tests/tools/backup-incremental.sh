@@ -1,0 +1,94 @@
+#!/bin/bash
+# virtsnap-backup --level full and inc on a running guest whose workload
+# keeps writing: the first inc (no change record) takes a full and says why;
+# the domain then runs on the kept overlays; each inc is one qcow2 layer per
+# disk backed by the previous set's image, holding about what changed, and
+# the chain reads as the guest's disks at that backup; the kept overlay of
+# the previous run is merged away. A copy on a tracked domain leaves the
+# record alone; --end-tracking brings the domain back to exactly its own
+# images; the next inc is a full again.
+. "$(dirname "$0")/../functions.sh"
+tb_init
+
+state="$TB_DIR/state"
+dest="$TB_DIR/backups"
+# vda: 48 MiB of data a full copies and an inc must not.
+TB_BASE="$TB_DIR/base.qcow2" TB_TOP="$TB_DIR/top.qcow2" TB_RAW="$TB_DIR/data.raw"
+mkdir "$TB_DIR/content"
+head -c 48M /dev/urandom >"$TB_DIR/content/data.bin"
+truncate -s 256M "$TB_DIR/base.raw"
+mkfs.ext4 -q -F -L vda -E lazy_itable_init=0,lazy_journal_init=0 -d "$TB_DIR/content" "$TB_DIR/base.raw"
+qemu-img convert -q -f raw -O qcow2 "$TB_DIR/base.raw" "$TB_BASE"
+rm -f "$TB_DIR/base.raw"
+tb_image "$TB_TOP" qcow2 256M vda "$TB_BASE" qcow2
+tb_image "$TB_RAW" raw 128M vdb
+tb_disk_file vda "$TB_TOP" qcow2
+tb_disk_file vdb "$TB_RAW" raw
+tb_start_domain vm
+tb_wait_agent vm
+uuid=$(virsh_ domuuid vm)
+record="$state/$uuid.tracking"
+
+backup() { tb_tool backup --state-dir "$state" -o "$dest" "$@" vm; }
+level_of() { xmllint --xpath 'string(/virtsnap-manifest/level/@kind)' "$1/manifest.xml"; }
+parent_of() { xmllint --xpath 'string(/virtsnap-manifest/level/@parent)' "$1/manifest.xml"; }
+overlays() { find "$TB_DIR" -maxdepth 1 -name '*.virtsnap-*' -printf '%f\n' | sort; }
+
+# 1. inc without a record: a full, and why.
+set1=$(backup --level inc 2>"$TB_DIR/err1") || tb_fail "the first inc failed: $(cat "$TB_DIR/err1")"
+[ "$(level_of "$set1")" = full ] || tb_fail "the first inc was not taken as a full: $(level_of "$set1")"
+grep -q "inc asked for, full taken: the domain has no change record" "$TB_DIR/err1" ||
+    tb_fail "the fallback is not explained on stderr: $(cat "$TB_DIR/err1")"
+grep -q 'reason="inc asked for, full taken' "$set1/manifest.xml" || tb_fail "the manifest does not say why"
+[ -f "$record" ] || tb_fail "no change record after a full"
+id1=$(basename "$set1")
+tb_sources vm | grep -q "vda .*virtsnap-$id1.vda.qcow2" || tb_fail "vda is not on its kept overlay: $(tb_sources vm)"
+tb_sources vm --inactive | grep -q "vda .*virtsnap-$id1.vda.qcow2" ||
+    tb_fail "the persistent definition does not name the kept overlay: $(tb_sources vm --inactive)"
+a1=$(tb_gapless "$set1/vda.qcow2" qcow2)
+
+# 2. Two incrementals while the workload writes.
+sleep 3
+set2=$(backup --level inc 2>"$TB_DIR/err2") || tb_fail "the second inc failed: $(cat "$TB_DIR/err2")"
+id2=$(basename "$set2")
+[ "$(level_of "$set2")" = inc ] && [ "$(parent_of "$set2")" = "$id1" ] ||
+    tb_fail "set 2 is $(level_of "$set2") on $(parent_of "$set2"): $(cat "$TB_DIR/err2")"
+grep -q 'kind="source" result="ok"' "$set2/manifest.xml" || tb_fail "the inc was not verified against its source"
+for disk in vda vdb; do
+    qemu-img info -U "$set2/$disk.qcow2" | grep -q "backing file: ../$id1/$disk.qcow2" ||
+        tb_fail "set 2's $disk does not name set 1's image: $(qemu-img info -U "$set2/$disk.qcow2")"
+done
+full_bytes=$(du -k "$set1/vda.qcow2" | cut -f1)
+inc_bytes=$(du -k "$set2/vda.qcow2" | cut -f1)
+[ "$inc_bytes" -lt $((full_bytes / 8)) ] || tb_fail "the inc's vda takes ${inc_bytes} KiB against the full's ${full_bytes} KiB"
+[ "$(overlays)" = "$(printf '%s\n' "top.virtsnap-$id2.vda.qcow2" "data.virtsnap-$id2.vdb.qcow2" | sort)" ] ||
+    tb_fail "overlays left after the inc: $(overlays)"
+sleep 3
+set3=$(backup --level inc 2>"$TB_DIR/err3") || tb_fail "the third inc failed: $(cat "$TB_DIR/err3")"
+[ "$(parent_of "$set3")" = "$id2" ] || tb_fail "set 3 is not on set 2"
+a2=$(tb_gapless "$set2/vda.qcow2" qcow2)
+a3=$(tb_gapless "$set3/vda.qcow2" qcow2)
+b3=$(tb_gapless "$set3/vdb.qcow2" qcow2)
+[ "$a1" -lt "$a2" ] && [ "$a2" -lt "$a3" ] && [ "$b3" -gt 0 ] ||
+    tb_fail "the chain does not read as the guest at each backup: records $a1, $a2, $a3 (vdb $b3)"
+tb_log "full $id1 then inc, inc: vda records $a1 < $a2 < $a3; inc vda ${inc_bytes} KiB vs full ${full_bytes} KiB"
+
+# 3. A copy on a tracked domain: the record and the overlays stay as they were.
+copy=$(backup 2>"$TB_DIR/err4") || tb_fail "a copy of a tracked domain failed: $(cat "$TB_DIR/err4")"
+[ "$(level_of "$copy")" = copy ] || tb_fail "the copy's level is $(level_of "$copy")"
+tb_sources vm | grep -q "vda .*virtsnap-$(basename "$set3").vda.qcow2" || tb_fail "the copy moved vda: $(tb_sources vm)"
+set4=$(backup --level inc 2>"$TB_DIR/err5") || tb_fail "an inc after a copy failed: $(cat "$TB_DIR/err5")"
+[ "$(parent_of "$set4")" = "$(basename "$set3")" ] || tb_fail "the inc after a copy is not on set 3"
+
+# 4. --end-tracking: back on exactly the original images, no overlay left.
+tb_tool commit --state-dir "$state" --end-tracking vm 2>"$TB_DIR/err6" || tb_fail "--end-tracking failed: $(cat "$TB_DIR/err6")"
+[ "$(tb_sources vm)" = "$(printf 'vda %s\nvdb %s' "$TB_TOP" "$TB_RAW")" ] || tb_fail "after --end-tracking: $(tb_sources vm)"
+[ "$(tb_sources vm --inactive)" = "$(printf 'vda %s\nvdb %s' "$TB_TOP" "$TB_RAW")" ] ||
+    tb_fail "after --end-tracking, persistent: $(tb_sources vm --inactive)"
+[ -z "$(overlays)" ] || tb_fail "overlays left after --end-tracking: $(overlays)"
+[ -f "$record" ] && tb_fail "the change record is still there"
+qemu-img info -U "$TB_TOP" | grep -q "backing file: $TB_BASE" || tb_fail "vda's own chain changed"
+set5=$(backup --level inc 2>"$TB_DIR/err7") || tb_fail "an inc after --end-tracking failed"
+[ "$(level_of "$set5")" = full ] || tb_fail "an inc after --end-tracking was not a full"
+tb_tool commit --state-dir "$state" --end-tracking vm 2>/dev/null || tb_fail "the second --end-tracking failed"
+tb_pass "full, inc, inc, copy, inc, --end-tracking: chains read as the guest; the domain ends on its own images"
