@@ -6,7 +6,6 @@
 #include "util/path.hpp"
 
 #include <cerrno>
-#include <climits>
 #include <cstdlib>
 #include <fcntl.h>
 #include <memory>
@@ -68,7 +67,8 @@ BackupSet read_parent(const std::string& domain_dir, const std::string& id, cons
         if (!text)
             throw InputError("its manifest is missing");
         set.manifest = xml::parse_manifest(*text, "manifest " + quoted(manifest_path));
-    } catch (const util::Error& error) {
+    } catch (const InputError& error) {
+        // A failure to read (SystemError) or an interrupt stays what it is.
         throw InputError(it + " is damaged: " + error.what());
     }
     if (set.manifest->snapshot_id != id)
