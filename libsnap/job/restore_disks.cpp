@@ -71,41 +71,6 @@ void check_outputs(const std::vector<std::string>& outputs, const RestoreSetting
     }
 }
 
-// Rebuilds one disk into outputs (unpublished), checking it against the
-// recorded checksums: a layer of a kept chain before it is read, a
-// flattened backup as it is written.
-void rebuild_disk(const store::BackupSet& set, const xml::ManifestDisk& disk, const std::string& format,
-                  copy::OutputFiles& outputs, const util::Log& log) {
-    const xml::DiskBackup& backup = *disk.backup;
-    const std::string label = "disk " + quoted(disk.target) + " of backup set " + quoted(set.path);
-    copy::DiskCopyRequest request;
-    request.target = disk.target;
-    request.virtual_size = disk.virtual_size;
-    request.origin = image::ImageOrigin::backup_set;
-    for (size_t i = 0; i < backup.files.size(); ++i)
-        request.chain.push_back({set.path + "/" + backup.files[i].name, i == 0 ? backup.format : "qcow2"});
-
-    if (!backup.flattened)
-        for (size_t i = 0; i < backup.files.size(); ++i) {
-            verify::CheckOutcome outcome = verify::check_checksums(set.path, backup, i, disk.virtual_size);
-            if (!outcome.ok)
-                throw util::VerificationMismatch(label + ": " + outcome.detail + "; nothing was restored");
-        }
-
-    copy::CopySettings settings;
-    settings.format = format;
-    if (format == "qcow2")
-        settings.qcow2_options = backup.source_options;
-    xml::DiskBackup written = copy::copy_disk(request, settings, outputs, log);
-
-    if (backup.flattened) {
-        verify::CheckOutcome outcome =
-            verify::compare_checksums(backup.files.front(), written.files.front(), backup.chunk_size);
-        if (!outcome.ok)
-            throw util::VerificationMismatch(label + ": " + outcome.detail + "; nothing was restored");
-    }
-}
-
 // The boot files domains on this host already use: the ones a restored
 // definition may keep.
 std::set<std::string> trusted_boot_files(const virt::Connection& conn) {
@@ -120,6 +85,48 @@ std::set<std::string> trusted_boot_files(const virt::Connection& conn) {
 }
 
 } // namespace
+
+void rebuild_disk(const store::DiskChain& chain, const std::string& format, copy::OutputFiles& outputs,
+                  const util::Log& log) {
+    const xml::DiskBackup whole = chain.backup();
+    const std::string label =
+        "disk " + quoted(chain.target) + " of backup set " + quoted(chain.sets.front().path);
+    copy::DiskCopyRequest request;
+    request.target = chain.target;
+    request.virtual_size = chain.virtual_size;
+    request.origin = image::ImageOrigin::backup_set;
+    const std::vector<std::string> paths = chain.paths();
+    for (size_t i = 0; i < paths.size(); ++i)
+        request.chain.push_back({paths[i], i == 0 ? whole.format : "qcow2"});
+
+    // Each set's files against its own manifest, as verifying that set
+    // would check them.
+    if (!whole.flattened)
+        for (size_t k = 0; k < chain.sets.size(); ++k) {
+            const xml::DiskBackup seen = chain.backup(k);
+            for (size_t i = 0; i < chain.backups[k].files.size(); ++i) {
+                verify::CheckOutcome outcome =
+                    verify::check_checksums(chain.sets[k].path, seen, i, chain.virtual_size);
+                if (!outcome.ok)
+                    throw util::VerificationMismatch(
+                        label + ": " + (k == 0 ? "" : "in its parent set " + chain.sets[k].id + ": ") +
+                        outcome.detail + "; nothing was restored");
+            }
+        }
+
+    copy::CopySettings settings;
+    settings.format = format;
+    if (format == "qcow2")
+        settings.qcow2_options = chain.backups.front().source_options;
+    xml::DiskBackup written = copy::copy_disk(request, settings, outputs, log);
+
+    if (whole.flattened) {
+        verify::CheckOutcome outcome =
+            verify::compare_checksums(whole.files.front(), written.files.front(), whole.chunk_size);
+        if (!outcome.ok)
+            throw util::VerificationMismatch(label + ": " + outcome.detail + "; nothing was restored");
+    }
+}
 
 std::vector<const xml::ManifestDisk*> chosen_disks(const store::BackupSet& set,
                                                    const std::vector<std::string>& targets) {
@@ -172,7 +179,9 @@ std::vector<std::string> restore_disks(const store::BackupSet& set, const Restor
             throw util::RefusedError("domain " + quoted(settings.define_name) +
                                      " already exists; nothing was restored (choose another --define name)");
     }
-    store::check_set_images(set, disks);
+    // An incremental set's disks through every set below it, each image
+    // checked before QEMU opens it.
+    const std::vector<store::DiskChain> chains = store::check_set_images(set, disks);
     std::optional<std::string> definition = saved_definition(set);
     if (define && !definition)
         throw util::RefusedError(
@@ -183,10 +192,10 @@ std::vector<std::string> restore_disks(const store::BackupSet& set, const Restor
     // the files themselves, which stay 0600): others may pass, not list.
     const std::string dir = copy::prepare_backup_directory(settings.output_dir, 0711);
     std::vector<std::string> names, paths, sources;
-    for (const xml::ManifestDisk* disk : disks) {
-        names.push_back(image_name(*disk, settings));
-        for (const xml::BackupFile& file : disk->backup->files)
-            sources.push_back(set.path + "/" + file.name);
+    for (size_t i = 0; i < disks.size(); ++i) {
+        names.push_back(image_name(*disks[i], settings));
+        for (const std::string& path : chains[i].paths())
+            sources.push_back(path);
     }
     names.push_back(store::set_domain_xml_file);
     copy::refuse_sources_as_outputs(dir, names, sources);
@@ -197,11 +206,12 @@ std::vector<std::string> restore_disks(const store::BackupSet& set, const Restor
     copy::OutputFiles outputs(dir);
     xml::DefinitionLimits limits;
     limits.files_dir = dir;
-    for (const xml::ManifestDisk* disk : disks) {
+    for (size_t i = 0; i < disks.size(); ++i) {
+        const xml::ManifestDisk* disk = disks[i];
         util::throw_if_interrupted();
         const std::string format = restored_format(*disk, settings);
         const std::string path = dir + "/" + image_name(*disk, settings);
-        rebuild_disk(set, *disk, format, outputs, log);
+        rebuild_disk(chains[i], format, outputs, log);
         log.info("disk " + disk->target + " restored to " + quoted(path) + " (checksums match the backup)");
         limits.disks[disk->target] = {path, format};
         if (definition)

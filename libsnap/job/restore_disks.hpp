@@ -1,11 +1,14 @@
 #pragma once
-// A backup set's disks rebuilt as standalone images in a directory, each
+// A backup set's disks rebuilt as standalone images in a directory (an
+// incremental set's through every set below it: store/set_chain.hpp), each
 // checked against the checksums the backup recorded before it takes its
 // name, with the set's definition pointed at them — and, with a name, that
 // definition defined as a new domain, restricted to what the restore made
 // (xml/restricted_definition.hpp).
 
+#include "copy/output_files.hpp"
 #include "store/backup_set.hpp"
+#include "store/set_chain.hpp"
 #include "util/log.hpp"
 
 #include <string>
@@ -26,6 +29,15 @@ struct RestoreSettings {
 // does not have.
 std::vector<const xml::ManifestDisk*> chosen_disks(const store::BackupSet& set,
                                                    const std::vector<std::string>& targets);
+
+// Rebuilds one disk as a standalone image of format into outputs
+// (unpublished), from its chain (store::check_set_images, which checked
+// every image): a flattened backup checked against its checksums as it is
+// written; a kept chain, and an incremental set's layer with every set
+// below it, checked layer by layer, each against its own set's manifest,
+// before a byte is read (VerificationMismatch, naming the set).
+void rebuild_disk(const store::DiskChain& chain, const std::string& format, copy::OutputFiles& outputs,
+                  const util::Log& log);
 
 // Restores; returns the paths written (the images, then domain.xml), which
 // all exist only once every disk is rebuilt and checked. Refuses (before

@@ -4,6 +4,8 @@
 #include "store/retention.hpp"
 #include "util/error.hpp"
 
+#include <algorithm>
+
 namespace virtsnap::job {
 
 using util::quoted;
@@ -23,8 +25,17 @@ void remove_incomplete_sets(const std::string& domain_dir, const util::Log& log)
 std::size_t apply_retention(const std::string& domain_dir, unsigned keep, const std::string& just_made,
                             const util::Log& log) {
     std::vector<store::BackupSet> sets = store::list_domain_sets(domain_dir);
+    const std::vector<const store::BackupSet*> doomed = store::sets_to_remove(sets, keep, just_made);
+    std::size_t kept = 0;
+    for (const store::BackupSet& set : sets)
+        if (set.complete && set.manifest && std::find(doomed.begin(), doomed.end(), &set) == doomed.end())
+            ++kept;
+    if (kept > keep)
+        log.info("--keep " + std::to_string(keep) + ": keeping " + std::to_string(kept) +
+                 " complete sets of " + quoted(domain_dir) +
+                 ", as kept incremental sets depend on older ones");
     std::size_t removed = 0;
-    for (const store::BackupSet* set : store::sets_to_remove(sets, keep, just_made)) {
+    for (const store::BackupSet* set : doomed) {
         log.info("--keep " + std::to_string(keep) + ": removing backup set " + quoted(set->path));
         try {
             store::remove_set(set->path);

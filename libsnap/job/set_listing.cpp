@@ -58,6 +58,11 @@ SetRow set_row(const store::BackupSet& set) {
     row.freeze_ms = m.freeze_ms;
     row.offline = m.offline;
     row.verified = verified_state(m);
+    row.level = m.level.empty() ? "copy" : m.level;
+    row.parent = m.parent;
+    row.level_reason = m.level_reason;
+    if (row.level == "inc")
+        row.type = "inc";
     for (const xml::ManifestDisk& disk : m.disks) {
         row.disks.push_back(disk.target);
         if (disk.backup)
@@ -144,8 +149,8 @@ std::vector<store::BackupSet> find_sets(const std::string& dest, const std::stri
 }
 
 std::string render_set_table(const std::vector<store::BackupSet>& sets) {
-    std::vector<std::vector<std::string>> table{
-        {"DOMAIN", "SET", "TIME", "TYPE", "DISKS", "SIZE", "QUIESCED", "FREEZE", "VERIFIED", "STATE"}};
+    std::vector<std::vector<std::string>> table{{"DOMAIN", "SET", "TIME", "TYPE", "DISKS", "SIZE", "QUIESCED",
+                                                 "FREEZE", "VERIFIED", "STATE", "LEVEL", "PARENT"}};
     for (const SetRow& r : rows_of(sets)) {
         const bool complete = r.state == "complete";
         table.push_back(
@@ -156,7 +161,8 @@ std::string render_set_table(const std::vector<store::BackupSet>& sets) {
              : *r.quiesced ? "yes"
                            : "no",
              r.freeze_ms >= 0 ? std::to_string(r.freeze_ms) + " ms" : "-", complete ? r.verified : "-",
-             util::printable(r.problem.empty() ? r.state : r.state + ": " + r.problem)});
+             util::printable(r.problem.empty() ? r.state : r.state + ": " + r.problem),
+             complete ? r.level : "-", r.parent.empty() ? "-" : util::printable(r.parent, true)});
     }
     return render_columns(table);
 }
@@ -199,6 +205,12 @@ std::string render_set_json(const std::vector<store::BackupSet>& sets) {
             set["quiesced"] = *r.quiesced;
             set["freeze_ms"] = r.freeze_ms >= 0 ? nlohmann::json(r.freeze_ms) : nlohmann::json();
             set["verified"] = r.verified;
+            set["level"] = r.level;
+            set["parent"] = r.parent.empty() ? nlohmann::json() : nlohmann::json(r.parent);
+            if (r.level_reason.empty())
+                set["level_reason"] = nullptr;
+            else
+                put_name(set, "level_reason", r.level_reason);
         }
         list.push_back(std::move(set));
     }

@@ -22,7 +22,11 @@ namespace virtsnap::job {
 // What a set's manifest says, reduced to the columns of the listing.
 struct SetRow {
     std::string domain, id, time, state, verified; // state: complete, incomplete or damaged
-    std::string type = "full";
+    std::string type = "full";                     // "inc" for an incremental set: it holds only what changed
+    // virtsnap-backup --level: "copy", "full" or "inc" ("copy" for a set
+    // made before levels); an incremental set's parent set id; why the
+    // level is not the one asked for (empty when it is).
+    std::string level, parent, level_reason;
     std::vector<std::string> disks;
     std::uint64_t allocated = 0, data = 0;
     std::optional<bool> quiesced;

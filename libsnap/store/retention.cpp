@@ -3,6 +3,7 @@
 #include "util/error.hpp"
 
 #include <algorithm>
+#include <map>
 
 namespace virtsnap::store {
 
@@ -22,6 +23,19 @@ std::vector<const BackupSet*> sets_to_remove(const std::vector<BackupSet>& sets,
     for (auto it = complete.rbegin(); it != complete.rend() && kept.size() < keep; ++it)
         if ((*it)->id != just_made)
             kept.push_back(*it);
+    // A kept incremental set needs every set below it: those stay too,
+    // whatever their age (a set no kept one depends on is not kept for it).
+    std::map<std::string, const BackupSet*> by_id;
+    for (const BackupSet* set : complete)
+        by_id[set->id] = set;
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+        const xml::Manifest& manifest = *kept[i]->manifest;
+        if (manifest.level != "inc")
+            continue;
+        auto parent = by_id.find(manifest.parent);
+        if (parent != by_id.end() && std::find(kept.begin(), kept.end(), parent->second) == kept.end())
+            kept.push_back(parent->second);
+    }
     const std::string newest_complete = complete.empty() ? "" : complete.back()->id;
     std::vector<const BackupSet*> removed;
     for (const BackupSet& set : sets) {

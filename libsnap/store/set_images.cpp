@@ -21,14 +21,12 @@ void check_file(const std::string& path, const xml::DiskBackup& backup, const xm
         throw InputError(what + " keeps its data in an external file" +
                          (header.data_file.empty() ? "" : " " + quoted(header.data_file)) +
                          "; a backup set's image holds its own data");
-    // An incremental layer names its parent set's image beside its own set.
-    const std::string backing =
-        file.backing_set.empty() ? file.backing : "../" + file.backing_set + "/" + file.backing;
-    if (header.backing_file != backing)
+    const std::string expected = header_backing(file);
+    if (header.backing_file != expected)
         throw InputError(what + " names " +
                          (header.backing_file.empty() ? "no backing file"
                                                       : "the backing file " + quoted(header.backing_file)) +
-                         ", but the manifest records " + (backing.empty() ? "none" : quoted(backing)));
+                         ", but the manifest records " + (expected.empty() ? "none" : quoted(expected)));
     if (!header.backing_file.empty() && !header.backing_format.empty() && header.backing_format != "qcow2")
         throw InputError(what + " names its backing file as " + quoted(header.backing_format) +
                          ", not as the qcow2 layer the manifest records");
@@ -36,20 +34,35 @@ void check_file(const std::string& path, const xml::DiskBackup& backup, const xm
 
 } // namespace
 
-void check_backup_files(const std::string& dir, const xml::ManifestDisk& disk) {
-    if (!disk.backup)
-        throw InputError(quoted(dir) + " holds no backup of disk " + quoted(disk.target));
-    for (const xml::BackupFile& file : disk.backup->files)
-        check_file(dir + "/" + file.name, *disk.backup, file);
+void check_chain_images(const DiskChain& chain) {
+    // Each set's files by its own manifest, named as they are opened: from
+    // the first set's directory.
+    std::size_t at = 0;
+    const std::vector<std::string> paths = chain.paths();
+    for (const xml::DiskBackup& backup : chain.backups)
+        for (const xml::BackupFile& file : backup.files)
+            check_file(paths.at(at++), backup, file);
 }
 
-void check_set_images(const BackupSet& set, const std::vector<const xml::ManifestDisk*>& disks) {
+DiskChain check_backup_files(const std::string& dir, const xml::Manifest& manifest,
+                             const xml::ManifestDisk& disk) {
+    if (!disk.backup)
+        throw InputError(quoted(dir) + " holds no backup of disk " + quoted(disk.target));
+    DiskChain chain = disk_chain(dir, manifest, disk);
+    check_chain_images(chain);
+    return chain;
+}
+
+std::vector<DiskChain> check_set_images(const BackupSet& set,
+                                        const std::vector<const xml::ManifestDisk*>& disks) {
+    std::vector<DiskChain> chains;
     for (const xml::ManifestDisk* disk : disks) {
         if (!disk->backup)
             throw InputError("backup set " + quoted(set.path) + " records no backup of disk " +
                              quoted(disk->target));
-        check_backup_files(set.path, *disk);
+        chains.push_back(check_backup_files(set.path, *set.manifest, *disk));
     }
+    return chains;
 }
 
 } // namespace virtsnap::store

@@ -5,19 +5,30 @@
 // the set, reached without a symbolic link, and — for qcow2 — naming no
 // external data file and no backing file but the one the manifest records
 // (the next layer of a kept chain, by its plain name; none for a flattened
-// backup). verify and restore run the same check, so they agree on a set.
+// backup; "../PARENT_ID/NAME" for an incremental layer whose manifest
+// records that backing set and name). An incremental disk's whole chain of
+// sets (store/set_chain.hpp) is checked, every layer of every set by the
+// rule of its own set's manifest. verify and restore run the same check, so
+// they agree on a set.
 
 #include "store/backup_set.hpp"
+#include "store/set_chain.hpp"
 
 #include <vector>
 
 namespace virtsnap::store {
 
-// Throws InputError naming the first file that fails.
-void check_set_images(const BackupSet& set, const std::vector<const xml::ManifestDisk*>& disks);
+// Throws InputError naming the first file that fails; returns each disk's
+// chain (as disks are ordered), checked, for opening.
+std::vector<DiskChain> check_set_images(const BackupSet& set,
+                                        const std::vector<const xml::ManifestDisk*>& disks);
 
-// The same for the backup files of one disk in a directory (a copy's
-// directory, which a manifest on standard input names).
-void check_backup_files(const std::string& dir, const xml::ManifestDisk& disk);
+// The same for one disk of the manifest whose backup files are in dir (a
+// set, or a copy's directory, which a manifest on standard input names).
+DiskChain check_backup_files(const std::string& dir, const xml::Manifest& manifest,
+                             const xml::ManifestDisk& disk);
+
+// Every file of a resolved chain.
+void check_chain_images(const DiskChain& chain);
 
 } // namespace virtsnap::store

@@ -1,5 +1,6 @@
 #include "verify/backup_verification.hpp"
 
+#include "store/set_chain.hpp"
 #include "store/set_images.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
@@ -51,11 +52,13 @@ void check_source(xml::ManifestDisk& disk, bool offline, const std::string& dir,
            found, log);
 }
 
-void check_files(xml::ManifestDisk& disk, const VerifySettings& settings, Mismatches& found,
-                 const util::Log& log) {
+// The disk's own files, each opened with the layers below it: within the
+// backup, and for an incremental layer in the sets below (chain).
+void check_files(xml::ManifestDisk& disk, const store::DiskChain& chain, const VerifySettings& settings,
+                 Mismatches& found, const util::Log& log) {
     const std::string& dir = settings.dir;
-    const xml::DiskBackup& backup = *disk.backup;
-    for (size_t i = 0; i < backup.files.size(); ++i) {
+    const xml::DiskBackup backup = chain.backup(0);
+    for (size_t i = 0; i < disk.backup->files.size(); ++i) {
         const std::string path = file_path(dir, backup.files[i].name);
         if (backup.format == "qcow2")
             record(disk, "image", check_qcow2_structure(path), found, log);
@@ -98,19 +101,48 @@ void require_backup(const xml::ManifestDisk& disk) {
         throw util::InputError("disk " + quoted(disk.target) + " has no backup in the manifest");
 }
 
+// --chain: the disks of the manifest in every set below it, each set's
+// files against its own manifest, as verifying that set alone would.
+void check_parent_sets(const xml::Manifest& manifest, const VerifySettings& settings, Mismatches& found,
+                       const util::Log& log) {
+    const std::vector<store::BackupSet> parents = store::parent_sets(settings.dir, manifest);
+    if (parents.empty())
+        log.info("the backup is not incremental: there is no chain below it to check");
+    for (const store::BackupSet& parent : parents) {
+        xml::Manifest below = *parent.manifest;
+        VerifySettings checks;
+        checks.dir = parent.path;
+        checks.checksums = settings.checksums;
+        checks.qemu_checksums = settings.qemu_checksums;
+        log.info("checking the parent set " + parent.id + " (" + quoted(parent.path) + ")");
+        Mismatches in_parent;
+        for (const xml::ManifestDisk& disk : manifest.disks) {
+            const xml::ManifestDisk* held = below.find_disk(disk.target);
+            if (!held)
+                throw util::InputError("the parent set " + quoted(parent.path) + " holds no disk " +
+                                       quoted(disk.target));
+            verify_disk(below, static_cast<std::size_t>(held - below.disks.data()), checks, in_parent, log);
+        }
+        for (const std::string& mismatch : in_parent)
+            found.push_back("parent set " + parent.id + ": " + mismatch);
+    }
+}
+
 } // namespace
 
-void verify_disk(xml::ManifestDisk& disk, bool offline, const VerifySettings& settings, Mismatches& found,
-                 const util::Log& log) {
+void verify_disk(xml::Manifest& manifest, std::size_t index, const VerifySettings& settings,
+                 Mismatches& found, const util::Log& log) {
+    xml::ManifestDisk& disk = manifest.disks.at(index);
     require_backup(disk);
     // Before any QEMU tool opens them: files that could make it read
-    // outside the directory are refused (links, foreign backing files).
+    // outside the directory are refused (links, foreign backing files), in
+    // this backup and in every set an incremental one hangs on.
     for (const xml::BackupFile& file : disk.backup->files)
         file_path(settings.dir, file.name);
-    store::check_backup_files(settings.dir, disk);
+    const store::DiskChain chain = store::check_backup_files(settings.dir, manifest, disk);
     if (settings.source || (settings.source_for_kept_chains && !disk.backup->flattened))
-        check_source(disk, offline, settings.dir, found, log);
-    check_files(disk, settings, found, log);
+        check_source(disk, manifest.offline, settings.dir, found, log);
+    check_files(disk, chain, settings, found, log);
 }
 
 void throw_if_mismatched(const Mismatches& found) {
@@ -133,10 +165,12 @@ void verify_backup(xml::Manifest& manifest, const VerifySettings& settings, cons
         require_backup(disk);
 
     Mismatches found;
-    for (xml::ManifestDisk& disk : manifest.disks)
-        verify_disk(disk, manifest.offline, resolved, found, log);
+    for (std::size_t i = 0; i < manifest.disks.size(); ++i)
+        verify_disk(manifest, i, resolved, found, log);
     if (resolved.filesystems)
         check_all_filesystems(manifest, resolved.dir, found, log);
+    if (resolved.chain)
+        check_parent_sets(manifest, resolved, found, log);
     throw_if_mismatched(found);
 }
 

@@ -24,6 +24,12 @@ struct VerifySettings {
     // are left out), so only the comparison checks it.
     bool source_for_kept_chains = false;
     bool filesystems = false;
+    // An incremental set's disks: also check every set below it, down to the
+    // full set, each layer against its own set's manifest (checksums,
+    // qcow2 structure, as asked; never the source). Its results are logged,
+    // and a mismatch fails the verification, but only the set's own
+    // manifest records verifications.
+    bool chain = false;
 };
 
 // Throws VerificationMismatch naming the first failed check (and how many
@@ -33,12 +39,14 @@ void verify_backup(xml::Manifest& manifest, const VerifySettings& settings, cons
 // The checks that failed so far, one line each ("disk 'vda': ...").
 using Mismatches = std::vector<std::string>;
 
-// The checks of one disk (source, qcow2 structure, checksums, checksums as
-// QEMU maps the files, as settings
-// ask; the filesystem check covers all disks at once and is not among them),
-// recorded in its <verification>s. settings.dir must be set.
-void verify_disk(xml::ManifestDisk& disk, bool offline, const VerifySettings& settings, Mismatches& found,
-                 const util::Log& log);
+// The checks of manifest.disks[index] (source, qcow2 structure, checksums,
+// checksums as QEMU maps the files, as settings ask; the filesystem check
+// covers all disks at once and is not among them), recorded in its
+// <verification>s. settings.dir must be set. An incremental set's disk is
+// checked on its own layer, opened with the sets below it
+// (store/set_chain.hpp); settings.chain is not looked at here.
+void verify_disk(xml::Manifest& manifest, std::size_t index, const VerifySettings& settings,
+                 Mismatches& found, const util::Log& log);
 
 // Throws VerificationMismatch naming the first of found, and how many more.
 void throw_if_mismatched(const Mismatches& found);

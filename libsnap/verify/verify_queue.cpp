@@ -71,7 +71,7 @@ void VerifyQueue::run() {
         std::exception_ptr error;
         try {
             util::PhaseTimer timer("verify " + manifest_.disks.at(index).target);
-            verify_disk(manifest_.disks.at(index), manifest_.offline, settings_, found, log_);
+            verify_disk(manifest_, index, settings_, found, log_);
             if (found.empty() && verified_)
                 verified_(index);
         } catch (...) {

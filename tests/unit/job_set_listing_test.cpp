@@ -179,3 +179,45 @@ TEST_CASE("listing: sizes whose sum passes 2^64 mark the set damaged rather than
     CHECK(list.at(0).at("state") == "complete");
     CHECK(list.at(0).at("allocated_bytes") == UINT64_MAX);
 }
+
+TEST_CASE("listing: each set's level and parent, an old set's level as copy") {
+    store::BackupSet old_set = complete_set("web");
+    store::BackupSet full = complete_set("web");
+    full.id = "20261123T031500Z-1a2b3c";
+    full.manifest->snapshot_id = full.id;
+    full.manifest->level = "full";
+    full.manifest->level_reason = "the chain is 7 days old";
+    store::BackupSet inc = complete_set("web");
+    inc.id = "20261124T031500Z-1a2b3c";
+    inc.manifest->snapshot_id = inc.id;
+    inc.manifest->level = "inc";
+    inc.manifest->parent = full.id;
+    const std::vector<store::BackupSet> sets{old_set, full, inc, incomplete_set("web")};
+
+    const std::vector<std::string> lines = lines_of(job::render_set_table(sets));
+    REQUIRE(lines.size() == 5);
+    const size_t level = lines[0].find("LEVEL");
+    const size_t parent = lines[0].find("PARENT");
+    REQUIRE(level != std::string::npos);
+    REQUIRE(parent != std::string::npos);
+    CHECK(lines[0].find("STATE") < level);
+    CHECK(lines[1].substr(level, 5) == "copy ");
+    CHECK(lines[1].substr(parent) == "-");
+    CHECK(lines[2].substr(level, 5) == "full ");
+    CHECK(lines[3].substr(level, 4) == "inc ");
+    CHECK(lines[3].substr(parent) == full.id);
+    CHECK(lines[4].substr(level, 2) == "- ");
+    CHECK(contains(lines[3], "  inc  ")); // TYPE: an incremental set does not hold whole disks
+
+    const json list = json::parse(job::render_set_json(sets));
+    CHECK(list.at(0).at("level") == "copy");
+    CHECK(list.at(0).at("parent").is_null());
+    CHECK(list.at(0).at("level_reason").is_null());
+    CHECK(list.at(0).at("type") == "full");
+    CHECK(list.at(1).at("level") == "full");
+    CHECK(list.at(1).at("level_reason") == "the chain is 7 days old");
+    CHECK(list.at(2).at("level") == "inc");
+    CHECK(list.at(2).at("type") == "inc");
+    CHECK(list.at(2).at("parent") == full.id);
+    CHECK_FALSE(list.at(3).contains("level"));
+}

@@ -66,3 +66,34 @@ TEST_CASE("only virtsnap's set names are sets, and only its files are ever remov
     store::remove_set(set.string());
     CHECK_FALSE(std::filesystem::exists(set));
 }
+
+namespace {
+
+store::BackupSet incremental(const std::string& id, const std::string& parent) {
+    store::BackupSet set = complete(id);
+    set.manifest->level = "inc";
+    set.manifest->parent = parent;
+    return set;
+}
+
+} // namespace
+
+TEST_CASE("--keep counts restore points but never removes a set a kept incremental set depends on") {
+    const std::string f1 = "20261101-000000-000-0001", i1 = "20261102-000000-000-0001",
+                      i2 = "20261103-000000-000-0001", f2 = "20261104-000000-000-0001",
+                      i3 = "20261105-000000-000-0001";
+    std::vector<store::BackupSet> sets{complete(f1), incremental(i1, f1), incremental(i2, i1), complete(f2),
+                                       incremental(i3, f2)};
+    // Keep 1: i3 and the full set it hangs on.
+    CHECK(ids(store::sets_to_remove(sets, 1)) == std::vector<std::string>{f1, i1, i2});
+    CHECK(ids(store::sets_to_remove(sets, 2)) == std::vector<std::string>{f1, i1, i2});
+    // Keep 3: i2 is kept, and with it i1 and f1, transitively.
+    CHECK(store::sets_to_remove(sets, 3).empty());
+    // The set just made counts first; its chain is kept whatever the order.
+    CHECK(ids(store::sets_to_remove(sets, 1, i2)) == std::vector<std::string>{f2, i3});
+    // A chain whose parent is gone keeps what is left; an incomplete set
+    // older than the newest complete one is removed as before.
+    std::vector<store::BackupSet> broken{incremental(i1, f1), incremental(i2, i1), store::BackupSet{}};
+    broken.back().id = "20261102-120000-000-0001";
+    CHECK(ids(store::sets_to_remove(broken, 1)) == std::vector<std::string>{"20261102-120000-000-0001"});
+}

@@ -33,7 +33,9 @@ std::optional<Options> parse_options(int argc, char** argv) {
         ("qemu-checksums", po::bool_switch(&options.qemu_checksums),
          "hash each backup file where qemu-img map places its content against its recorded checksums") //
         ("filesystems", po::bool_switch(&options.filesystems),
-         "check every filesystem of the backups, read-only, through libguestfs");
+         "check every filesystem of the backups, read-only, through libguestfs") //
+        ("chain", po::bool_switch(&options.chain),
+         "also check every set an incremental backup set depends on, down to the full set");
     line.hidden.add_options()("backup-dir", po::value(&extra));
     line.positional.add("backup-dir", -1);
 

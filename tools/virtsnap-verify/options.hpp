@@ -15,6 +15,7 @@ struct Options {
     bool checksums = false;      // re-hash against the recorded checksums
     bool qemu_checksums = false; // the same, read where qemu-img map places the content
     bool filesystems = false;    // check the filesystems through libguestfs
+    bool chain = false;          // also the sets an incremental set depends on
 };
 
 // nullopt when --help or --version was answered. Fills in the default

@@ -33,6 +33,7 @@ cli::ExitStatus run_verify(int argc, char** argv) {
         settings.checksums = options.checksums;
         settings.qemu_checksums = options.qemu_checksums;
         settings.filesystems = options.filesystems;
+        settings.chain = options.chain;
         verify::verify_backup(manifest, settings, log);
         cli::write_manifest(manifest);
         return cli::ExitStatus::ok;
