@@ -2,9 +2,9 @@
 
 #include "copy/output_files.hpp"
 #include "store/domain_lock.hpp"
-#include "store/tracking_record.hpp"
 #include "store/set_layout.hpp"
 #include "store/state_record.hpp"
+#include "store/tracking_record.hpp"
 #include "util/error.hpp"
 #include "util/file_read.hpp"
 #include "virt/connection.hpp"
@@ -134,8 +134,8 @@ bool end_tracking(const std::string& name, const CommitSettings& settings, const
     virt::recover_unfinished_run(conn, domain, settings.state_dir, settings.merge, log);
     std::optional<store::TrackingRecord> tracking = store::load_tracking(settings.state_dir, domain.uuid());
     if (!tracking) {
-        log.info("domain " + quoted(domain.name()) + " has no change record in " + quoted(settings.state_dir) +
-                 "; nothing to do");
+        log.info("domain " + quoted(domain.name()) + " has no change record in " +
+                 quoted(settings.state_dir) + "; nothing to do");
         return false;
     }
     virt::merge_overlays(conn, domain, tracking->set_id, tracking->disks, settings.merge, log);

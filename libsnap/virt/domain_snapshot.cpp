@@ -3,6 +3,7 @@
 #include "store/state_record.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
+#include "util/path.hpp"
 #include "util/pause_point.hpp"
 #include "util/phase_times.hpp"
 #include "virt/disk_inventory.hpp"
@@ -10,7 +11,6 @@
 #include "virt/merge_overlays.hpp"
 #include "virt/overlay_files.hpp"
 #include "virt/overlay_preflight.hpp"
-#include "util/path.hpp"
 #include "xml/disk_selection.hpp"
 #include "xml/document.hpp"
 #include "xml/domain_disks.hpp"
@@ -66,8 +66,9 @@ void name_after_own_images(xml::Manifest& manifest, const store::TrackingRecord&
         xml::Disk own;
         own.target = disk.target;
         own.source = kept->frozen;
-        disk.overlay = xml::overlay_path_for(own, manifest.snapshot_id,
-                                             overlay_dir.empty() ? util::dirname_of(disk.overlay) : overlay_dir, "");
+        disk.overlay =
+            xml::overlay_path_for(own, manifest.snapshot_id,
+                                  overlay_dir.empty() ? util::dirname_of(disk.overlay) : overlay_dir, "");
     }
 }
 

@@ -1,8 +1,8 @@
 #include "virt/pending_commit.hpp"
 
 #include "store/backup_set.hpp"
-#include "util/error.hpp"
 #include "store/tracking_record.hpp"
+#include "util/error.hpp"
 #include "util/pause_point.hpp"
 #include "virt/domain_snapshot.hpp"
 #include "virt/merge_below.hpp"

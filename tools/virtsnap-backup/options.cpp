@@ -92,7 +92,8 @@ job::Level parse_level(const std::string& level, const copy::CopySettings& copy)
     else if (level == "inc")
         parsed = job::Level::inc;
     else if (level == "diff")
-        throw util::UsageError("--level diff is not available yet (copy, full and inc are); nothing was done");
+        throw util::UsageError(
+            "--level diff is not available yet (copy, full and inc are); nothing was done");
     else
         throw util::UsageError("--level must be copy, full or inc, not " + util::quoted(level));
     if (copy.format == "raw")
