@@ -138,7 +138,7 @@ bool end_tracking(const std::string& name, const CommitSettings& settings, const
                  quoted(settings.state_dir) + "; nothing to do");
         return false;
     }
-    virt::merge_overlays(conn, domain, tracking->set_id, tracking->disks, settings.merge, log);
+    virt::merge_overlays(conn, domain, tracking->overlay_id, tracking->disks, settings.merge, log);
     store::remove_tracking(settings.state_dir, domain.uuid());
     log.info("domain " + quoted(domain.name()) + " is back on its own images; its change record (set " +
              tracking->set_id + ") is removed, so its next inc will be a full");

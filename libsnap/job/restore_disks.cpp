@@ -12,6 +12,7 @@
 #include "xml/disk_source_edit.hpp"
 #include "xml/domain_identity.hpp"
 #include "xml/restricted_definition.hpp"
+#include "xml/snapshot_xml.hpp"
 
 #include <optional>
 #include <sys/stat.h>
@@ -28,7 +29,12 @@ namespace {
 std::string restored_format(const xml::ManifestDisk& disk, const RestoreSettings& settings) {
     if (!settings.format.empty())
         return settings.format;
-    return disk.format == "raw" ? "raw" : "qcow2";
+    // A tracked domain's frozen image is the overlay its last full or inc
+    // kept; the disk's own image is the one below it.
+    const std::string& own = xml::looks_like_overlay(disk.frozen) && !disk.chain.empty()
+                                 ? disk.chain.front().format
+                                 : disk.format;
+    return own == "raw" ? "raw" : "qcow2";
 }
 
 std::string image_name(const xml::ManifestDisk& disk, const RestoreSettings& settings) {

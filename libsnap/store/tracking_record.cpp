@@ -37,6 +37,7 @@ TrackingRecord tracking_after(const StateRecord& record) {
     tracking.domain_uuid = record.domain_uuid;
     tracking.domain_dir = record.set_dir.substr(0, record.set_dir.find_last_of('/'));
     tracking.set_id = record.snapshot_id;
+    tracking.overlay_id = record.snapshot_id;
     for (xml::SnapshotDisk disk : record.disks) {
         if (!record.below.empty() && !disk.chain.empty() &&
             xml::is_overlay_of(disk.frozen, record.below, disk.target)) {
@@ -68,6 +69,7 @@ std::string to_xml(const TrackingRecord& record) {
     xmlNode* chain = xml::add_element(root, "chain");
     xml::set_attribute(chain, "dir", record.domain_dir);
     xml::set_attribute(chain, "set", record.set_id);
+    xml::set_attribute(chain, "overlays", record.overlay_id);
     xmlNode* disks = xml::add_element(root, "disks");
     for (const xml::SnapshotDisk& disk : record.disks)
         xml::write_snapshot_disk(disks, disk, false);
@@ -95,6 +97,10 @@ TrackingRecord parse_tracking_record(const std::string& text, const std::string&
     record.set_id = reader.required(chain, "set");
     if (!is_set_id(record.set_id))
         reader.fail("set id " + quoted(record.set_id) + " is malformed");
+    record.overlay_id = reader.required(chain, "overlays");
+    if (!is_set_id(record.overlay_id) || record.overlay_id > record.set_id)
+        reader.fail("overlay snapshot id " + quoted(record.overlay_id) +
+                    " is malformed or newer than its set");
     reader.one("/virtsnap-tracking/disks", "<disks>");
     std::set<std::string> targets;
     for (xmlNode* node : doc.select("/virtsnap-tracking/disks/disk")) {

@@ -22,7 +22,10 @@ struct TrackingRecord {
     std::string domain_name;
     std::string domain_uuid;
     std::string domain_dir; // DEST/DOMAIN: where the chain's sets are
-    std::string set_id;     // the newest set of the chain; also the id of the overlays' snapshot
+    std::string set_id;     // the newest set of the chain
+    // The snapshot the overlays were made by (their names carry it): the set
+    // that started them, older than set_id after an offline incremental.
+    std::string overlay_id;
     // Per disk: frozen = the disk's own image (what --end-tracking brings it
     // back to), overlay = the overlay it runs on, chain = below its image.
     std::vector<xml::SnapshotDisk> disks;

@@ -49,8 +49,9 @@ store::StateRecord record_for(const xml::Manifest& manifest, store::Stage stage,
     record.set_dir = settings.set_dir;
     if (settings.tracking)
         for (const xml::ManifestDisk& disk : manifest.disks)
-            if (xml::is_overlay_of(disk.frozen, settings.tracking->set_id, disk.target))
-                record.below = settings.tracking->set_id;
+            if (const xml::SnapshotDisk* kept = settings.tracking->find(disk.target))
+                if (kept->overlay == disk.frozen)
+                    record.below = settings.tracking->overlay_id;
     return record;
 }
 

@@ -46,16 +46,19 @@ std::string source_path(const xmlNode* source, DiskType type) {
 
 // <backingStore> nests one element per image. An empty <backingStore/> ends
 // the chain (libvirt knows there is nothing below); no element at all means
-// libvirt did not say, and the chain stays unknown.
+// libvirt did not say, and the chain stays unknown. So does a chain that
+// stops without that end: a persistent definition written by an external
+// snapshot names the overlay's backing image and nothing below it.
 void parse_backing(const xmlNode* disk_node, Disk& disk) {
     const xmlNode* store = child_element(disk_node, "backingStore");
     if (!store)
         return;
-    disk.chain_origin = ChainOrigin::libvirt;
     while (store) {
         const xmlNode* source = child_element(store, "source");
-        if (!source)
-            break; // <backingStore/>: end of chain
+        if (!source) {
+            disk.chain_origin = ChainOrigin::libvirt; // <backingStore/>: end of chain
+            return;
+        }
         BackingImage image;
         image.type = parse_type(attribute_or(store, "type", "file"));
         image.format = attribute_or(child_element(store, "format"), "type", "");
@@ -63,6 +66,7 @@ void parse_backing(const xmlNode* disk_node, Disk& disk) {
         disk.backing.push_back(std::move(image));
         store = child_element(store, "backingStore");
     }
+    disk.backing.clear();
 }
 
 Disk parse_disk(const xmlNode* node) {

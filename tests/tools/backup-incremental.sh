@@ -80,15 +80,83 @@ tb_sources vm | grep -q "vda .*virtsnap-$(basename "$set3").vda.qcow2" || tb_fai
 set4=$(backup --level inc 2>"$TB_DIR/err5") || tb_fail "an inc after a copy failed: $(cat "$TB_DIR/err5")"
 [ "$(parent_of "$set4")" = "$(basename "$set3")" ] || tb_fail "the inc after a copy is not on set 3"
 
-# 4. --end-tracking: back on exactly the original images, no overlay left.
-tb_tool commit --state-dir "$state" --end-tracking vm 2>"$TB_DIR/err6" || tb_fail "--end-tracking failed: $(cat "$TB_DIR/err6")"
-[ "$(tb_sources vm)" = "$(printf 'vda %s\nvdb %s' "$TB_TOP" "$TB_RAW")" ] || tb_fail "after --end-tracking: $(tb_sources vm)"
+# 4. An incremental restore point: standalone images equal to the chain,
+# every layer checked; verify --chain; list shows the chain.
+out="$TB_DIR/restored"
+tb_tool restore -q "$set3" -o "$out" >/dev/null 2>"$TB_DIR/err8" || tb_fail "restoring an inc failed: $(cat "$TB_DIR/err8")"
+qemu-img info "$out/vda.qcow2" | grep -q "backing file" && tb_fail "the restored vda still has a backing file"
+qemu-img compare -q -f qcow2 -F qcow2 "$set3/vda.qcow2" "$out/vda.qcow2" || tb_fail "the restored vda differs from the chain"
+qemu-img compare -f qcow2 -F raw "$set3/vdb.qcow2" "$out/vdb.raw" >"$TB_DIR/cmp" 2>&1 || tb_fail "the restored vdb differs from the chain: $(cat "$TB_DIR/cmp"; qemu-img info "$out/vdb.raw"; qemu-img info --backing-chain "$set3/vdb.qcow2")"
+[ "$(tb_gapless "$out/vda.qcow2" qcow2)" -eq "$a3" ] || tb_fail "the restored vda is not set 3's point in time"
+tb_tool verify -q --chain "$set3" 2>"$TB_DIR/err9" || tb_fail "verify --chain of set 3 failed: $(cat "$TB_DIR/err9")"
+tb_tool list "$dest" >"$TB_DIR/list" || tb_fail "list failed"
+grep "$(basename "$set3")" "$TB_DIR/list" | grep -q "inc .*$id2" || tb_fail "list does not show set 3 as an inc on set 2: $(cat "$TB_DIR/list")"
+tb_tool list --json "$dest" | jq -e --arg id "$(basename "$set3")" --arg p "$id2" \
+    '[.. | objects | select(.set? == $id or .id? == $id)][0] | .level == "inc" and .parent == $p' >/dev/null ||
+    tb_fail "list --json does not give set 3's level and parent"
+
+# 5. SIGKILL after the change record moved on, before the kept overlay
+# below was merged: --recover finishes the merge, the domain stays tracked.
+sleep 2
+tb_kill_at change-record-saved backup --state-dir "$state" -o "$dest" --level inc vm
+killed=$(grep -o "$dest/vm/[0-9a-z-]*" "$TB_DIR/stopped.err" | head -1)
+tb_tool commit --state-dir "$state" --recover vm 2>"$TB_DIR/err10" || tb_fail "--recover after the kill failed: $(cat "$TB_DIR/err10")"
+k=$(ls -1 "$dest/vm" | sort | tail -1)
+[ -f "$dest/vm/$k/complete" ] || tb_fail "the killed run's set is not complete"
+tb_sources vm | grep -q "vda .*virtsnap-$k.vda.qcow2" || tb_fail "after the recovery vda is $(tb_sources vm)"
+[ "$(overlays | wc -l)" -eq 2 ] || tb_fail "overlays after the recovery: $(overlays)"
+# SIGKILL after the set was complete, before its overlays were kept: the
+# recovery merges them back; the record still names the set before.
+sleep 2
+tb_kill_at before-commit backup --state-dir "$state" -o "$dest" --level inc vm
+tb_tool commit --state-dir "$state" --recover vm 2>"$TB_DIR/err11" || tb_fail "the second --recover failed: $(cat "$TB_DIR/err11")"
+tb_sources vm | grep -q "vda .*virtsnap-$k.vda.qcow2" || tb_fail "after the second recovery vda is $(tb_sources vm)"
+set6=$(backup --level inc 2>"$TB_DIR/err12") || tb_fail "an inc after the recoveries failed: $(cat "$TB_DIR/err12")"
+[ "$(parent_of "$set6")" = "$k" ] || tb_fail "the inc after the recoveries is on $(parent_of "$set6"), not $k"
+tb_tool verify -q --chain "$set6" 2>"$TB_DIR/err13" || tb_fail "verify --chain after the recoveries: $(cat "$TB_DIR/err13")"
+
+# 6. Shut off, the kept overlays are frozen: an offline inc.
+virsh_ shutdown vm >/dev/null 2>&1 || true
+for _ in $(seq 60); do [ "$(virsh_ domstate vm)" = "shut off" ] && break; sleep 1; done
+[ "$(virsh_ domstate vm)" = "shut off" ] || virsh_ destroy vm >/dev/null
+set7=$(backup --level inc 2>"$TB_DIR/err14") || tb_fail "the offline inc failed: $(cat "$TB_DIR/err14")"
+[ "$(level_of "$set7")" = inc ] && [ "$(parent_of "$set7")" = "$(basename "$set6")" ] ||
+    tb_fail "the offline inc is $(level_of "$set7") on $(parent_of "$set7"): $(cat "$TB_DIR/err14")"
+virsh_ start vm >/dev/null || tb_fail "the tracked domain does not start again"
+tb_wait_agent vm
+sleep 2
+set8=$(backup --level inc 2>"$TB_DIR/err15") || tb_fail "the inc after the restart failed: $(cat "$TB_DIR/err15")"
+[ "$(parent_of "$set8")" = "$(basename "$set7")" ] || tb_fail "the inc after the restart is not on the offline one"
+tb_tool verify -q --chain "$set8" 2>"$TB_DIR/err16" || tb_fail "verify --chain of the last inc: $(cat "$TB_DIR/err16")"
+
+# 7. --end-tracking: back on exactly the original images, no overlay left.
+tb_tool commit -v --state-dir "$state" --end-tracking vm 2>"$TB_DIR/err6" || tb_fail "--end-tracking failed: $(cat "$TB_DIR/err6")"
+[ "$(tb_sources vm)" = "$(printf 'vda %s\nvdb %s' "$TB_TOP" "$TB_RAW")" ] || tb_fail "after --end-tracking: $(tb_sources vm): $(cat "$TB_DIR/err6")"
 [ "$(tb_sources vm --inactive)" = "$(printf 'vda %s\nvdb %s' "$TB_TOP" "$TB_RAW")" ] ||
     tb_fail "after --end-tracking, persistent: $(tb_sources vm --inactive)"
 [ -z "$(overlays)" ] || tb_fail "overlays left after --end-tracking: $(overlays)"
 [ -f "$record" ] && tb_fail "the change record is still there"
 qemu-img info -U "$TB_TOP" | grep -q "backing file: $TB_BASE" || tb_fail "vda's own chain changed"
-set5=$(backup --level inc 2>"$TB_DIR/err7") || tb_fail "an inc after --end-tracking failed"
-[ "$(level_of "$set5")" = full ] || tb_fail "an inc after --end-tracking was not a full"
+set9=$(backup --level inc 2>"$TB_DIR/err7") || tb_fail "an inc after --end-tracking failed"
+[ "$(level_of "$set9")" = full ] || tb_fail "an inc after --end-tracking was not a full"
+
+# 8. --keep counts restore points but never breaks a chain: keeping one
+# keeps the new inc and the full below it.
+sleep 2
+set10=$(backup --level inc --keep 1 2>"$TB_DIR/err17") || tb_fail "inc --keep 1 failed: $(cat "$TB_DIR/err17")"
+[ "$(ls -1 "$dest/vm" | sort | tr '\n' ' ')" = "$(basename "$set9") $(basename "$set10") " ] ||
+    tb_fail "--keep 1 left $(ls -1 "$dest/vm" | tr '\n' ' '), expected the full and its inc"
+tb_tool verify -q --chain "$set10" 2>/dev/null || tb_fail "the kept chain does not verify"
+
+# 9. A damaged full: verify --chain and the restore of the inc on it say so.
+offset=$(qemu-img map -f qcow2 --output=json "$set9/vda.qcow2" | jq '[.[] | select(.data)][0].offset')
+printf '\xff' | dd of="$set9/vda.qcow2" bs=1 seek=$((offset + 1000)) conv=notrunc status=none
+status=0
+tb_tool verify -q --chain "$set10" 2>"$TB_DIR/err18" || status=$?
+[ "$status" -eq 4 ] && grep -q "$(basename "$set9")" "$TB_DIR/err18" || tb_fail "verify --chain of a damaged chain: exit $status: $(cat "$TB_DIR/err18")"
+status=0
+tb_tool restore -q "$set10" -o "$TB_DIR/from-damaged" >/dev/null 2>"$TB_DIR/err19" || status=$?
+[ "$status" -eq 4 ] || tb_fail "restoring onto a damaged full: exit $status: $(cat "$TB_DIR/err19")"
 tb_tool commit --state-dir "$state" --end-tracking vm 2>/dev/null || tb_fail "the second --end-tracking failed"
-tb_pass "full, inc, inc, copy, inc, --end-tracking: chains read as the guest; the domain ends on its own images"
+[ -z "$(overlays)" ] || tb_fail "overlays left at the end: $(overlays)"
+tb_pass "full, inc, inc, copy, inc; restore, verify --chain, list; SIGKILL and --recover; offline inc; --end-tracking; --keep keeps chains; a damaged full is found"

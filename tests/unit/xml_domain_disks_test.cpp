@@ -132,3 +132,17 @@ TEST_CASE("a newline in a path cannot forge a line of the rendering") {
     std::string text = xml::render({disk});
     CHECK(text.find("source: /a\\n  eligibility: refused\n") != std::string::npos);
 }
+
+TEST_CASE("a <backingStore> chain without its empty end is unknown, not taken as complete") {
+    // What libvirt writes to the persistent definition after an external
+    // snapshot: the overlay's backing image, and nothing about what is below.
+    const std::string text = "<domain><devices><disk type='file' device='disk'><driver type='qcow2'/>"
+                             "<source file='/vm/top.virtsnap-1.vda.qcow2'/>"
+                             "<backingStore type='file'><format type='qcow2'/><source file='/vm/top.qcow2'/>"
+                             "</backingStore><target dev='vda'/></disk></devices></domain>";
+    xml::Document doc = xml::Document::parse(text, "snapshot-written definition");
+    const std::vector<xml::Disk> disks = xml::parse_domain_disks(doc);
+    REQUIRE(disks.size() == 1);
+    CHECK(disks[0].chain_origin == xml::ChainOrigin::unknown);
+    CHECK(disks[0].backing.empty());
+}
