@@ -31,9 +31,8 @@ std::string restored_format(const xml::ManifestDisk& disk, const RestoreSettings
         return settings.format;
     // A tracked domain's frozen image is the overlay its last full or inc
     // kept; the disk's own image is the one below it.
-    const std::string& own = xml::looks_like_overlay(disk.frozen) && !disk.chain.empty()
-                                 ? disk.chain.front().format
-                                 : disk.format;
+    const std::string& own =
+        xml::looks_like_overlay(disk.frozen) && !disk.chain.empty() ? disk.chain.front().format : disk.format;
     return own == "raw" ? "raw" : "qcow2";
 }
 
