@@ -120,8 +120,8 @@ std::string render_metrics(const std::vector<DomainRun>& runs, const std::string
                                        : set->verification == Verification::qemu_checksums ? "qemu-checksums"
                                                                                            : "source";
             samples.add(info,
-                        label + ",type=\"full\",consistency=\"" + consistency + "\",verification=\"" +
-                            verification + "\"",
+                        label + ",type=\"" + (set->level == Level::inc ? "inc" : "full") +
+                            "\",consistency=\"" + consistency + "\",verification=\"" + verification + "\"",
                         "1");
         }
         // What the destination holds, whatever this run did.

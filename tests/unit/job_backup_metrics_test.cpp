@@ -56,3 +56,15 @@ TEST_CASE("metrics: a success and a failure, each metric introduced once") {
         ++helps;
     CHECK(helps == 10);
 }
+
+TEST_CASE("an incremental set is reported as type inc") {
+    test::TempDir dest;
+    job::DomainRun run;
+    run.domain = "web";
+    run.set = job::SetSummary{};
+    run.set->level = job::Level::inc;
+    run.set->verified = true;
+    const std::string text = job::render_metrics({run}, dest.path().string(), 1796040002);
+    CHECK(text.find("virtsnap_backup_last_run_info{domain=\"web\",type=\"inc\",consistency=\"crash\","
+                    "verification=\"source\"} 1\n") != std::string::npos);
+}
