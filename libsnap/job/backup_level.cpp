@@ -112,13 +112,38 @@ void check_record_covered(const TrackingState& tracking, const xml::Manifest& ma
                 "(drop the --disk or --exclude-disk that leaves it out); nothing was kept");
 }
 
+std::size_t incrementals_since_full(const std::string& domain_dir, const std::string& set_id) {
+    std::size_t count = 0;
+    std::string id = set_id;
+    // Each parent is older than its child (the manifest parser sees to
+    // it), so this ends; the bound is for a chain no one would keep.
+    for (std::size_t step = 0; step < 100000; ++step) {
+        const store::BackupSet set = store::read_set(domain_dir + "/" + id);
+        if (set.manifest->level != "inc")
+            return count;
+        ++count;
+        id = set.manifest->parent;
+    }
+    return count;
+}
+
 LevelChoice choose_level(Level requested, const TrackingState& tracking, const std::string& domain_dir,
-                         const xml::Manifest& manifest) {
+                         const xml::Manifest& manifest, unsigned full_every) {
     LevelChoice choice;
     choice.level = requested;
     if (requested != Level::inc)
         return choice;
     const std::string broken = broken_record(tracking, domain_dir, manifest);
+    if (broken.empty() && full_every > 0) {
+        const std::size_t held = incrementals_since_full(domain_dir, tracking.record->set_id);
+        if (held >= full_every) {
+            choice.level = Level::full;
+            choice.reason = "inc asked for, full taken: the chain holds " + std::to_string(held) +
+                            " incremental(s) since its full (--full-every " + std::to_string(full_every) +
+                            ")";
+            return choice;
+        }
+    }
     if (broken.empty()) {
         choice.parent = tracking.record->set_id;
         return choice;

@@ -37,8 +37,13 @@ struct LevelChoice {
 };
 
 // manifest: the snapshot's (frozen images, sizes); domain_dir: DEST/DOMAIN.
+// full_every: BackupSettings::full_every.
 LevelChoice choose_level(Level requested, const TrackingState& tracking, const std::string& domain_dir,
-                         const xml::Manifest& manifest);
+                         const xml::Manifest& manifest, unsigned full_every = 0);
+
+// How many incremental sets the chain ending at set_id holds above its
+// full (following each manifest's parent within domain_dir).
+std::size_t incrementals_since_full(const std::string& domain_dir, const std::string& set_id);
 
 // A full or inc replaces the change record with one of its own snapshot:
 // every disk the record names must be in it (RefusedError otherwise).

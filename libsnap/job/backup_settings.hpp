@@ -35,6 +35,9 @@ struct BackupSettings {
     Verification verification = Verification::source;
     unsigned keep = 0; // 0: keep every set
     Level level = Level::copy;
+    // With level inc: take a full instead once the chain holds this many
+    // incrementals since its full (0: never).
+    unsigned full_every = 0;
     virt::MergeSettings merge;
     HookSettings hook;
 };

@@ -17,7 +17,7 @@ LevelChoice settle_level(const BackupSettings& settings, const TrackingState& tr
                          const SetDirectory& set, xml::Manifest& manifest, copy::CopySettings& copy,
                          const util::Log& log) {
     const std::string domain_dir = set.path().substr(0, set.path().find_last_of('/'));
-    LevelChoice choice = choose_level(settings.level, tracking, domain_dir, manifest);
+    LevelChoice choice = choose_level(settings.level, tracking, domain_dir, manifest, settings.full_every);
     if (choice.level != Level::copy)
         check_record_covered(tracking, manifest);
     if (choice.level == Level::full && manifest.offline && !tracking.record)

@@ -79,6 +79,11 @@ copy=$(backup 2>"$TB_DIR/err4") || tb_fail "a copy of a tracked domain failed: $
 tb_sources vm | grep -q "vda .*virtsnap-$(basename "$set3").vda.qcow2" || tb_fail "the copy moved vda: $(tb_sources vm)"
 set4=$(backup --level inc 2>"$TB_DIR/err5") || tb_fail "an inc after a copy failed: $(cat "$TB_DIR/err5")"
 [ "$(parent_of "$set4")" = "$(basename "$set3")" ] || tb_fail "the inc after a copy is not on set 3"
+# A level policy: with three incrementals above the full, --full-every 3
+# takes a full (and says why); --full-every 4 would not have.
+setf=$(backup --level inc --full-every 3 2>"$TB_DIR/errf") || tb_fail "--full-every failed: $(cat "$TB_DIR/errf")"
+[ "$(level_of "$setf")" = full ] && grep -q "holds 3 incremental(s) since its full (--full-every 3)" "$TB_DIR/errf" ||
+    tb_fail "--full-every 3 after three incs: $(level_of "$setf"): $(cat "$TB_DIR/errf")"
 
 # 4. An incremental restore point: standalone images equal to the chain,
 # every layer checked; verify --chain; list shows the chain.

@@ -114,6 +114,7 @@ std::optional<Options> parse_options(int argc, char** argv, const std::string& s
     bool no_verify = false;
     std::string verify_with; // empty: not given
     std::string level;       // empty: copy
+    std::string full_every;  // empty: never
     std::vector<std::string> domains;
     std::string keep;
     std::string bandwidth = "0";
@@ -145,6 +146,8 @@ std::optional<Options> parse_options(int argc, char** argv, const std::string& s
          "copy (default: a standalone set, the domain left on its own images), full (a standalone set "
          "whose overlays stay as the domain's change record) or inc (only what changed since the "
          "previous set of the chain; a full when the record cannot be used)") //
+        ("full-every", po::value(&full_every)->value_name("N"),
+         "with --level inc, take a full instead once the chain holds N incrementals since its full") //
         ("keep", po::value(&keep)->value_name("N"),
          "after a successful backup, remove the oldest complete sets of the domain beyond N") //
         ("commit-timeout", po::value(&commit_timeout)->value_name("DURATION"),
@@ -203,6 +206,10 @@ std::optional<Options> parse_options(int argc, char** argv, const std::string& s
         check_options(options, domains, keep, no_verify, verify_with, commit_timeout, bandwidth, copy,
                       snapshot);
         options.backup.level = parse_level(level, options.backup.copy);
+        if (!full_every.empty()) {
+            options.backup.full_every =
+                static_cast<unsigned>(util::parse_count(full_every, "full-every", 1, 999999));
+        }
         options.backup.hook.timeout = util::parse_duration(hook_timeout, "hook-timeout");
         job::check_hook_script(options.backup.hook.script);
     } catch (const util::UsageError& error) {
