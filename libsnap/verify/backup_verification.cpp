@@ -46,10 +46,14 @@ void check_source(xml::ManifestDisk& disk, bool offline, const std::string& dir,
                                  " is gone, so its frozen image has changed since the snapshot; verify "
                                  "the backup with --checksums instead");
     const xml::DiskBackup& backup = *disk.backup;
-    record(disk, "source",
-           compare_with_source(disk.frozen, disk.format, file_path(dir, backup.files.front().name),
-                               backup.format),
-           found, log);
+    const std::string copy = file_path(dir, backup.files.front().name);
+    // An incremental layer against the kept overlay it was copied from: the
+    // changes, not the whole disk through both chains.
+    if (!backup.files.back().backing_set.empty() && disk.format == "qcow2") {
+        record(disk, "source", compare_layer_with_source(disk.frozen, copy), found, log);
+        return;
+    }
+    record(disk, "source", compare_with_source(disk.frozen, disk.format, copy, backup.format), found, log);
 }
 
 // The disk's own files, each opened with the layers below it: within the

@@ -21,6 +21,15 @@ struct CheckOutcome {
 CheckOutcome compare_with_source(const std::string& source, const std::string& source_format,
                                  const std::string& backup, const std::string& backup_format);
 
+// For an incremental layer: what it adds on top of its parent set must be
+// what the kept overlay added on top of the image it was taken from. QEMU
+// judges both halves: `qemu-img compare` of the two qcow2 files, each
+// opened without its backing file, and `qemu-img map` of each, whose ranges
+// held in the overlay itself (data, or zeros that hide older data) must all
+// be held in the layer itself. Reads the changed clusters, not the disk.
+// Throws as compare_with_source.
+CheckOutcome compare_layer_with_source(const std::string& overlay, const std::string& layer);
+
 // qemu-img check of a qcow2 image: corruptions are a mismatch; leaked
 // clusters are reported but harmless. Interrupted as above.
 CheckOutcome check_qcow2_structure(const std::string& path);
