@@ -1,6 +1,7 @@
 #include "job/backup_level.hpp"
 
 #include "store/backup_set.hpp"
+#include "store/set_chain.hpp"
 #include "util/error.hpp"
 #include "xml/document.hpp"
 #include "xml/domain_disks.hpp"
@@ -35,7 +36,22 @@ std::string broken_record(const TrackingState& state, const std::string& domain_
         if (disk.frozen != kept->overlay)
             return "disk " + quoted(disk.target) + " is not on the change record's overlay " +
                    quoted(kept->overlay);
+        if (disk.chain.empty() || disk.chain.front().path != kept->frozen)
+            return "the kept overlay of disk " + quoted(disk.target) +
+                   " is no longer backed by its own image " + quoted(kept->frozen) +
+                   " (rebased, pulled or committed by hand?)";
+        const store::TrackingRecord::Stamps* stamps = tracking->stamps_of(disk.target);
+        if (!stamps || stamps->overlay != store::file_stamp(kept->overlay, false))
+            return "the kept overlay " + quoted(kept->overlay) +
+                   " is not the file the change record names "
+                   "(replaced?)";
+        if (stamps->image != store::file_stamp(kept->frozen, true))
+            return "the image " + quoted(kept->frozen) + " of disk " + quoted(disk.target) +
+                   " changed since the change record was written (written by hand, or replaced?)";
     }
+    if (manifest.snapshot_id <= tracking->set_id)
+        return "this set's id " + manifest.snapshot_id + " is not newer than the previous set's " +
+               tracking->set_id + " (the clock went back?)";
     const std::string parent_dir = domain_dir + "/" + tracking->set_id;
     store::BackupSet parent;
     try {
@@ -47,6 +63,11 @@ std::string broken_record(const TrackingState& state, const std::string& domain_
         const xml::ManifestDisk* before = parent.manifest->find_disk(disk.target);
         if (!before || !before->backup)
             return "the previous set " + tracking->set_id + " holds no backup of disk " + quoted(disk.target);
+        // The kept overlay was made by that set's snapshot (or, offline,
+        // copied by it): it holds exactly what changed since.
+        if (before->overlay != disk.frozen && before->frozen != disk.frozen)
+            return "the previous set " + tracking->set_id + " did not leave disk " + quoted(disk.target) +
+                   " on its kept overlay";
         if (before->backup->format != "qcow2")
             return "the previous set " + tracking->set_id + " holds disk " + quoted(disk.target) +
                    " as a raw image, which an incremental layer cannot name as its backing";
@@ -55,6 +76,20 @@ std::string broken_record(const TrackingState& state, const std::string& domain_
     }
     if (parent.manifest->domain_uuid != manifest.domain_uuid)
         return "the previous set " + tracking->set_id + " is of another domain";
+    // Every set below it must be there and sound too, or the new layer
+    // would hang on a chain no one can restore.
+    for (const xml::ManifestDisk& disk : parent.manifest->disks) {
+        if (!manifest.find_disk(disk.target))
+            continue;
+        try {
+            store::disk_chain(parent.path, *parent.manifest, disk);
+        } catch (const util::Error& error) {
+            return "the chain below the previous set cannot be used: " + std::string(error.what());
+        }
+    }
+    if (incrementals_since_full(domain_dir, tracking->set_id) >= max_chain_incrementals)
+        return "the chain already holds " + std::to_string(max_chain_incrementals) +
+               " incrementals (the most virtsnap builds on; --full-every keeps chains shorter)";
     return "";
 }
 

@@ -30,6 +30,9 @@ struct TrackingState {
 TrackingState current_tracking(const virt::Domain& domain, const std::string& state_dir,
                                const util::Log& log);
 
+// The longest chain of incrementals an inc builds on; the next is a full.
+constexpr std::size_t max_chain_incrementals = 1000;
+
 struct LevelChoice {
     Level level = Level::copy;
     std::string parent; // inc: the set it continues

@@ -96,12 +96,16 @@ xml::Manifest backup_shut_off(const virt::Connection& conn, const virt::Domain& 
     util::throw_if_interrupted();
     util::PhaseTimer completing("set completion");
     set.complete(definitions, manifest);
-    if (level.level != Level::copy && tracking.record) {
+    // (A set id not newer than the record's, from a clock that went back,
+    // would make a record that does not read back.)
+    if (level.level != Level::copy && tracking.record && manifest.snapshot_id > tracking.record->set_id) {
         // The kept overlays hold every write since the record's set, and a
         // shut-off guest wrote nothing since this one: the record may name
         // it (the next incremental then copies some clusters again).
         store::TrackingRecord next = *tracking.record;
         next.set_id = manifest.snapshot_id;
+        next.domain_dir = set.path().substr(0, set.path().find_last_of('/'));
+        store::stamp_files(next);
         store::save_tracking(s.state_dir, next);
     }
     return manifest;

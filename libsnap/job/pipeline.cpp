@@ -9,6 +9,7 @@
 #include "util/file_read.hpp"
 #include "virt/connection.hpp"
 #include "virt/pending_commit.hpp"
+#include "xml/disk_source_edit.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -108,6 +109,13 @@ void commit_manifest(const xml::Manifest& manifest, const CommitSettings& settin
             quoted(settings.state_dir) +
             " (already committed, or made with another --state-dir); nothing was changed");
     check_matches_record(manifest, *record, domain.name());
+    // A backup run's snapshot is finished by --recover, which knows its
+    // set; one whose overlays stay (stage keeping) must never be merged back.
+    if (record->stage == store::Stage::keeping || !record->set_dir.empty())
+        throw util::RefusedError(
+            "snapshot " + record->snapshot_id + " of domain " + quoted(domain.name()) +
+            " belongs to a virtsnap-backup run; finish it with 'virtsnap-commit --recover " + domain.name() +
+            "'; nothing was changed");
 
     record->stage = store::Stage::committing;
     store::save_state(settings.state_dir, *record);
@@ -138,7 +146,19 @@ bool end_tracking(const std::string& name, const CommitSettings& settings, const
                  quoted(settings.state_dir) + "; nothing to do");
         return false;
     }
-    virt::merge_overlays(conn, domain, tracking->overlay_id, tracking->disks, settings.merge, log);
+    // A disk detached since is no longer the domain's to merge: its kept
+    // overlay is named, and left for the administrator.
+    std::vector<xml::SnapshotDisk> attached;
+    const std::string xml = domain.is_active() ? domain.xml() : domain.inactive_xml();
+    for (const xml::SnapshotDisk& disk : tracking->disks) {
+        if (xml::has_disk(xml, disk.target, "XML of domain " + domain.name()))
+            attached.push_back(disk);
+        else
+            log.warn("disk " + quoted(disk.target) +
+                     " of the change record is no longer attached; its kept overlay " + quoted(disk.overlay) +
+                     " (over " + quoted(disk.frozen) + ") is left as it is");
+    }
+    virt::merge_overlays(conn, domain, tracking->overlay_id, attached, settings.merge, log);
     store::remove_tracking(settings.state_dir, domain.uuid());
     log.info("domain " + quoted(domain.name()) + " is back on its own images; its change record (set " +
              tracking->set_id + ") is removed, so its next inc will be a full");

@@ -10,6 +10,7 @@
 #include "xml/snapshot_xml.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include <set>
 
@@ -52,6 +53,32 @@ TrackingRecord tracking_after(const StateRecord& record) {
     return tracking;
 }
 
+const TrackingRecord::Stamps* TrackingRecord::stamps_of(const std::string& target) const {
+    for (const Stamps& s : stamps)
+        if (s.target == target)
+            return &s;
+    return nullptr;
+}
+
+std::string file_stamp(const std::string& path, bool content) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0)
+        return "";
+    std::string stamp = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+    if (content && S_ISREG(st.st_mode))
+        stamp +=
+            ":" + std::to_string(st.st_size) + ":" +
+            std::to_string(static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec);
+    return stamp;
+}
+
+void stamp_files(TrackingRecord& record) {
+    record.stamps.clear();
+    for (const xml::SnapshotDisk& disk : record.disks)
+        record.stamps.push_back(
+            {disk.target, file_stamp(disk.overlay, false), file_stamp(disk.frozen, true)});
+}
+
 std::string tracking_path(const std::string& state_dir, const std::string& domain_uuid) {
     if (!xml::is_valid_uuid(domain_uuid))
         throw util::Error("tracking_path: malformed domain UUID " + quoted(domain_uuid));
@@ -73,6 +100,12 @@ std::string to_xml(const TrackingRecord& record) {
     xmlNode* disks = xml::add_element(root, "disks");
     for (const xml::SnapshotDisk& disk : record.disks)
         xml::write_snapshot_disk(disks, disk, false);
+    for (const TrackingRecord::Stamps& s : record.stamps) {
+        xmlNode* node = xml::add_element(root, "stamps");
+        xml::set_attribute(node, "target", s.target);
+        xml::set_attribute(node, "overlay", s.overlay);
+        xml::set_attribute(node, "image", s.image);
+    }
     return xml::serialize(doc.get());
 }
 
@@ -110,6 +143,13 @@ TrackingRecord parse_tracking_record(const std::string& text, const std::string&
     }
     if (record.disks.empty())
         reader.fail("it names no disk");
+    for (xmlNode* node : doc.select("/virtsnap-tracking/stamps")) {
+        TrackingRecord::Stamps s{reader.required(node, "target"), reader.required(node, "overlay"),
+                                 reader.required(node, "image")};
+        if (!record.find(s.target) || record.stamps_of(s.target))
+            reader.fail("stamps of disk " + quoted(s.target) + " are not of one of its disks");
+        record.stamps.push_back(std::move(s));
+    }
     return record;
 }
 

@@ -29,9 +29,28 @@ struct TrackingRecord {
     // Per disk: frozen = the disk's own image (what --end-tracking brings it
     // back to), overlay = the overlay it runs on, chain = below its image.
     std::vector<xml::SnapshotDisk> disks;
+    // Per disk, what the files were when the record was written (see
+    // file_stamp): the overlay by identity, the disk's own image also by
+    // size and modification time, which only virtsnap's merge changes
+    // while the domain is tracked. A record whose files are not those is
+    // not trusted for an incremental.
+    struct Stamps {
+        std::string target;
+        std::string overlay;
+        std::string image;
+    };
+    std::vector<Stamps> stamps;
 
     const xml::SnapshotDisk* find(const std::string& target) const;
+    const Stamps* stamps_of(const std::string& target) const;
 };
+
+// "DEV:INO" of a file, and for a regular file with content too,
+// ":SIZE:MTIME_NS"; empty when it cannot be read.
+std::string file_stamp(const std::string& path, bool content);
+
+// Fills record.stamps from the files as they are now.
+void stamp_files(TrackingRecord& record);
 
 // The record a run leaves once its set is complete and its overlays stay
 // (state record at stage keeping): its snapshot's overlays, each disk's own

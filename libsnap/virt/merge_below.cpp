@@ -101,11 +101,32 @@ std::vector<std::string> commit_running(const Domain& domain,
 }
 
 void commit_shut_off(const xml::SnapshotDisk& disk) {
+    // qemu-img commit writes into whatever the kept overlay names below it.
+    if (image::backing_path(disk.frozen) != disk.chain.front().path)
+        throw util::RefusedError("the kept overlay " + quoted(disk.frozen) + " is not backed by " +
+                                 quoted(disk.chain.front().path) + "; nothing was merged");
     util::run_checked({"qemu-img", "commit", "-q", "-f", "qcow2", disk.frozen});
     // The overlay above now reads through the image below: same content,
     // so its header only needs the new name.
     util::run_checked({"qemu-img", "rebase", "-u", "-f", "qcow2", "-b", disk.chain.front().path, "-F",
                        disk.chain.front().format, disk.overlay});
+}
+
+// A persistent definition written by the snapshot names the kept overlay
+// as the new overlay's backing image; a start would look for it. Defined
+// again with each merged disk on its new overlay alone (the chain below
+// then comes from the images).
+void forget_kept_overlays(const Domain& domain, const std::vector<const xml::SnapshotDisk*>& merged) {
+    if (merged.empty() || !domain.is_persistent())
+        return;
+    const std::string what = "persistent XML of " + domain.name();
+    std::string xml = domain.inactive_xml_secure();
+    for (const xml::SnapshotDisk* disk : merged)
+        xml = xml::with_disk_source(xml, disk->target, "file", disk->overlay, "qcow2", what);
+    DomainHandle defined(virDomainDefineXML(virDomainGetConnect(domain.get()), xml.c_str()));
+    if (!defined)
+        throw_last_error("cannot define domain " + quoted(domain.name()) +
+                         " without its merged kept overlays");
 }
 
 } // namespace
@@ -134,12 +155,19 @@ void merge_kept_overlays(const Domain& domain, const std::string& below,
             for (std::string& error : commit_running(domain, to_merge, settings, log))
                 errors.push_back(std::move(error));
         } else {
+            std::vector<const xml::SnapshotDisk*> done;
             for (const xml::SnapshotDisk* disk : to_merge) {
                 try {
                     commit_shut_off(*disk);
+                    done.push_back(disk);
                 } catch (const util::Error& error) {
                     errors.push_back("disk " + quoted(disk->target) + ": " + error.what());
                 }
+            }
+            try {
+                forget_kept_overlays(domain, done);
+            } catch (const util::Error& error) {
+                errors.push_back(error.what());
             }
         }
         now = disks_by_target(domain);

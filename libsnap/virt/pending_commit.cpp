@@ -63,9 +63,15 @@ void keep_overlays(const Domain& domain, const std::string& state_dir, store::St
                    const MergeSettings& settings, const util::Log& log) {
     record.stage = store::Stage::keeping;
     store::save_state(state_dir, record);
-    store::save_tracking(state_dir, store::tracking_after(record));
+    store::TrackingRecord tracking = store::tracking_after(record);
+    store::stamp_files(tracking);
+    store::save_tracking(state_dir, tracking);
     util::pause_point("change-record-saved");
     merge_kept_overlays(domain, record.below, record.disks, settings, log);
+    // The merge wrote the disks' own images: the record keeps what they
+    // are now, so that a later change by anyone else is noticed.
+    store::stamp_files(tracking);
+    store::save_tracking(state_dir, tracking);
     store::remove_state(state_dir, domain.uuid());
 }
 

@@ -35,6 +35,11 @@ std::string disk_source(const std::string& domain_xml, const std::string& target
     return disk ? source_of(disk) : "";
 }
 
+bool has_disk(const std::string& domain_xml, const std::string& target, const std::string& what) {
+    Document doc = Document::parse(domain_xml, what);
+    return find_disk(doc, target) != nullptr;
+}
+
 std::string with_disk_source(const std::string& domain_xml, const std::string& target,
                              const std::string& source_type, const std::string& path,
                              const std::string& format, const std::string& what) {

@@ -15,6 +15,9 @@ namespace virtsnap::xml {
 // is absent or has no source.
 std::string disk_source(const std::string& domain_xml, const std::string& target, const std::string& what);
 
+// Whether the domain XML has a disk with that target.
+bool has_disk(const std::string& domain_xml, const std::string& target, const std::string& what);
+
 // domain_xml with disk target on path (source_type "file" or "block") in
 // format. Throws InputError when the XML has no such disk.
 std::string with_disk_source(const std::string& domain_xml, const std::string& target,
