@@ -1,6 +1,7 @@
 #include "job/backup_level.hpp"
 
 #include "store/backup_set.hpp"
+#include "store/set_chain.hpp"
 #include "util/error.hpp"
 #include "xml/document.hpp"
 #include "xml/domain_disks.hpp"
@@ -40,6 +41,10 @@ std::string broken_record(const TrackingState& state, const std::string& domain_
     store::BackupSet parent;
     try {
         parent = store::read_set(parent_dir);
+        if (parent.manifest->snapshot_id != tracking->set_id)
+            throw util::InputError("backup set " + quoted(parent_dir) +
+                                   " is damaged: its manifest records the set " +
+                                   quoted(parent.manifest->snapshot_id));
     } catch (const util::Error& error) {
         return "the previous set of the chain cannot be used: " + std::string(error.what());
     }
@@ -55,6 +60,13 @@ std::string broken_record(const TrackingState& state, const std::string& domain_
     }
     if (parent.manifest->domain_uuid != manifest.domain_uuid)
         return "the previous set " + tracking->set_id + " is of another domain";
+    // Every set below it, as verify and restore will follow them.
+    try {
+        for (const xml::ManifestDisk& disk : manifest.disks)
+            store::disk_chain(parent_dir, *parent.manifest, *parent.manifest->find_disk(disk.target));
+    } catch (const util::Error& error) {
+        return "the previous set of the chain cannot be used: " + std::string(error.what());
+    }
     return "";
 }
 

@@ -215,6 +215,27 @@ TEST_CASE("backup level: an inc without a record that holds is a full, saying wh
         t.snapshot.disks[0].virtual_size = 2 * test::chain_disk_size;
         check_fallback(t, "disk 'vda' was resized since the previous set " + full_id);
     }
+    SUBCASE("the previous set's manifest records another set") {
+        xml::Manifest other = t.full;
+        other.snapshot_id = test::chain_set_id(0);
+        t.sets.write_manifest(full_id, other);
+        REQUIRE(store::read_set(t.sets.set_dir(full_id).string()).manifest->snapshot_id ==
+                test::chain_set_id(0));
+        check_fallback(t, "the previous set of the chain cannot be used: ");
+        check_fallback(t, "records the set '" + test::chain_set_id(0) + "'");
+    }
+    SUBCASE("the previous set is a symbolic link") {
+        fs::rename(t.sets.set_dir(full_id), t.dir / "moved");
+        fs::create_directory_symlink(t.dir / "moved", t.sets.set_dir(full_id));
+        check_fallback(t, "the previous set of the chain cannot be used: ");
+    }
+    SUBCASE("a set below the previous one is gone") {
+        t.sets.add_inc(inc1_id, full_id, {"write -P 0x62 1M 64k"});
+        t.tracking = t.state_on(inc1_id);
+        fs::remove_all(t.sets.set_dir(full_id));
+        check_fallback(t, "the previous set of the chain cannot be used: ");
+        check_fallback(t, "the parent set " + full_id);
+    }
     SUBCASE("the previous set is of another domain") {
         xml::Manifest other = t.full;
         other.domain_uuid = "00000000-0000-4000-8000-000000000001";
