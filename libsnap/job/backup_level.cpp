@@ -56,6 +56,10 @@ std::string broken_record(const TrackingState& state, const std::string& domain_
     store::BackupSet parent;
     try {
         parent = store::read_set(parent_dir);
+        if (parent.manifest->snapshot_id != tracking->set_id)
+            throw util::InputError("backup set " + quoted(parent_dir) +
+                                   " is damaged: its manifest records the set " +
+                                   quoted(parent.manifest->snapshot_id));
     } catch (const util::Error& error) {
         return "the previous set of the chain cannot be used: " + std::string(error.what());
     }
@@ -84,7 +88,7 @@ std::string broken_record(const TrackingState& state, const std::string& domain_
         try {
             store::disk_chain(parent.path, *parent.manifest, disk);
         } catch (const util::Error& error) {
-            return "the chain below the previous set cannot be used: " + std::string(error.what());
+            return "the previous set of the chain cannot be used: " + std::string(error.what());
         }
     }
     if (incrementals_since_full(domain_dir, tracking->set_id) >= max_chain_incrementals)

@@ -114,3 +114,41 @@ TEST_CASE("state record: a DTD, a FIFO or a link in its place is refused, never 
     CHECK_THROWS_WITH_AS(store::load_state(state, uuid), doctest::Contains("symbolic link"),
                          util::InputError);
 }
+
+TEST_CASE("state record: stage keeping and the kept overlay below read back; a malformed one is refused") {
+    store::StateRecord record = sample();
+    record.stage = store::Stage::keeping;
+    record.below = "20261121-031500-0001";
+    const std::string text = store::to_xml(record);
+    CHECK(text.find("stage=\"keeping\"") != std::string::npos);
+    CHECK(text.find("below=\"20261121-031500-0001\"") != std::string::npos);
+    const store::StateRecord back = store::parse_state_record(text, "t");
+    CHECK(back.stage == store::Stage::keeping);
+    CHECK(back.below == "20261121-031500-0001");
+    CHECK(store::to_xml(back) == text);
+
+    test::TempDir dir;
+    store::save_state(dir.path().string(), record);
+    const std::optional<store::StateRecord> loaded =
+        store::load_state(dir.path().string(), record.domain_uuid);
+    REQUIRE(loaded);
+    CHECK(loaded->stage == store::Stage::keeping);
+    CHECK(loaded->below == record.below);
+
+    // Without one, none is written and none read.
+    store::StateRecord plain = sample();
+    CHECK(store::to_xml(plain).find("below") == std::string::npos);
+    CHECK(store::parse_state_record(store::to_xml(plain), "t").below.empty());
+
+    for (const char* bad : {"../20261121-031500-0001", "a b", "x/y", "20261121.031500"}) {
+        CAPTURE(bad);
+        std::string hostile = text;
+        hostile.replace(hostile.find("20261121-031500-0001"), 20, bad);
+        CHECK_THROWS_WITH_AS(store::parse_state_record(hostile, "t"),
+                             doctest::Contains("of the overlay below is malformed"), util::InputError);
+    }
+    std::string stage = text;
+    stage.replace(stage.find("keeping"), 7, "kept");
+    CHECK_THROWS_WITH_AS(store::parse_state_record(stage, "t"), doctest::Contains("stage 'kept'"),
+                         util::InputError);
+}
