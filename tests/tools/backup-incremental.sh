@@ -134,6 +134,35 @@ set8=$(backup --level inc 2>"$TB_DIR/err15") || tb_fail "the inc after the resta
 [ "$(parent_of "$set8")" = "$(basename "$set7")" ] || tb_fail "the inc after the restart is not on the offline one"
 tb_tool verify -q --chain "$set8" 2>"$TB_DIR/err16" || tb_fail "verify --chain of the last inc: $(cat "$TB_DIR/err16")"
 
+# The guest gone during an inc (destroyed while the copy waits): the run
+# still ends with its set complete, the kept overlay merged offline, and a
+# domain that starts again.
+tb_stop_at before-commit backup --state-dir "$state" -o "$dest" --level inc vm
+virsh_ destroy vm >/dev/null
+kill -CONT "$TB_STOPPED_PID"
+wait "$TB_STOPPED_PID" || tb_fail "the inc whose guest was destroyed failed: $(cat "$TB_DIR/stopped.err")"
+gone=$(cat "$TB_DIR/stopped.out")
+[ -f "$gone/complete" ] || tb_fail "the inc whose guest was destroyed left no complete set"
+[ "$(overlays | wc -l)" -eq 2 ] || tb_fail "overlays after the offline keep: $(overlays)"
+virsh_ start vm >/dev/null 2>"$TB_DIR/start.err" || tb_fail "the domain does not start after an offline keep: $(cat "$TB_DIR/start.err")"
+tb_wait_agent vm
+
+# A record that no longer holds: with the guest off, its kept overlay is
+# committed into the disk's own image by hand. The next inc is a full, and
+# says why; the one after is an inc again.
+virsh_ destroy vm >/dev/null
+kept=$(tb_sources vm --inactive | awk '$1 == "vda" { print $2 }')
+qemu-img commit -q "$kept" || tb_fail "the hand-made commit failed"
+set_h=$(backup --level inc 2>"$TB_DIR/errh") || tb_fail "the inc after a hand-made commit failed: $(cat "$TB_DIR/errh")"
+[ "$(level_of "$set_h")" = full ] && grep -q "changed since the change record was written" "$TB_DIR/errh" ||
+    tb_fail "an inc on a record that no longer holds: $(level_of "$set_h"): $(cat "$TB_DIR/errh")"
+virsh_ start vm >/dev/null || tb_fail "the domain does not start after the hand-made commit"
+tb_wait_agent vm
+sleep 2
+set_i=$(backup --level inc 2>"$TB_DIR/erri") || tb_fail "the inc after the full failed: $(cat "$TB_DIR/erri")"
+[ "$(parent_of "$set_i")" = "$(basename "$set_h")" ] || tb_fail "the inc after the full is not on it: $(cat "$TB_DIR/erri")"
+tb_tool verify -q --chain "$set_i" 2>/dev/null || tb_fail "the inc after the full does not verify"
+
 # 7. --end-tracking: back on exactly the original images, no overlay left.
 tb_tool commit -v --state-dir "$state" --end-tracking vm 2>"$TB_DIR/err6" || tb_fail "--end-tracking failed: $(cat "$TB_DIR/err6")"
 [ "$(tb_sources vm)" = "$(printf 'vda %s\nvdb %s' "$TB_TOP" "$TB_RAW")" ] || tb_fail "after --end-tracking: $(tb_sources vm): $(cat "$TB_DIR/err6")"
