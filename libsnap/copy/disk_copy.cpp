@@ -13,6 +13,7 @@
 #include "util/phase_times.hpp"
 #include "util/progress.hpp"
 #include "util/subprocess.hpp"
+#include "xml/snapshot_xml.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -252,7 +253,10 @@ xml::DiskBackup copy_disk(const DiskCopyRequest& request, const CopySettings& se
     backup.flattened = !settings.keep_chain;
     backup.compressed = settings.compress;
     backup.chunk_size = image::default_chunk_size;
-    backup.source_options = options_of(source.info(0));
+    // What a restore recreates: the disk's own image, which is below the
+    // top one when that is the overlay a full or inc kept.
+    const bool on_kept_overlay = source.layers() > 1 && xml::looks_like_overlay(request.chain.front().path);
+    backup.source_options = options_of(source.info(on_kept_overlay ? 1 : 0));
     const std::vector<std::string> names = output_names(request, settings);
 
     if (!settings.incremental_parent.empty()) {
@@ -263,8 +267,6 @@ xml::DiskBackup copy_disk(const DiskCopyRequest& request, const CopySettings& se
         job.map = source.map(0);
         job.plan = plan_layer(job.map, source.size(), true);
         job.options = options_of(source.info(0));
-        // What a restore recreates: the disk's own image, not the overlay.
-        backup.source_options = options_of(source.info(source.layers() - 1));
         job.name = names[0];
         // The parent's image of the disk, beside this set: relative, so a
         // destination moved or mounted elsewhere keeps its chains.

@@ -5,6 +5,7 @@
 #include "store/domain_lock.hpp"
 #include "store/durable_file.hpp"
 #include "store/set_layout.hpp"
+#include "store/tracking_record.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
@@ -69,7 +70,12 @@ SetSummary backup_domain(const virt::Connection& conn, const std::string& name,
     summary.verification = settings.verification;
     if (settings.keep > 0) {
         util::PhaseTimer retention("retention");
-        summary.removed_sets = apply_retention(domain_dir, settings.keep, id, log);
+        // The set the change record continues is the next inc's parent.
+        std::vector<std::string> pinned;
+        if (std::optional<store::TrackingRecord> record = store::load_tracking(state_dir, domain.uuid()))
+            if (record->domain_dir == domain_dir)
+                pinned.push_back(record->set_id);
+        summary.removed_sets = apply_retention(domain_dir, settings.keep, id, log, pinned);
     }
     summary.duration =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);

@@ -132,8 +132,12 @@ TrackingState current_tracking(const virt::Domain& domain, const std::string& st
                                  "as its change record says; bring it back with "
                                  "'virtsnap-commit --end-tracking " +
                                  domain.name() + "'");
+    std::string kept;
+    for (const xml::SnapshotDisk& disk : state.record->disks)
+        kept += (kept.empty() ? "" : ", ") + quoted(disk.overlay);
     state.lost = "its change record no longer held (the domain is on none of its overlays: merged or "
-                 "replaced outside virtsnap) and was removed";
+                 "replaced outside virtsnap) and was removed; if they still exist, the kept overlays " +
+                 kept + " may hold writes its images lack";
     log.warn("domain " + quoted(domain.name()) + ": " + state.lost);
     store::remove_tracking(state_dir, domain.uuid());
     state.record.reset();

@@ -62,7 +62,11 @@ xml::Manifest create_snapshot(const std::string& connect_uri, const std::string&
             " is not running; a shut-off domain needs no snapshot: copy its images as they are "
             "(virtsnap-backup does this)");
     store::DomainLock lock = store::DomainLock::acquire(settings.state_dir, domain.uuid(), domain.name());
-    return virt::snapshot_domain(conn, domain, settings, log);
+    // A tracked domain's snapshot goes on top of its kept overlays, and its
+    // commit merges back into them: the change record stays true.
+    virt::SnapshotSettings own = settings;
+    own.tracking = store::load_tracking(settings.state_dir, domain.uuid());
+    return virt::snapshot_domain(conn, domain, own, log);
 }
 
 void copy_manifest(xml::Manifest& manifest, const std::string& dir, const copy::CopySettings& settings,

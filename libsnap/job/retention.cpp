@@ -23,9 +23,9 @@ void remove_incomplete_sets(const std::string& domain_dir, const util::Log& log)
 }
 
 std::size_t apply_retention(const std::string& domain_dir, unsigned keep, const std::string& just_made,
-                            const util::Log& log) {
+                            const util::Log& log, const std::vector<std::string>& pinned) {
     std::vector<store::BackupSet> sets = store::list_domain_sets(domain_dir);
-    const std::vector<const store::BackupSet*> doomed = store::sets_to_remove(sets, keep, just_made);
+    const std::vector<const store::BackupSet*> doomed = store::sets_to_remove(sets, keep, just_made, pinned);
     std::size_t kept = 0;
     for (const store::BackupSet& set : sets)
         if (set.complete && set.manifest && std::find(doomed.begin(), doomed.end(), &set) == doomed.end())

@@ -7,13 +7,15 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace virtsnap::job {
 
 void remove_incomplete_sets(const std::string& domain_dir, const util::Log& log);
 
 // Returns how many sets were removed; just_made (a set id) is never one.
+// pinned: as store::sets_to_remove.
 std::size_t apply_retention(const std::string& domain_dir, unsigned keep, const std::string& just_made,
-                            const util::Log& log);
+                            const util::Log& log, const std::vector<std::string>& pinned = {});
 
 } // namespace virtsnap::job

@@ -8,7 +8,7 @@
 namespace virtsnap::store {
 
 std::vector<const BackupSet*> sets_to_remove(const std::vector<BackupSet>& sets, unsigned keep,
-                                             const std::string& just_made) {
+                                             const std::string& just_made, const std::vector<std::string>& pinned) {
     if (keep == 0)
         throw util::Error("internal error: retention must keep at least one set");
     std::vector<const BackupSet*> complete;
@@ -23,6 +23,10 @@ std::vector<const BackupSet*> sets_to_remove(const std::vector<BackupSet>& sets,
     for (auto it = complete.rbegin(); it != complete.rend() && kept.size() < keep; ++it)
         if ((*it)->id != just_made)
             kept.push_back(*it);
+    for (const BackupSet* set : complete)
+        if (std::find(pinned.begin(), pinned.end(), set->id) != pinned.end() &&
+            std::find(kept.begin(), kept.end(), set) == kept.end())
+            kept.push_back(set);
     // A kept incremental set needs every set below it: those stay too,
     // whatever their age (a set no kept one depends on is not kept for it).
     std::map<std::string, const BackupSet*> by_id;

@@ -15,7 +15,10 @@ namespace virtsnap::store {
 // complete sets may stay while a chain needs them.
 // just_made is never removed and counts as one of the keep (a set dated in
 // the future, by a clock that ran ahead, cannot push it out).
+// pinned: sets kept whatever their age, with the sets below them (the set a
+// domain's change record continues: the next incremental's parent).
 std::vector<const BackupSet*> sets_to_remove(const std::vector<BackupSet>& sets, unsigned keep,
-                                             const std::string& just_made = "");
+                                             const std::string& just_made = "",
+                                             const std::vector<std::string>& pinned = {});
 
 } // namespace virtsnap::store

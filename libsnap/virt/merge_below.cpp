@@ -154,6 +154,17 @@ void merge_kept_overlays(const Domain& domain, const std::string& below,
         if (domain.is_active()) {
             for (std::string& error : commit_running(domain, to_merge, settings, log))
                 errors.push_back(std::move(error));
+            // The job is gone a moment before libvirt's definition shows
+            // the shorter chain: wait for it a little, not for ever.
+            for (int i = 0; i < 20; ++i) {
+                now = disks_by_target(domain);
+                if (std::none_of(to_merge.begin(), to_merge.end(), [&](const xml::SnapshotDisk* d) {
+                        auto it = now.find(d->target);
+                        return it != now.end() && in_chain(it->second, d->frozen);
+                    }))
+                    break;
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
         } else {
             std::vector<const xml::SnapshotDisk*> done;
             for (const xml::SnapshotDisk* disk : to_merge) {

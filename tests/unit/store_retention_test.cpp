@@ -97,3 +97,15 @@ TEST_CASE("--keep counts restore points but never removes a set a kept increment
     broken.back().id = "20261102-120000-000-0001";
     CHECK(ids(store::sets_to_remove(broken, 1)) == std::vector<std::string>{"20261102-120000-000-0001"});
 }
+
+TEST_CASE("--keep never removes the set a change record continues, nor what it hangs on") {
+    const std::string f1 = "20261101-000000-000-0001", i1 = "20261102-000000-000-0001",
+                      c1 = "20261103-000000-000-0001", c2 = "20261104-000000-000-0001";
+    // The record continues i1; copies were taken since.
+    std::vector<store::BackupSet> sets{complete(f1), incremental(i1, f1), complete(c1), complete(c2)};
+    CHECK(ids(store::sets_to_remove(sets, 1)) == std::vector<std::string>{f1, i1, c1});
+    CHECK(ids(store::sets_to_remove(sets, 1, "", {i1})) == std::vector<std::string>{c1});
+    // A pin naming no set changes nothing.
+    CHECK(ids(store::sets_to_remove(sets, 1, "", {"20261231-000000-000-0001"})) ==
+          std::vector<std::string>{f1, i1, c1});
+}
