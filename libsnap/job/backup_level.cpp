@@ -41,11 +41,12 @@ std::string broken_record(const TrackingState& state, const std::string& domain_
                    " is no longer backed by its own image " + quoted(kept->frozen) +
                    " (rebased, pulled or committed by hand?)";
         const store::TrackingRecord::Stamps* stamps = tracking->stamps_of(disk.target);
-        if (!stamps || stamps->overlay != store::file_stamp(kept->overlay, false))
+        // An empty stamp (the file could not be read) matches nothing.
+        if (!stamps || stamps->overlay.empty() || stamps->overlay != store::file_stamp(kept->overlay, false))
             return "the kept overlay " + quoted(kept->overlay) +
                    " is not the file the change record names "
                    "(replaced?)";
-        if (stamps->image != store::file_stamp(kept->frozen, true))
+        if (stamps->image.empty() || stamps->image != store::file_stamp(kept->frozen, true))
             return "the image " + quoted(kept->frozen) + " of disk " + quoted(disk.target) +
                    " changed since the change record was written (written by hand, or replaced?)";
     }

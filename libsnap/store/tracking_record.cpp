@@ -143,9 +143,17 @@ TrackingRecord parse_tracking_record(const std::string& text, const std::string&
     }
     if (record.disks.empty())
         reader.fail("it names no disk");
+    // A stamp is empty when its file could not be read as the record was
+    // written: kept as such (and never trusted), not a damaged record.
+    auto stamp = [&reader](const xmlNode* node, const char* name) {
+        std::optional<std::string> value = xml::attribute(node, name);
+        if (!value)
+            reader.fail("<stamps> lacks the attribute " + std::string(name));
+        return *value;
+    };
     for (xmlNode* node : doc.select("/virtsnap-tracking/stamps")) {
-        TrackingRecord::Stamps s{reader.required(node, "target"), reader.required(node, "overlay"),
-                                 reader.required(node, "image")};
+        TrackingRecord::Stamps s{reader.required(node, "target"), stamp(node, "overlay"),
+                                 stamp(node, "image")};
         if (!record.find(s.target) || record.stamps_of(s.target))
             reader.fail("stamps of disk " + quoted(s.target) + " are not of one of its disks");
         record.stamps.push_back(std::move(s));

@@ -1,17 +1,21 @@
 // The level a set is really taken at: copy and full as asked; inc only on a
 // change record that still holds (same destination, the same disks, each on
-// the record's overlay) over a previous set that is complete, readable, of
-// the same domain, and holds each disk as a qcow2 of the same size;
-// otherwise a full, with the reason.
+// the record's overlay, that overlay and the disk's own image still the
+// files the record was stamped with, the overlay still on that image) over
+// a previous set that is older, complete, readable, of the same domain,
+// left the disk on that overlay, and holds each disk as a qcow2 of the same
+// size; otherwise a full, with the reason.
 
 #include "chain_sets.hpp"
 #include "job/backup_level.hpp"
 #include "store/backup_set.hpp"
 #include "store/set_layout.hpp"
 #include "util/error.hpp"
+#include "util/subprocess.hpp"
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <filesystem>
 
 using namespace virtsnap;
@@ -27,39 +31,52 @@ std::string overlay_of(const std::string& id, const std::string& target) {
     return "/img/web.virtsnap-" + id + "." + target + ".qcow2";
 }
 
-xml::SnapshotDisk kept_disk(const std::string& target, const std::string& set) {
+// A disk of the record: on overlay, its own image image.
+xml::SnapshotDisk kept_disk(const std::string& target, const std::string& image, const std::string& overlay) {
     xml::SnapshotDisk disk;
     disk.target = target;
     disk.source_type = "file";
     disk.format = "qcow2";
-    disk.frozen = "/img/" + target + ".qcow2";
-    disk.overlay = overlay_of(set, target);
+    disk.frozen = image;
+    disk.overlay = overlay;
     disk.virtual_size = test::chain_disk_size;
     return disk;
 }
 
-// The snapshot of this run: each disk frozen on the record's overlay.
-xml::ManifestDisk snapshot_disk(const std::string& target, const std::string& set) {
+// A disk of this run's snapshot: frozen on overlay, which is on image.
+xml::ManifestDisk snapshot_disk(const std::string& target, const std::string& overlay,
+                                const std::string& image) {
     xml::ManifestDisk disk;
     disk.target = target;
     disk.source_type = "file";
     disk.format = "qcow2";
-    disk.frozen = overlay_of(set, target);
+    disk.frozen = overlay;
     disk.overlay = overlay_of(now_id, target);
-    disk.chain = {{"/img/" + target + ".qcow2", "qcow2"}};
+    disk.chain = {{image, "qcow2"}};
     disk.virtual_size = test::chain_disk_size;
     return disk;
 }
 
-// A full set on disk, the record it kept and this run's snapshot on it.
+std::string make_image(const fs::path& path) {
+    util::run_checked(
+        {"qemu-img", "create", "-q", "-f", "qcow2", path.string(), std::to_string(test::chain_disk_size)});
+    return path.string();
+}
+
+// A full set on disk, the record it kept and this run's snapshot on it. The
+// full is offline, so the disk it left the domain on (its kept overlay) is
+// its frozen image: a real file, as is the disk's own image below it.
 struct Tracked {
     test::TempDir dir;
     test::ChainSets sets{dir};
     xml::Manifest full = sets.add_full(full_id, {"write -P 0x61 0 64k"});
     std::string domain_dir = sets.domain_dir().string();
+    std::string image = make_image(dir / "web.qcow2");
+    std::string kept = full.disks[0].frozen;
     job::TrackingState tracking = state_on(full_id);
-    xml::Manifest snapshot = snapshot_on(full_id);
+    xml::Manifest snapshot = snapshot_on(kept);
 
+    // The record a run that wrote set leaves, stamped now.
     job::TrackingState state_on(const std::string& set) const {
         store::TrackingRecord record;
         record.domain_name = "web";
@@ -67,20 +84,31 @@ struct Tracked {
         record.domain_dir = domain_dir;
         record.set_id = set;
         record.overlay_id = full_id;
-        record.disks.push_back(kept_disk("vda", full_id));
+        record.disks.push_back(kept_disk("vda", image, kept));
+        store::stamp_files(record);
         job::TrackingState state;
         state.record = record;
         return state;
     }
 
-    static xml::Manifest snapshot_on(const std::string& overlays) {
+    xml::Manifest snapshot_on(const std::string& overlay) const {
         xml::Manifest m;
         m.domain_name = "web";
         m.domain_uuid = test::chain_domain_uuid;
         m.snapshot_id = now_id;
         m.snapshot_time = "2026-11-01T00:00:00Z";
-        m.disks.push_back(snapshot_disk("vda", overlays));
+        m.disks.push_back(snapshot_disk("vda", overlay, image));
         return m;
+    }
+
+    // An offline inc on the full, of the disk on the kept overlay, and the
+    // record it leaves.
+    xml::Manifest continue_with_inc() {
+        xml::Manifest inc = sets.add_inc(inc1_id, full_id, {"write -P 0x62 1M 64k"});
+        inc.disks[0].frozen = kept;
+        sets.write_manifest(inc1_id, inc);
+        tracking = state_on(inc1_id);
+        return inc;
     }
 
     job::LevelChoice inc() const {
@@ -103,6 +131,13 @@ void check_fallback(const Tracked& t, const std::string& expected) {
     const std::string reason = t.fallback();
     CAPTURE(reason);
     CHECK(reason.find(expected) != std::string::npos);
+}
+
+// Replaces the file at path by another (a new inode) of the same content.
+void replace_file(const fs::path& path) {
+    const fs::path other = path.string() + ".new";
+    fs::copy_file(path, other);
+    fs::rename(other, path);
 }
 
 } // namespace
@@ -132,12 +167,25 @@ TEST_CASE("backup level: an inc on a record that holds continues its set") {
     CHECK(choice.reason.empty());
 
     // On an incremental set: the record's set, not the full below it.
-    t.sets.add_inc(inc1_id, full_id, {"write -P 0x62 1M 64k"});
-    t.tracking = t.state_on(inc1_id);
+    t.continue_with_inc();
     const job::LevelChoice on_inc = t.inc();
     CHECK(on_inc.level == job::Level::inc);
     CHECK(on_inc.parent == inc1_id);
     CHECK(on_inc.reason.empty());
+}
+
+TEST_CASE("backup level: an online previous set leaves the disk on its snapshot's overlay") {
+    Tracked t;
+    xml::Manifest online = t.full;
+    online.offline = false;
+    online.disks[0].frozen = t.image;
+    online.disks[0].overlay = t.kept;
+    t.sets.write_manifest(full_id, online);
+    REQUIRE(store::read_set(t.sets.set_dir(full_id).string()).manifest->disks[0].overlay == t.kept);
+    const job::LevelChoice choice = t.inc();
+    CHECK(choice.level == job::Level::inc);
+    CHECK(choice.parent == full_id);
+    CHECK(choice.reason.empty());
 }
 
 TEST_CASE("backup level: an inc without a record that holds is a full, saying why") {
@@ -157,21 +205,92 @@ TEST_CASE("backup level: an inc without a record that holds is a full, saying wh
         check_fallback(t, "continues the sets in '/elsewhere/web', not in '" + t.domain_dir + "'");
     }
     SUBCASE("a disk added since") {
-        t.snapshot.disks.push_back(snapshot_disk("vdb", full_id));
+        t.snapshot.disks.push_back(snapshot_disk("vdb", overlay_of(full_id, "vdb"), "/img/vdb.qcow2"));
         check_fallback(t, "disk 'vdb' is not in the change record (added since its set " + full_id + ")");
     }
     SUBCASE("a disk of the record left out of this backup") {
-        t.tracking.record->disks.push_back(kept_disk("vdb", full_id));
+        t.tracking.record->disks.push_back(kept_disk("vdb", "/img/vdb.qcow2", overlay_of(full_id, "vdb")));
         check_fallback(t, "disk 'vdb' of the change record is not in this backup");
     }
     SUBCASE("a disk not on the record's overlay") {
-        t.snapshot.disks[0].frozen = "/img/vda.qcow2";
-        check_fallback(t, "disk 'vda' is not on the change record's overlay '" + overlay_of(full_id, "vda") +
-                              "'");
+        t.snapshot.disks[0].frozen = t.image;
+        check_fallback(t, "disk 'vda' is not on the change record's overlay '" + t.kept + "'");
     }
     SUBCASE("a disk on another snapshot's overlay") {
         t.snapshot.disks[0].frozen = overlay_of(test::chain_set_id(0), "vda");
         check_fallback(t, "disk 'vda' is not on the change record's overlay");
+    }
+    SUBCASE("the kept overlay is no longer backed by the disk's own image") {
+        t.snapshot.disks[0].chain.front().path = make_image(t.dir / "other.qcow2");
+        check_fallback(t, "the kept overlay of disk 'vda' is no longer backed by its own image '" + t.image +
+                              "'");
+    }
+    SUBCASE("the kept overlay is on no image at all") {
+        t.snapshot.disks[0].chain.clear();
+        check_fallback(t, "the kept overlay of disk 'vda' is no longer backed by its own image");
+    }
+    SUBCASE("the kept overlay was replaced by another file at its path") {
+        replace_file(t.kept);
+        check_fallback(t, "the kept overlay '" + t.kept + "' is not the file the change record names");
+    }
+    SUBCASE("the kept overlay is gone") {
+        fs::remove(t.kept);
+        check_fallback(t, "the kept overlay '" + t.kept + "' is not the file the change record names");
+    }
+    SUBCASE("a record without stamps") {
+        t.tracking.record->stamps.clear();
+        check_fallback(t, "the kept overlay '" + t.kept + "' is not the file the change record names");
+    }
+    SUBCASE("a record stamped before its files were there") {
+        fs::remove(t.kept);
+        t.tracking = t.state_on(full_id);
+        REQUIRE(t.tracking.record->stamps.at(0).overlay.empty());
+        test::write_file(t.kept, "");
+        check_fallback(t, "the kept overlay '" + t.kept + "' is not the file the change record names");
+    }
+    SUBCASE("the own image could not be read when the record was stamped, nor now") {
+        fs::rename(t.image, t.dir / "aside.qcow2");
+        t.tracking = t.state_on(full_id);
+        REQUIRE(t.tracking.record->stamps.at(0).image.empty());
+        check_fallback(t, "the image '" + t.image +
+                              "' of disk 'vda' changed since the change record was written");
+    }
+    SUBCASE("the own image was written since the record (its size)") {
+        util::run_checked({"qemu-io", "-f", "qcow2", "-c", "write -P 0x63 2M 64k", t.image});
+        check_fallback(t, "the image '" + t.image +
+                              "' of disk 'vda' changed since the change record was written");
+    }
+    SUBCASE("the own image was written since the record (its modification time)") {
+        fs::last_write_time(t.image, fs::last_write_time(t.image) + std::chrono::seconds(1));
+        check_fallback(t, "the image '" + t.image +
+                              "' of disk 'vda' changed since the change record was written");
+    }
+    SUBCASE("the own image was replaced by a copy of itself") {
+        const auto mtime = fs::last_write_time(t.image);
+        replace_file(t.image);
+        fs::last_write_time(t.image, mtime);
+        check_fallback(t, "the image '" + t.image +
+                              "' of disk 'vda' changed since the change record was written");
+    }
+    SUBCASE("this snapshot is not newer than the record's set") {
+        t.snapshot.snapshot_id = full_id;
+        check_fallback(t, "this set's id " + full_id + " is not newer than the previous set's " + full_id);
+        t.snapshot.snapshot_id = test::chain_set_id(0);
+        check_fallback(t, "is not newer than the previous set's " + full_id);
+    }
+    SUBCASE("the previous set did not leave the disk on the kept overlay") {
+        xml::Manifest other = t.full;
+        other.disks[0].frozen = t.image;
+        t.sets.write_manifest(full_id, other);
+        check_fallback(t, "the previous set " + full_id + " did not leave disk 'vda' on its kept overlay");
+    }
+    SUBCASE("the previous online set left the disk on another overlay") {
+        xml::Manifest online = t.full;
+        online.offline = false;
+        online.disks[0].frozen = t.image;
+        online.disks[0].overlay = overlay_of(full_id, "vda");
+        t.sets.write_manifest(full_id, online);
+        check_fallback(t, "the previous set " + full_id + " did not leave disk 'vda' on its kept overlay");
     }
     SUBCASE("the previous set is missing") {
         fs::remove_all(t.sets.set_dir(full_id));
@@ -180,6 +299,7 @@ TEST_CASE("backup level: an inc without a record that holds is a full, saying wh
     }
     SUBCASE("the record names a set that was never there") {
         t.tracking = t.state_on(test::chain_set_id(5));
+        t.snapshot.snapshot_id = test::chain_set_id(6);
         check_fallback(t, "the previous set of the chain cannot be used: ");
         check_fallback(t, test::chain_set_id(5));
     }
@@ -230,8 +350,8 @@ TEST_CASE("backup level: an inc without a record that holds is a full, saying wh
         check_fallback(t, "the previous set of the chain cannot be used: ");
     }
     SUBCASE("a set below the previous one is gone") {
-        t.sets.add_inc(inc1_id, full_id, {"write -P 0x62 1M 64k"});
-        t.tracking = t.state_on(inc1_id);
+        t.continue_with_inc();
+        REQUIRE(t.inc().level == job::Level::inc);
         fs::remove_all(t.sets.set_dir(full_id));
         check_fallback(t, "the previous set of the chain cannot be used: ");
         check_fallback(t, "the parent set " + full_id);
@@ -271,10 +391,10 @@ TEST_CASE("backup level: a full or inc must back up every disk of the record") {
     CHECK_NOTHROW(job::check_record_covered(job::TrackingState{}, t.snapshot));
     // More disks than the record is fine: the new record names them.
     xml::Manifest more = t.snapshot;
-    more.disks.push_back(snapshot_disk("vdb", full_id));
+    more.disks.push_back(snapshot_disk("vdb", overlay_of(full_id, "vdb"), "/img/vdb.qcow2"));
     CHECK_NOTHROW(job::check_record_covered(t.tracking, more));
 
-    t.tracking.record->disks.push_back(kept_disk("vdb", full_id));
+    t.tracking.record->disks.push_back(kept_disk("vdb", "/img/vdb.qcow2", overlay_of(full_id, "vdb")));
     CHECK_THROWS_WITH_AS(job::check_record_covered(t.tracking, t.snapshot),
                          doctest::Contains("disk 'vdb' is in the domain's change record"),
                          util::RefusedError);

@@ -144,6 +144,77 @@ TEST_CASE("change record: every hostile field is refused, naming it") {
     check_refused(text.substr(0, text.size() / 2), "change record 't'");
 }
 
+TEST_CASE("change record: its stamps read back, and only as stamps of its own disks") {
+    store::TrackingRecord record = sample();
+    record.stamps = {{"vda", "2049:11", "2049:12:4096:1700000000123456789"}, {"vdb", "2049:21", ""}};
+    const std::string text = store::to_xml(record);
+    const store::TrackingRecord back = store::parse_tracking_record(text, "t");
+    REQUIRE(back.stamps.size() == 2);
+    CHECK(back.stamps[0].target == "vda");
+    CHECK(back.stamps[0].overlay == "2049:11");
+    CHECK(back.stamps[0].image == "2049:12:4096:1700000000123456789");
+    CHECK(back.stamps[1].target == "vdb");
+    CHECK(back.stamps[1].overlay == "2049:21");
+    CHECK(back.stamps[1].image.empty());
+    REQUIRE(back.stamps_of("vdb"));
+    CHECK(back.stamps_of("vdb")->overlay == "2049:21");
+    CHECK_FALSE(back.stamps_of("vdc"));
+    CHECK(store::to_xml(back) == text);
+
+    // A record without stamps reads back without (and is not trusted).
+    CHECK(store::parse_tracking_record(store::to_xml(sample()), "t").stamps.empty());
+
+    // Stamps of a disk the record does not name, or of one disk twice.
+    check_refused(replaced(text, "target=\"vdb\" overlay=\"2049:21\"", "target=\"vdc\" overlay=\"2049:21\""),
+                  "stamps of disk 'vdc' are not of one of its disks");
+    check_refused(replaced(text, "target=\"vdb\" overlay=\"2049:21\"", "target=\"vda\" overlay=\"2049:21\""),
+                  "stamps of disk 'vda' are not of one of its disks");
+    check_refused(replaced(text, "target=\"vdb\" overlay=\"2049:21\"", "overlay=\"2049:21\""),
+                  "lacks the attribute target");
+    check_refused(replaced(text, "image=\"2049:12:4096:1700000000123456789\"", ""),
+                  "lacks the attribute image");
+}
+
+TEST_CASE("change record: stamp_files stamps the overlay by identity, the own image also by content") {
+    test::TempDir dir;
+    const std::string image = (dir / "web.qcow2").string();
+    const std::string overlay = (dir / ("web.virtsnap-" + older_id + ".vda.qcow2")).string();
+    test::write_file(image, "image");
+    test::write_file(overlay, "overlay");
+    store::TrackingRecord record = sample();
+    record.disks.resize(1);
+    record.disks[0].frozen = image;
+    record.disks[0].overlay = overlay;
+    store::stamp_files(record);
+    REQUIRE(record.stamps.size() == 1);
+    CHECK(record.stamps[0].target == "vda");
+    CHECK(record.stamps[0].overlay == store::file_stamp(overlay, false));
+    CHECK(record.stamps[0].image == store::file_stamp(image, true));
+    struct stat st {};
+    REQUIRE(::stat(overlay.c_str(), &st) == 0);
+    CHECK(record.stamps[0].overlay == std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino));
+    REQUIRE(::stat(image.c_str(), &st) == 0);
+    const std::string identity = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+    CHECK(record.stamps[0].image.rfind(identity + ":5:", 0) == 0);
+    CHECK(store::file_stamp(image, false) == identity);
+    CHECK(store::file_stamp((dir / "missing").string(), true).empty());
+    // A directory is stamped by identity only.
+    CHECK(store::file_stamp(dir.path().string(), true).find(':') ==
+          store::file_stamp(dir.path().string(), true).rfind(':'));
+
+    // Written since: the image's stamp moves, the overlay's does not.
+    test::write_file(image, "image, written");
+    test::write_file(overlay, "overlay, written");
+    CHECK(store::file_stamp(image, true) != record.stamps[0].image);
+    CHECK(store::file_stamp(overlay, false) == record.stamps[0].overlay);
+
+    // Stamping again replaces the stamps; they survive the file.
+    store::stamp_files(record);
+    REQUIRE(record.stamps.size() == 1);
+    CHECK(record.stamps[0].image == store::file_stamp(image, true));
+    CHECK(store::parse_tracking_record(store::to_xml(record), "t").stamps[0].image == record.stamps[0].image);
+}
+
 TEST_CASE("change record: saved privately, loaded only as its own domain's, removed") {
     test::TempDir dir;
     const std::string state = (dir / "state").string();
