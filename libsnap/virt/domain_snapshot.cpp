@@ -88,7 +88,7 @@ void check_on_overlays(const Domain& domain, const xml::Manifest& manifest) {
 } // namespace
 
 void check_overlays_explained(const Domain& domain, const std::optional<store::TrackingRecord>& tracking,
-                              const std::string& state_dir) {
+                              const std::string& state_dir, bool recovering) {
     xml::Document doc = xml::Document::parse(domain.xml(), "XML of domain " + quoted(domain.name()));
     for (const xml::Disk& disk : xml::parse_domain_disks(doc)) {
         if (disk.source.empty() || !xml::looks_like_overlay(disk.source))
@@ -96,10 +96,15 @@ void check_overlays_explained(const Domain& domain, const std::optional<store::T
         const xml::SnapshotDisk* kept = tracking ? tracking->find(disk.target) : nullptr;
         if (kept && kept->overlay == disk.source)
             continue;
-        throw util::RefusedError("domain " + quoted(domain.name()) + " is on a virtsnap overlay (disk " +
-                                 quoted(disk.target) + " is on " + quoted(disk.source) +
-                                 ") that no state or change record in " + quoted(state_dir) +
-                                 " explains; run 'virtsnap-commit --recover " + domain.name() +
+        const std::string which = "disk " + quoted(disk.target) + " is on " + quoted(disk.source);
+        if (recovering)
+            throw util::RefusedError("domain " + quoted(domain.name()) + " is on a virtsnap overlay (" + which +
+                                     ") but " + quoted(state_dir) +
+                                     " holds no state record or change record of it; pass the --state-dir of "
+                                     "the run that made it");
+        throw util::RefusedError("domain " + quoted(domain.name()) + " is already on a virtsnap overlay (" + which +
+                                 ") but no state or change record of it is in " + quoted(state_dir) +
+                                 "; run 'virtsnap-commit --recover " + domain.name() +
                                  "' with the --state-dir of the run that made it");
     }
 }

@@ -43,8 +43,9 @@ struct SnapshotSettings {
 
 // Refuses (RefusedError) a domain on a virtsnap overlay that the change
 // record, when there is one, does not name.
+// recovering: worded for --recover, which names the --state-dir to use.
 void check_overlays_explained(const Domain& domain, const std::optional<store::TrackingRecord>& tracking,
-                              const std::string& state_dir);
+                              const std::string& state_dir, bool recovering = false);
 
 // The caller holds the domain's lock (store::DomainLock) and has checked the
 // domain runs. Refuses (RefusedError) an unfinished earlier run or a domain

@@ -81,7 +81,7 @@ bool recover_unfinished_run(const Connection& conn, const Domain& domain, const 
                             const MergeSettings& settings, const util::Log& log) {
     std::optional<store::StateRecord> record = store::load_state(state_dir, domain.uuid());
     if (!record) {
-        check_overlays_explained(domain, store::load_tracking(state_dir, domain.uuid()), state_dir);
+        check_overlays_explained(domain, store::load_tracking(state_dir, domain.uuid()), state_dir, true);
         return false;
     }
     if (record->stage == store::Stage::keeping) {
