@@ -8,7 +8,8 @@
 namespace virtsnap::store {
 
 std::vector<const BackupSet*> sets_to_remove(const std::vector<BackupSet>& sets, unsigned keep,
-                                             const std::string& just_made, const std::vector<std::string>& pinned) {
+                                             const std::string& just_made,
+                                             const std::vector<std::string>& pinned) {
     if (keep == 0)
         throw util::Error("internal error: retention must keep at least one set");
     std::vector<const BackupSet*> complete;

@@ -98,12 +98,12 @@ void check_overlays_explained(const Domain& domain, const std::optional<store::T
             continue;
         const std::string which = "disk " + quoted(disk.target) + " is on " + quoted(disk.source);
         if (recovering)
-            throw util::RefusedError("domain " + quoted(domain.name()) + " is on a virtsnap overlay (" + which +
-                                     ") but " + quoted(state_dir) +
+            throw util::RefusedError("domain " + quoted(domain.name()) + " is on a virtsnap overlay (" +
+                                     which + ") but " + quoted(state_dir) +
                                      " holds no state record or change record of it; pass the --state-dir of "
                                      "the run that made it");
-        throw util::RefusedError("domain " + quoted(domain.name()) + " is already on a virtsnap overlay (" + which +
-                                 ") but no state or change record of it is in " + quoted(state_dir) +
+        throw util::RefusedError("domain " + quoted(domain.name()) + " is already on a virtsnap overlay (" +
+                                 which + ") but no state or change record of it is in " + quoted(state_dir) +
                                  "; run 'virtsnap-commit --recover " + domain.name() +
                                  "' with the --state-dir of the run that made it");
     }
