@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
+#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -15,6 +16,8 @@ namespace {
 
 // stderr is one terminal line for every Log of the process.
 std::mutex stderr_mutex;
+// LogCopy's file, or -1; guarded by stderr_mutex.
+int log_copy_fd = -1;
 // The parts of the status line, in the order their owners first drew them,
 // and the program that drew them last; guarded by stderr_mutex.
 std::vector<std::pair<const void*, std::string>> status_parts;
@@ -54,6 +57,28 @@ void Log::write(const std::string& line) const {
     const std::string text = program_ + ": " + printable(line) + "\n";
     std::lock_guard<std::mutex> lock(stderr_mutex);
     redraw_locked(text);
+    if (log_copy_fd >= 0)
+        (void)!::write(log_copy_fd, text.data(), text.size());
+}
+
+LogCopy::LogCopy(UniqueFd fd) : fd_(std::move(fd)) {
+    std::lock_guard<std::mutex> lock(stderr_mutex);
+    log_copy_fd = fd_.get();
+}
+
+LogCopy::~LogCopy() {
+    std::lock_guard<std::mutex> lock(stderr_mutex);
+    log_copy_fd = -1;
+}
+
+void LogCopy::append(const std::string& text) const {
+    std::lock_guard<std::mutex> lock(stderr_mutex);
+    (void)!::write(fd_.get(), text.data(), text.size());
+}
+
+void LogCopy::sync() const {
+    std::lock_guard<std::mutex> lock(stderr_mutex);
+    ::fsync(fd_.get());
 }
 
 void Log::draw_status(const void* owner, const std::string& text) const {

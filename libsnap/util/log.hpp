@@ -2,6 +2,8 @@
 // Messages for people go to stderr, prefixed with the tool's name; stdout is
 // reserved for data (manifests, listings).
 
+#include "util/unique_fd.hpp"
+
 #include <string>
 
 namespace virtsnap::util {
@@ -35,6 +37,25 @@ class Log {
 
     std::string program_;
     Verbosity verbosity_;
+};
+
+// While it lives, every line any Log of the process writes (not the
+// progress line) goes to fd as well: virtsnap-backup --log-file. A write
+// that fails (a full disk) is not retried; stderr still has everything.
+class LogCopy {
+  public:
+    explicit LogCopy(UniqueFd fd);
+    ~LogCopy();
+    LogCopy(const LogCopy&) = delete;
+    LogCopy& operator=(const LogCopy&) = delete;
+
+    // Adds text to the file only (the error line the tool prints last).
+    void append(const std::string& text) const;
+    // Flushes what was written to the disk.
+    void sync() const;
+
+  private:
+    UniqueFd fd_;
 };
 
 } // namespace virtsnap::util

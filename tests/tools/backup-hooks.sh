@@ -32,6 +32,7 @@ fi
 complete=-
 [ -n "\$VIRTSNAP_SET_DIR" ] && [ -f "\$VIRTSNAP_SET_DIR/complete" ] && complete=complete
 echo "\$1 domain=\$VIRTSNAP_DOMAIN phase=\$VIRTSNAP_PHASE status=\${VIRTSNAP_STATUS:--} set=\${VIRTSNAP_SET_DIR:--} read=\${VIRTSNAP_BYTES_READ:--} \$state \$complete" >>"$TB_DIR/hook.log"
+[ "\$1" = log-end ] && cp "\$VIRTSNAP_LOG_FILE" "$TB_DIR/log-at-end"
 [ "\$1" = "\${FAIL_AT:-}" ] && exit 3
 if [ "\$1" = "\${HANG_AT:-}" ]; then
     sleep 600 &   # virtsnap-hook-hang-marker
@@ -107,4 +108,23 @@ pgrep -f "virtsnap-hook-hang-marker|sleep 600" >/dev/null && tb_fail "the hook's
 status=0
 backup --hook "$TB_DIR/state" vm >/dev/null 2>&1 || status=$?
 [ "$status" -eq 2 ] || tb_fail "a directory as the hook: exit $status, expected 2"
-tb_pass "hooks run at every phase with the run's facts, stop a backup only before the snapshot, are stopped when they hang, and copy a complete set offsite"
+# --log-file: the run's messages in a new file (what was there is replaced),
+# complete when the log-end phase gets its name, before job-end.
+echo "an old log" >"$TB_DIR/run.log"
+rm -f "$TB_DIR/hook.log" "$TB_DIR/log-at-end"
+logged=$(backup --hook "$TB_DIR/hook" --log-file "$TB_DIR/run.log" vm 2>"$TB_DIR/err") ||
+    tb_fail "the backup with --log-file failed: $(cat "$TB_DIR/err")"
+[ "$(phases)" = "job-start backup-start post-snapshot pre-commit post-commit backup-end log-end job-end" ] ||
+    tb_fail "the phases with --log-file: $(phases)"
+grep -q "^virtsnap-backup: vm: .* disk(s), .*; set $logged$" "$TB_DIR/log-at-end" ||
+    tb_fail "the log at log-end lacks the run's summary: $(cat "$TB_DIR/log-at-end")"
+grep -q "an old log" "$TB_DIR/run.log" && tb_fail "the old log was appended to, not replaced"
+[ "$(stat -c %a "$TB_DIR/run.log")" = 600 ] || tb_fail "the log file is not private"
+rm -f "$TB_DIR/hook.log" "$TB_DIR/log-at-end"
+status=0
+FAIL_AT=backup-start backup --hook "$TB_DIR/hook" --log-file "$TB_DIR/run.log" vm >/dev/null 2>"$TB_DIR/err" || status=$?
+[ "$status" -eq 5 ] && [ "$(grep -c "error:" "$TB_DIR/err")" -eq 1 ] || tb_fail "a refused run with --log-file: exit $status: $(cat "$TB_DIR/err")"
+grep -q "^virtsnap-backup: error: .*at backup-start exited with status 3" "$TB_DIR/log-at-end" ||
+    tb_fail "the log of a refused run lacks its error: $(cat "$TB_DIR/log-at-end")"
+tb_expect_error 2 "exists and is not a regular file" backup -o "$dest" --log-file "$TB_DIR" vm
+tb_pass "--log-file ends in a log-end phase; hooks run at every phase with the run's facts, stop a backup only before the snapshot, are stopped when they hang, and copy a complete set offsite"

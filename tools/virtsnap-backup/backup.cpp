@@ -5,12 +5,14 @@
 #include "job/backup_domain.hpp"
 #include "job/backup_metrics.hpp"
 #include "options.hpp"
+#include "store/durable_file.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 
 #include <chrono>
 #include <ctime>
 #include <iostream>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
@@ -67,22 +69,22 @@ class MetricsRecord {
     std::vector<job::DomainRun> runs_;
 };
 
-// Before anything is changed: a metrics file that could not be written at
-// the end is a usage error now.
-void check_metrics_file(const std::string& path) {
+// Before anything is changed: a metrics or log file that could not be
+// written is a usage error now.
+void check_output_file(const std::string& path, const std::string& option) {
     if (path.empty())
         return;
     const std::size_t slash = path.rfind('/');
     const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
     struct stat st {};
     if (slash + 1 == path.size() || ::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-        throw util::UsageError("--metrics-file " + util::quoted(path) +
-                               ": not a file in an existing directory");
+        throw util::UsageError(option + " " + util::quoted(path) + ": not a file in an existing directory");
     if (::access(dir.c_str(), W_OK) != 0)
-        throw util::UsageError("--metrics-file " + util::quoted(path) + ": its directory is not writable");
-    // The file is replaced by a rename, which a directory there would refuse.
+        throw util::UsageError(option + " " + util::quoted(path) + ": its directory is not writable");
+    // The file is replaced (a rename, or removed and made afresh), which a
+    // directory, a link or a device there must not be.
     if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-        throw util::UsageError("--metrics-file " + util::quoted(path) + " exists and is not a regular file");
+        throw util::UsageError(option + " " + util::quoted(path) + " exists and is not a regular file");
 }
 
 // The hook's per-domain ends, with what the run knows there.
@@ -169,7 +171,11 @@ cli::ExitStatus run_backup(int argc, char** argv) {
     Options options = *parsed;
     util::Log log("virtsnap-backup", options.common.verbosity());
     util::InterruptGuard interrupts;
-    check_metrics_file(options.metrics_file);
+    check_output_file(options.metrics_file, "--metrics-file");
+    check_output_file(options.log_file, "--log-file");
+    std::optional<util::LogCopy> log_copy;
+    if (!options.log_file.empty())
+        log_copy.emplace(store::create_fresh_private_file(options.log_file));
 
     virt::Connection conn = virt::Connection::open(options.common.connect_uri);
     if (!options.all)
@@ -181,20 +187,29 @@ cli::ExitStatus run_backup(int argc, char** argv) {
                                                {"VIRTSNAP_DOMAIN", options.all ? "" : options.domain}};
     hooks.require("job-start", job_environment);
     cli::ExitStatus status = cli::ExitStatus::failure;
+    // The job's last phases: the log file complete, then the end.
+    auto finish = [&](cli::ExitStatus ended, const std::string& error) {
+        metrics.write();
+        job::HookEnvironment environment = job_environment;
+        environment.emplace_back("VIRTSNAP_STATUS", std::to_string(cli::to_int(ended)));
+        if (log_copy) {
+            if (!error.empty())
+                log_copy->append("virtsnap-backup: error: " + util::printable(error) + "\n");
+            log_copy->sync();
+            job::HookEnvironment with_log = environment;
+            with_log.emplace_back("VIRTSNAP_LOG_FILE", options.log_file);
+            hooks.run("log-end", with_log);
+        }
+        hooks.run("job-end", environment);
+    };
     try {
         status = options.all ? back_up_all(argc, argv, options, conn, hooks, metrics, log)
                              : back_up_one(options, conn, hooks, metrics, log);
     } catch (const std::exception& error) {
-        metrics.write();
-        job::HookEnvironment environment = job_environment;
-        environment.emplace_back("VIRTSNAP_STATUS", std::to_string(cli::to_int(cli::exit_status_for(error))));
-        hooks.run("job-end", environment);
+        finish(cli::exit_status_for(error), error.what());
         throw;
     }
-    metrics.write();
-    job::HookEnvironment environment = job_environment;
-    environment.emplace_back("VIRTSNAP_STATUS", std::to_string(cli::to_int(status)));
-    hooks.run("job-end", environment);
+    finish(status, "");
     return status;
 }
 

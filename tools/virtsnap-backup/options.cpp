@@ -25,7 +25,7 @@ std::string refused_in_file(const std::string& key, bool in_domain_section) {
         if (key == never)
             return "is for the command line only";
     if (in_domain_section)
-        for (const char* job_wide : {"output", "include-domain", "exclude-domain", "metrics-file",
+        for (const char* job_wide : {"output", "include-domain", "exclude-domain", "metrics-file", "log-file",
                                      "state-dir", "connect", "hook", "hook-timeout"})
             if (key == job_wide)
                 return "is one for the whole job: set it before any [domain:NAME] section";
@@ -157,9 +157,13 @@ std::optional<Options> parse_options(int argc, char** argv, const std::string& s
         ("metrics-file", po::value(&options.metrics_file)->value_name("PATH"),
          "after the run, write its results as a Prometheus text file (node_exporter's textfile "
          "collector), atomically, mode 0644") //
+        ("log-file", po::value(&options.log_file)->value_name("PATH"),
+         "also write the run's messages to PATH (a new file, mode 0600), then run the hook's log-end "
+         "phase with it") //
         ("hook", po::value(&options.backup.hook.script)->value_name("SCRIPT"),
          "run SCRIPT at each phase of the run (job-start, backup-start, post-snapshot, pre-commit, "
-         "post-commit, backup-end, backup-abort, job-end), the phase its argument, VIRTSNAP_* variables "
+         "post-commit, backup-end, backup-abort, log-end, job-end), the phase its argument, VIRTSNAP_* "
+         "variables "
          "its environment") //
         ("hook-timeout", po::value(&hook_timeout)->value_name("DURATION"),
          "stop a hook (and what it started) that runs longer (default 5m)") //

@@ -16,6 +16,7 @@ struct Options {
     bool all = false;
     job::BackupSettings backup;                // dest as typed; made absolute before the run
     std::string metrics_file;                  // empty: none
+    std::string log_file;                      // empty: none
     std::vector<std::string> included_domains; // with --all; empty: every domain
     std::vector<std::string> excluded_domains; // with --all
 };
