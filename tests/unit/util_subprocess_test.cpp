@@ -184,13 +184,17 @@ TEST_CASE("run_attached: the environment added, stdout on virtsnap's stderr, the
 
 TEST_CASE("run_attached: a hang is stopped at the timeout, with what it started") {
     const auto start = std::chrono::steady_clock::now();
-    AttachedResult r =
-        run_attached({"/bin/sh", "-c", "sleep 300 & exec sleep 301"}, {}, std::chrono::milliseconds(300));
+    // This run's own duration: a "sleep 300" elsewhere on the host is not
+    // the one looked for.
+    const std::string seconds = "300." + std::to_string(::getpid());
+    AttachedResult r = run_attached({"/bin/sh", "-c", "sleep " + seconds + " & exec sleep 301"}, {},
+                                    std::chrono::milliseconds(300));
     CHECK(r.timed_out);
     CHECK(r.signal == SIGTERM);
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    CHECK(run_process({"pgrep", "-f", "^sleep 300$"}).exit_status == 1); // the child went with its group
+    CHECK(run_process({"pgrep", "-f", "^sleep " + seconds + "$"}).exit_status ==
+          1); // the child went with its group
 }
 
 TEST_CASE("run_attached: a program that cannot start is an error naming it") {
