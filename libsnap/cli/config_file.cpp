@@ -130,6 +130,13 @@ const std::vector<ConfigEntry>& ConfigFile::domain(const std::string& name) cons
     return found == domains_.end() ? none : found->second;
 }
 
+std::vector<std::string> ConfigFile::domain_sections() const {
+    std::vector<std::string> names;
+    for (const auto& [name, entries] : domains_)
+        names.push_back(name);
+    return names;
+}
+
 void store_config_entries(const ConfigFile& file, const std::vector<ConfigEntry>& entries,
                           const po::options_description& allowed, po::variables_map& vm,
                           const std::function<std::string(const std::string& key)>& refused_reason) {

@@ -45,6 +45,8 @@ class ConfigFile {
     const std::vector<ConfigEntry>& global() const noexcept { return global_; }
     // The [domain:NAME] section's entries; empty when there is none.
     const std::vector<ConfigEntry>& domain(const std::string& name) const;
+    // The names of the file's [domain:NAME] sections.
+    std::vector<std::string> domain_sections() const;
 
   private:
     std::string path_;

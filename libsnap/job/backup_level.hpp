@@ -8,6 +8,7 @@
 // asks for inc works from its first run, and never on a guessed chain.
 
 #include "job/backup_settings.hpp"
+#include "store/set_chain.hpp"
 #include "store/tracking_record.hpp"
 #include "util/log.hpp"
 #include "virt/connection.hpp"
@@ -31,7 +32,8 @@ TrackingState current_tracking(const virt::Domain& domain, const std::string& st
                                const util::Log& log);
 
 // The longest chain of incrementals an inc builds on; the next is a full.
-constexpr std::size_t max_chain_incrementals = 1000;
+// No longer than a restore reads (store::max_chain_sets below a set).
+constexpr std::size_t max_chain_incrementals = store::max_chain_sets;
 
 struct LevelChoice {
     Level level = Level::copy;

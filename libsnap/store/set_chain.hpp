@@ -25,8 +25,10 @@
 
 namespace virtsnap::store {
 
-// More sets below one than this is refused as damage, not followed.
-constexpr std::size_t max_chain_sets = 10000;
+// More sets below one than this is refused as damage, not followed: a
+// backup never writes a longer chain (job::max_chain_incrementals), and
+// QEMU's tools open every file of a chain at once.
+constexpr std::size_t max_chain_sets = 1000;
 
 // The sets an incremental set depends on, its parent first, down to the
 // full set; empty for a set that is not incremental. set_dir is the set's

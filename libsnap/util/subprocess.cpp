@@ -117,6 +117,13 @@ std::string ProcessResult::describe_failure() const {
         return "killed by signal " + std::to_string(signal);
     std::string text = "exited with status " + std::to_string(exit_status);
     std::string first = err.substr(0, err.find('\n'));
+    // A tool's line can name a whole chain of files; its start and its end
+    // (the cause) say what went wrong, and one error line stays readable.
+    constexpr std::size_t head = 200;
+    constexpr std::size_t tail = 400;
+    if (first.size() > head + tail + 100)
+        first = first.substr(0, head) + " [" + std::to_string(first.size() - head - tail) +
+                " characters left out] " + first.substr(first.size() - tail);
     if (!first.empty())
         text += ": " + first;
     return text;

@@ -128,6 +128,20 @@ tb_tool backup --config "$TB_DIR/virtsnap.conf" --all >"$TB_DIR/out4" 2>"$TB_DIR
 grep -q "running: $TB_DIR/virtsnap.conf:11: 'bandwidth': --bandwidth" "$TB_DIR/err4" ||
     tb_fail "the bad value is not named with its file and line: $(cat "$TB_DIR/err4" "$TB_DIR/virtsnap.conf")"
 grep -q /shutoff/ "$TB_DIR/out4" || tb_fail "the other domain was not backed up: $(cat "$TB_DIR/err4")"
+# A run of one domain warns of a mistake in another domain's section (that
+# domain's own runs fail on it) and goes on.
+status=0
+tb_tool backup --config "$TB_DIR/virtsnap.conf" --no-verify shutoff >/dev/null 2>"$TB_DIR/err4b" || status=$?
+[ "$status" -eq 0 ] || tb_fail "a mistake in another domain's section failed this one: exit $status: $(cat "$TB_DIR/err4b")"
+grep -q "warning: \[domain:running\]: $TB_DIR/virtsnap.conf:11: 'bandwidth': --bandwidth" "$TB_DIR/err4b" ||
+    tb_fail "the mistake in another domain's section was not said: $(cat "$TB_DIR/err4b")"
+# An empty --log-file or --metrics-file is not "none": a usage error.
+for option in --log-file --metrics-file; do
+    status=0
+    tb_tool backup --config "$TB_DIR/virtsnap.conf" "$option" "" shutoff >/dev/null 2>"$TB_DIR/err4c" || status=$?
+    [ "$status" -eq 2 ] && grep -q -- "$option needs a file name" "$TB_DIR/err4c" ||
+        tb_fail "$option '': exit $status: $(cat "$TB_DIR/err4c")"
+done
 printf 'speling = 1\n' >"$TB_DIR/bad.conf"
 status=0
 tb_tool backup --config "$TB_DIR/bad.conf" -o "$dest" running >/dev/null 2>"$TB_DIR/err5" || status=$?

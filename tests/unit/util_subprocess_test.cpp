@@ -22,6 +22,21 @@ TEST_CASE("run_process collects stdout, stderr and the exit status") {
     CHECK(r.describe_failure() == "exited with status 3: err");
 }
 
+TEST_CASE("a tool's very long error line is shortened to its start and its end") {
+    ProcessResult r;
+    r.exit_status = 1;
+    r.err = "qemu-img: Could not open '" + std::string(20000, 'a') + "': too many links\nsecond line\n";
+    const std::string text = r.describe_failure();
+    CHECK(text.size() < 1000);
+    CHECK(text.rfind("exited with status 1: qemu-img: Could not open 'aaa", 0) == 0);
+    CHECK(text.find("characters left out") != std::string::npos);
+    const std::string cause = "': too many links";
+    REQUIRE(text.size() > cause.size());
+    CHECK(text.substr(text.size() - cause.size()) == cause);
+    r.err = "short\n";
+    CHECK(r.describe_failure() == "exited with status 1: short");
+}
+
 TEST_CASE("arguments reach the program unchanged, spaces and quotes included") {
     ProcessResult r = run_process({"printf", "%s|", "a b", "it's", "\"q\"", "é"});
     CHECK(r.succeeded());

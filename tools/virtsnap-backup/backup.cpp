@@ -171,6 +171,8 @@ cli::ExitStatus run_backup(int argc, char** argv) {
     Options options = *parsed;
     util::Log log("virtsnap-backup", options.common.verbosity());
     util::InterruptGuard interrupts;
+    for (const std::string& warning : options.config_warnings)
+        log.warn(warning);
     check_output_file(options.metrics_file, "--metrics-file");
     check_output_file(options.log_file, "--log-file");
     std::optional<util::LogCopy> log_copy;

@@ -10,6 +10,7 @@
 #include <boost/program_options/value_semantic.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 
 namespace po = boost::program_options;
@@ -82,6 +83,14 @@ void check_options(Options& options, const std::vector<std::string>& domains, co
         throw util::UsageError("--disk names disks of one domain; it cannot go with --all");
 }
 
+// An output file option given an empty name would silently mean "none".
+std::function<void(const std::string&)> named_file(const char* option) {
+    return [option](const std::string& path) {
+        if (path.empty())
+            throw util::UsageError(std::string("--") + option + " needs a file name, not an empty one");
+    };
+}
+
 // --level, once the copy options are known.
 job::Level parse_level(const std::string& level, const copy::CopySettings& copy) {
     job::Level parsed = job::Level::copy;
@@ -116,6 +125,7 @@ std::optional<Options> parse_options(int argc, char** argv, const std::string& s
     std::string level;       // empty: copy
     std::string full_every;  // empty: never
     std::vector<std::string> domains;
+    std::vector<std::string> other_sections; // the file's [domain:NAME] sections
     std::string keep;
     std::string bandwidth = "0";
     cli::CopyOptions copy;
@@ -154,10 +164,11 @@ std::optional<Options> parse_options(int argc, char** argv, const std::string& s
          "longest the merge of one disk may take before it is left for --recover (default 30m)") //
         ("bandwidth", po::value(&bandwidth)->value_name("MIB"),
          "limit each disk's merge to MIB MiB/s (default: unlimited)") //
-        ("metrics-file", po::value(&options.metrics_file)->value_name("PATH"),
+        ("metrics-file",
+         po::value(&options.metrics_file)->value_name("PATH")->notifier(named_file("metrics-file")),
          "after the run, write its results as a Prometheus text file (node_exporter's textfile "
          "collector), atomically, mode 0644") //
-        ("log-file", po::value(&options.log_file)->value_name("PATH"),
+        ("log-file", po::value(&options.log_file)->value_name("PATH")->notifier(named_file("log-file")),
          "also write the run's messages to PATH (a new file, mode 0600), then run the hook's log-end "
          "phase with it") //
         ("hook", po::value(&options.backup.hook.script)->value_name("SCRIPT"),
@@ -184,6 +195,7 @@ std::optional<Options> parse_options(int argc, char** argv, const std::string& s
         const std::optional<cli::ConfigFile> config = cli::ConfigFile::load(path, named);
         if (!config)
             return;
+        other_sections = config->domain_sections();
         std::string domain = section_domain;
         if (domain.empty() && vm.count("domain") && vm["domain"].as<std::vector<std::string>>().size() == 1)
             domain = vm["domain"].as<std::vector<std::string>>().front();
@@ -225,6 +237,17 @@ std::optional<Options> parse_options(int argc, char** argv, const std::string& s
                 throw util::UsageError(place + ": " + util::quoted(key) + ": " + message);
         throw;
     }
+    // A mistake in another domain's section is said now, not first on the
+    // night that domain runs; it fails only that domain's own runs (as with
+    // --all, where each domain's section is read when its turn comes).
+    if (section_domain.empty() && !options.all)
+        for (const std::string& name : other_sections)
+            if (name != options.domain)
+                try {
+                    parse_options(argc, argv, name);
+                } catch (const util::UsageError& error) {
+                    options.config_warnings.push_back("[domain:" + name + "]: " + error.what());
+                }
     return options;
 }
 

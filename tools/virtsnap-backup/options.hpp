@@ -19,6 +19,7 @@ struct Options {
     std::string log_file;                      // empty: none
     std::vector<std::string> included_domains; // with --all; empty: every domain
     std::vector<std::string> excluded_domains; // with --all
+    std::vector<std::string> config_warnings;  // mistakes in other domains' sections of the file
 };
 
 // The configuration file read when --config names none (when it exists).
