@@ -273,6 +273,59 @@ CopyPlan plan_layer(const std::vector<image::Extent>& map, std::uint64_t virtual
     return plan;
 }
 
+namespace {
+
+// The part [start, end) of an extent that holds it, its file offset moved along.
+image::Extent part_of(image::Extent extent, std::uint64_t start, std::uint64_t end) {
+    if (extent.offset)
+        *extent.offset += start - extent.start;
+    extent.start = start;
+    extent.length = end - start;
+    return extent;
+}
+
+} // namespace
+
+std::vector<image::Extent> merged_ranges(std::vector<image::Extent> ranges) {
+    std::sort(ranges.begin(), ranges.end(),
+              [](const image::Extent& a, const image::Extent& b) { return a.start < b.start; });
+    std::vector<image::Extent> merged;
+    for (const image::Extent& range : ranges) {
+        if (range.length == 0)
+            continue;
+        if (!merged.empty() && range.start <= merged.back().end()) {
+            merged.back().length = std::max(merged.back().end(), range.end()) - merged.back().start;
+            continue;
+        }
+        image::Extent plain;
+        plain.start = range.start;
+        plain.length = range.length;
+        merged.push_back(plain);
+    }
+    return merged;
+}
+
+CopyPlan plan_changed(const std::vector<image::Extent>& map, const std::vector<image::Extent>& changed,
+                      std::uint64_t virtual_size) {
+    CopyPlan plan;
+    plan.virtual_size = virtual_size;
+    plan.write_zero_blocks = true;
+    std::size_t c = 0;
+    for (const image::Extent& extent : map) {
+        const std::uint64_t end = std::min(extent.end(), virtual_size);
+        while (c < changed.size() && changed[c].end() <= extent.start)
+            ++c;
+        for (std::size_t i = c; i < changed.size() && changed[i].start < end; ++i) {
+            const std::uint64_t from = std::max(extent.start, changed[i].start);
+            const std::uint64_t to = std::min(end, changed[i].end());
+            if (from >= to)
+                continue;
+            (extent.data ? plan.data : plan.zeroes).push_back(part_of(extent, from, to));
+        }
+    }
+    return plan;
+}
+
 CopyStats copy_content(const CopyPlan& plan, SourceReader& reader, image::ImageWriter* writer,
                        image::ContentHasher* hasher, const ProgressFn& progress) {
     if (plan.write_unit % image::hash_block_size != 0 || window_size % plan.write_unit != 0)

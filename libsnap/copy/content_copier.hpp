@@ -36,6 +36,15 @@ CopyPlan plan_flattened(const std::vector<image::Extent>& map, std::uint64_t vir
 // The extents of one layer (depth 0 of its own map); zero clusters become
 // zero writes when the copy has a backing image below it.
 CopyPlan plan_layer(const std::vector<image::Extent>& map, std::uint64_t virtual_size, bool has_backing);
+// A layer holding the ranges of changed (sorted, not overlapping) as the
+// whole chain of map reads there, for a copy on a backing image: data
+// (any depth) is written whole, everything else as zeros, so that nothing
+// of the backing image shows through a changed range.
+CopyPlan plan_changed(const std::vector<image::Extent>& map, const std::vector<image::Extent>& changed,
+                      std::uint64_t virtual_size);
+// ranges sorted and each run of overlapping or touching ones made one
+// (only start and length are kept).
+std::vector<image::Extent> merged_ranges(std::vector<image::Extent> ranges);
 
 using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
 

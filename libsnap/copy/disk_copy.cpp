@@ -265,7 +265,19 @@ xml::DiskBackup copy_disk(const DiskCopyRequest& request, const CopySettings& se
                               " is one qcow2 layer of an image with a backing chain");
         LayerJob job;
         job.map = source.map(0);
-        job.plan = plan_layer(job.map, source.size(), true);
+        if (settings.changed_since_parent) {
+            auto below = settings.changed_since_parent->find(request.target);
+            if (below == settings.changed_since_parent->end())
+                throw util::Error("a differential copy of disk " + quoted(request.target) +
+                                  " was not told what changed below its top image");
+            std::vector<image::Extent> changed = below->second;
+            for (const image::Extent& extent : job.map)
+                if (extent.depth == 0 && (extent.present || extent.data || extent.zero))
+                    changed.push_back(extent);
+            job.plan = plan_changed(job.map, merged_ranges(std::move(changed)), source.size());
+        } else {
+            job.plan = plan_layer(job.map, source.size(), true);
+        }
         job.options = options_of(source.info(0));
         job.name = names[0];
         // The parent's image of the disk, beside this set: relative, so a

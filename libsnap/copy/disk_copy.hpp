@@ -13,6 +13,7 @@
 #include "xml/manifest.hpp"
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -33,6 +34,10 @@ struct CopySettings {
     // qcow2 layer whose backing file is "../PARENT/TARGET.qcow2", that
     // set's image of the disk. Empty: a standalone copy.
     std::string incremental_parent;
+    // A differential copy (with incremental_parent naming the chain's
+    // full): besides the top image's own clusters, by disk target the ranges
+    // the sets since that full changed, all read through the whole chain.
+    std::optional<std::map<std::string, std::vector<image::Extent>>> changed_since_parent;
     // Compute checksums while copying. Only bench/copy turns this off, to
     // measure their cost; a backup without them cannot be verified later.
     bool checksums = true;

@@ -61,6 +61,7 @@ SetSummary backup_domain(const virt::Connection& conn, const std::string& name,
             }
     summary.offline = manifest.offline;
     summary.level = manifest.level == "inc"    ? Level::inc
+                    : manifest.level == "diff" ? Level::diff
                     : manifest.level == "full" ? Level::full
                                                : Level::copy;
     summary.level_reason = manifest.level_reason;

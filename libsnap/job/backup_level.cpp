@@ -108,6 +108,8 @@ const char* to_string(Level level) {
         return "full";
     case Level::inc:
         return "inc";
+    case Level::diff:
+        return "diff";
     }
     return "copy";
 }
@@ -156,6 +158,18 @@ void check_record_covered(const TrackingState& tracking, const xml::Manifest& ma
                 "(drop the --disk or --exclude-disk that leaves it out); nothing was kept");
 }
 
+std::string chain_full(const std::string& domain_dir, const std::string& set_id) {
+    std::string id = set_id;
+    for (std::size_t step = 0; step <= store::max_chain_sets; ++step) {
+        const store::BackupSet set = store::read_set(domain_dir + "/" + id);
+        if (!set.manifest->on_parent())
+            return id;
+        id = set.manifest->parent;
+    }
+    throw util::InputError("the chain of set " + quoted(domain_dir + "/" + set_id) +
+                           " has no full set within " + std::to_string(store::max_chain_sets) + " sets");
+}
+
 std::size_t incrementals_since_full(const std::string& domain_dir, const std::string& set_id) {
     std::size_t count = 0;
     std::string id = set_id;
@@ -163,7 +177,7 @@ std::size_t incrementals_since_full(const std::string& domain_dir, const std::st
     // it), so this ends; the bound is for a chain no one would keep.
     for (std::size_t step = 0; step < 100000; ++step) {
         const store::BackupSet set = store::read_set(domain_dir + "/" + id);
-        if (set.manifest->level != "inc")
+        if (!set.manifest->on_parent())
             return count;
         ++count;
         id = set.manifest->parent;
@@ -175,25 +189,26 @@ LevelChoice choose_level(Level requested, const TrackingState& tracking, const s
                          const xml::Manifest& manifest, unsigned full_every) {
     LevelChoice choice;
     choice.level = requested;
-    if (requested != Level::inc)
+    if (requested != Level::inc && requested != Level::diff)
         return choice;
+    const std::string asked = std::string(to_string(requested)) + " asked for, full taken: ";
     const std::string broken = broken_record(tracking, domain_dir, manifest);
     if (broken.empty() && full_every > 0) {
         const std::size_t held = incrementals_since_full(domain_dir, tracking.record->set_id);
         if (held >= full_every) {
             choice.level = Level::full;
-            choice.reason = "inc asked for, full taken: the chain holds " + std::to_string(held) +
-                            " incremental(s) since its full (--full-every " + std::to_string(full_every) +
-                            ")";
+            choice.reason = asked + "the chain holds " + std::to_string(held) +
+                            " set(s) since its full (--full-every " + std::to_string(full_every) + ")";
             return choice;
         }
     }
     if (broken.empty()) {
-        choice.parent = tracking.record->set_id;
+        choice.parent = requested == Level::inc ? tracking.record->set_id
+                                                : chain_full(domain_dir, tracking.record->set_id);
         return choice;
     }
     choice.level = Level::full;
-    choice.reason = "inc asked for, full taken: " + broken;
+    choice.reason = asked + broken;
     return choice;
 }
 

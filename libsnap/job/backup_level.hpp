@@ -46,7 +46,10 @@ struct LevelChoice {
 LevelChoice choose_level(Level requested, const TrackingState& tracking, const std::string& domain_dir,
                          const xml::Manifest& manifest, unsigned full_every = 0);
 
-// How many incremental sets the chain ending at set_id holds above its
+// The id of the full set the chain ending at set_id starts with.
+std::string chain_full(const std::string& domain_dir, const std::string& set_id);
+
+// How many inc and diff sets the chain ending at set_id holds above its
 // full (following each manifest's parent within domain_dir).
 std::size_t incrementals_since_full(const std::string& domain_dir, const std::string& set_id);
 

@@ -120,7 +120,7 @@ std::string render_metrics(const std::vector<DomainRun>& runs, const std::string
                                        : set->verification == Verification::qemu_checksums ? "qemu-checksums"
                                                                                            : "source";
             samples.add(info,
-                        label + ",type=\"" + (set->level == Level::inc ? "inc" : "full") +
+                        label + ",type=\"" + (set->level == Level::copy ? "full" : to_string(set->level)) +
                             "\",consistency=\"" + consistency + "\",verification=\"" + verification + "\"",
                         "1");
         }

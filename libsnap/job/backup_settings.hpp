@@ -23,6 +23,7 @@ enum class Level {
     copy, // a standalone set; the domain ends on its own chain
     full, // a standalone set; its overlays stay as the change record
     inc,  // what changed since the previous set of the chain, when its record holds; else a full
+    diff, // what changed since the chain's full, when the record holds; else a full
 };
 
 const char* to_string(Level level);

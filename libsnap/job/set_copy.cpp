@@ -1,5 +1,6 @@
 #include "copy/output_files.hpp"
 #include "job/backup_paths.hpp"
+#include "job/diff_ranges.hpp"
 #include "util/error.hpp"
 #include "verify/verify_queue.hpp"
 
@@ -27,11 +28,13 @@ LevelChoice settle_level(const BackupSettings& settings, const TrackingState& tr
     record_level(manifest, choice);
     if (!choice.reason.empty())
         log.warn("domain " + util::quoted(manifest.domain_name) + ": " + choice.reason);
-    if (choice.level == Level::inc) {
+    if (choice.level == Level::inc || choice.level == Level::diff) {
         copy.incremental_parent = choice.parent;
         copy.format = "qcow2";
         copy.keep_chain = false;
     }
+    if (choice.level == Level::diff)
+        copy.changed_since_parent = changed_since_full(domain_dir, tracking.record->set_id, manifest);
     return choice;
 }
 

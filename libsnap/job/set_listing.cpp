@@ -61,8 +61,8 @@ SetRow set_row(const store::BackupSet& set) {
     row.level = m.level.empty() ? "copy" : m.level;
     row.parent = m.parent;
     row.level_reason = m.level_reason;
-    if (row.level == "inc")
-        row.type = "inc";
+    if (m.on_parent())
+        row.type = row.level;
     for (const xml::ManifestDisk& disk : m.disks) {
         row.disks.push_back(disk.target);
         if (disk.backup)

@@ -35,7 +35,7 @@ std::vector<const BackupSet*> sets_to_remove(const std::vector<BackupSet>& sets,
         by_id[set->id] = set;
     for (std::size_t i = 0; i < kept.size(); ++i) {
         const xml::Manifest& manifest = *kept[i]->manifest;
-        if (manifest.level != "inc")
+        if (!manifest.on_parent())
             continue;
         auto parent = by_id.find(manifest.parent);
         if (parent != by_id.end() && std::find(kept.begin(), kept.end(), parent->second) == kept.end())

@@ -84,7 +84,7 @@ BackupSet read_parent(const std::string& domain_dir, const std::string& id, cons
 
 std::vector<BackupSet> parent_sets(const std::string& set_dir, const xml::Manifest& manifest) {
     std::vector<BackupSet> parents;
-    if (manifest.level != "inc")
+    if (!manifest.on_parent())
         return parents;
     const std::string domain_dir = domain_dir_of(set_dir);
     // Each manifest names a parent older than itself (its own check), and
@@ -97,7 +97,7 @@ std::vector<BackupSet> parent_sets(const std::string& set_dir, const xml::Manife
             throw InputError("backup set " + quoted(set_dir) + " depends on more than " +
                              std::to_string(max_chain_sets) + " sets; its chain is not followed");
         BackupSet parent = read_parent(domain_dir, next, child, manifest.domain_uuid);
-        next = parent.manifest->level == "inc" ? parent.manifest->parent : "";
+        next = parent.manifest->on_parent() ? parent.manifest->parent : "";
         child = parent.path;
         parents.push_back(std::move(parent));
     }

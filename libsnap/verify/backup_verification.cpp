@@ -37,7 +37,7 @@ std::string file_path(const std::string& dir, const std::string& name) {
     return path;
 }
 
-void check_source(xml::ManifestDisk& disk, bool offline, const std::string& dir, Mismatches& found,
+void check_source(xml::ManifestDisk& disk, bool offline, bool diff, const std::string& dir, Mismatches& found,
                   const util::Log& log) {
     // Once the overlay is merged the frozen image moves on; comparing then
     // would report differences that are not damage.
@@ -48,7 +48,13 @@ void check_source(xml::ManifestDisk& disk, bool offline, const std::string& dir,
     const xml::DiskBackup& backup = *disk.backup;
     const std::string copy = file_path(dir, backup.files.front().name);
     // An incremental layer against the kept overlay it was copied from: the
-    // changes, not the whole disk through both chains.
+    // changes, not the whole disk through both chains. A diff holds more
+    // than the overlay: the disk through the chain's full and the diff,
+    // against the frozen disk.
+    if (diff) {
+        record(disk, "source", compare_with_source(disk.frozen, disk.format, copy, "qcow2"), found, log);
+        return;
+    }
     if (!backup.files.back().backing_set.empty() && disk.format == "qcow2") {
         record(disk, "source", compare_layer_with_source(disk.frozen, copy), found, log);
         return;
@@ -145,7 +151,7 @@ void verify_disk(xml::Manifest& manifest, std::size_t index, const VerifySetting
         file_path(settings.dir, file.name);
     const store::DiskChain chain = store::check_backup_files(settings.dir, manifest, disk);
     if (settings.source || (settings.source_for_kept_chains && !disk.backup->flattened))
-        check_source(disk, manifest.offline, settings.dir, found, log);
+        check_source(disk, manifest.offline, manifest.level == "diff", settings.dir, found, log);
     check_files(disk, chain, settings, found, log);
 }
 

@@ -171,12 +171,13 @@ void read_level(const FieldReader& reader, Manifest& manifest) {
         reader.fail("more than one <level>");
     if (!nodes.empty()) {
         manifest.level = reader.required(nodes.front(), "kind");
-        if (manifest.level != "copy" && manifest.level != "full" && manifest.level != "inc")
-            reader.fail("level " + quoted(manifest.level) + " is not copy, full or inc");
+        if (manifest.level != "copy" && manifest.level != "full" && manifest.level != "inc" &&
+            manifest.level != "diff")
+            reader.fail("level " + quoted(manifest.level) + " is not copy, full, inc or diff");
         manifest.parent = attribute(nodes.front(), "parent").value_or("");
         manifest.level_reason = attribute(nodes.front(), "reason").value_or("");
     }
-    const bool inc = manifest.level == "inc";
+    const bool inc = manifest.on_parent();
     if (inc != !manifest.parent.empty())
         reader.fail(inc ? "an incremental set names no parent set"
                         : "only an incremental set has a parent set");

@@ -81,10 +81,10 @@ struct Manifest {
     // The domain was shut off: its images were copied as they were, without
     // a snapshot or overlays ("frozen" names the disk's own image).
     bool offline = false;
-    // virtsnap-backup --level: "copy", "full" or "inc"; empty in manifests
-    // of the other tools and of sets made before levels (a copy).
+    // virtsnap-backup --level: "copy", "full", "inc" or "diff"; empty in
+    // manifests of the other tools and of sets made before levels (a copy).
     std::string level;
-    std::string parent;       // inc: the id of the set below it in its chain
+    std::string parent;       // inc, diff: the id of the set below it in its chain
     std::string level_reason; // why the level is not the one asked for; empty when it is
     std::vector<ManifestDisk> disks;
     std::string backup_dir; // where virtsnap-copy wrote the backup files; empty before
@@ -92,6 +92,8 @@ struct Manifest {
     std::vector<ManifestFailure> failures;
 
     bool failed() const noexcept { return !failures.empty(); }
+    // An inc or a diff: each disk is one layer on its parent set's image.
+    bool on_parent() const noexcept { return level == "inc" || level == "diff"; }
     const ManifestDisk* find_disk(const std::string& target) const;
 };
 

@@ -178,6 +178,47 @@ TEST_CASE("copy engine: a layer over a backing image writes its zeros too") {
     CHECK(bottom.data.size() == 1);
 }
 
+TEST_CASE("copy engine: a diff layer holds every changed range as the whole chain reads there") {
+    const std::string disk = sample_disk();
+    std::vector<image::Extent> map;
+    image::Extent top = data_extent(0, MiB); // the kept overlay's own data
+    map.push_back(top);
+    image::Extent hole; // read as zeros through the whole chain
+    hole.start = MiB;
+    hole.length = MiB;
+    hole.zero = true;
+    map.push_back(hole);
+    image::Extent below = data_extent(2 * MiB, 6 * MiB);
+    below.depth = 1; // the own image, where earlier incs' changes landed
+    below.offset = 2 * MiB;
+    map.push_back(below);
+    // Ranges earlier sets changed: one inside the hole, one inside the
+    // image below, overlapping and touching ones merged.
+    std::vector<image::Extent> changed{data_extent(3 * MiB, MiB), data_extent(MiB, 12288),
+                                       data_extent(3 * MiB + 4096, MiB), data_extent(0, MiB)};
+    changed = copy::merged_ranges(changed);
+    REQUIRE(changed.size() == 2);
+    CHECK(changed[0].start == 0);
+    CHECK(changed[0].length == MiB + 12288);
+    CHECK(changed[1].start == 3 * MiB);
+    CHECK(changed[1].length == MiB + 4096);
+
+    copy::CopyPlan plan = copy::plan_changed(map, changed, disk.size());
+    CHECK(plan.write_zero_blocks);
+    REQUIRE(plan.data.size() == 2);
+    CHECK(plan.data[0].start == 0);
+    CHECK(plan.data[0].length == MiB);
+    CHECK(plan.data[1].start == 3 * MiB);
+    CHECK(plan.data[1].length == MiB + 4096);
+    CHECK(plan.data[1].depth == 1);
+    CHECK(*plan.data[1].offset == 3 * MiB); // moved along with the start
+    REQUIRE(plan.zeroes.size() == 1);
+    CHECK(plan.zeroes[0].start == MiB);
+    CHECK(plan.zeroes[0].length == 12288);
+    // Nothing outside the changed ranges is read or written.
+    CHECK(plan.data_length() == 2 * MiB + 4096);
+}
+
 TEST_CASE("content hash: blocks out of order are an internal error") {
     image::ContentHasher hasher(MiB, MiB);
     std::string block(4096, 'x');

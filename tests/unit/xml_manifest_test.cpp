@@ -300,7 +300,9 @@ TEST_CASE("an incremental set's level, parent and backing set survive a round tr
 
 TEST_CASE("a hostile level or backing set is refused") {
     const std::string text = xml::to_xml(incremental());
-    check_rejected(replaced(text, "kind=\"inc\"", "kind=\"diff\""), "not copy, full or inc");
+    check_rejected(replaced(text, "kind=\"inc\"", "kind=\"merged\""), "not copy, full, inc or diff");
+    // A diff hangs on its parent (the chain's full) as an inc does.
+    CHECK(xml::parse_manifest(replaced(text, "kind=\"inc\"", "kind=\"diff\""), "diff").on_parent());
     check_rejected(replaced(text, "kind=\"inc\"", "kind=\"full\""), "only an incremental set has a parent");
     check_rejected(replaced(text, " parent=\"20261121-031500-000-0001\"", ""), "names no parent");
     // A parent that is not older: a loop, or a set not made before this one.

@@ -101,10 +101,9 @@ job::Level parse_level(const std::string& level, const copy::CopySettings& copy)
     else if (level == "inc")
         parsed = job::Level::inc;
     else if (level == "diff")
-        throw util::UsageError(
-            "--level diff is not available yet (copy, full and inc are); nothing was done");
+        parsed = job::Level::diff;
     else
-        throw util::UsageError("--level must be copy, full or inc, not " + util::quoted(level));
+        throw util::UsageError("--level must be copy, full, inc or diff, not " + util::quoted(level));
     if (copy.format == "raw")
         throw util::UsageError("--level " + level +
                                " keeps a chain of qcow2 sets; --format raw makes sets an incremental "
@@ -155,9 +154,10 @@ std::optional<Options> parse_options(int argc, char** argv, const std::string& s
         ("level", po::value(&level)->value_name("LEVEL"),
          "copy (default: a standalone set, the domain left on its own images), full (a standalone set "
          "whose overlays stay as the domain's change record) or inc (only what changed since the "
-         "previous set of the chain; a full when the record cannot be used)") //
+         "previous set of the chain; a full when the record cannot be used) or diff (what changed since the "
+         "chain's full)") //
         ("full-every", po::value(&full_every)->value_name("N"),
-         "with --level inc, take a full instead once the chain holds N incrementals since its full") //
+         "with --level inc or diff, take a full instead once the chain holds N sets since its full") //
         ("keep", po::value(&keep)->value_name("N"),
          "after a successful backup, remove the oldest complete sets of the domain beyond N") //
         ("commit-timeout", po::value(&commit_timeout)->value_name("DURATION"),
