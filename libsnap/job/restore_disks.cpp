@@ -6,6 +6,7 @@
 #include "store/set_layout.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
+#include "util/joined_thread.hpp"
 #include "verify/checksum_check.hpp"
 #include "virt/connection.hpp"
 #include "virt/image_users.hpp"
@@ -14,6 +15,7 @@
 #include "xml/restricted_definition.hpp"
 #include "xml/snapshot_xml.hpp"
 
+#include <exception>
 #include <optional>
 #include <sys/stat.h>
 
@@ -105,25 +107,48 @@ void rebuild_disk(const store::DiskChain& chain, const std::string& format, copy
         request.chain.push_back({paths[i], i == 0 ? whole.format : "qcow2"});
 
     // Each set's files against its own manifest, as verifying that set
-    // would check them.
-    if (!whole.flattened)
-        for (size_t k = 0; k < chain.sets.size(); ++k) {
-            const xml::DiskBackup seen = chain.backup(k);
-            for (size_t i = 0; i < chain.backups[k].files.size(); ++i) {
-                verify::CheckOutcome outcome =
-                    verify::check_checksums(chain.sets[k].path, seen, i, chain.virtual_size);
-                if (!outcome.ok)
-                    throw util::VerificationMismatch(
-                        label + ": " + (k == 0 ? "" : "in its parent set " + chain.sets[k].id + ": ") +
-                        outcome.detail + "; nothing was restored");
+    // would check them. It runs beside the copy, which reads the same files
+    // (once from the storage, mostly); the images are published only once
+    // every check has passed.
+    std::string damage;
+    std::exception_ptr check_failed;
+    auto check_layers = [&] {
+        try {
+            for (size_t k = 0; k < chain.sets.size() && damage.empty(); ++k) {
+                const xml::DiskBackup seen = chain.backup(k);
+                for (size_t i = 0; i < chain.backups[k].files.size(); ++i) {
+                    verify::CheckOutcome outcome =
+                        verify::check_checksums(chain.sets[k].path, seen, i, chain.virtual_size);
+                    if (!outcome.ok) {
+                        damage =
+                            (k == 0 ? "" : "in its parent set " + chain.sets[k].id + ": ") + outcome.detail;
+                        break;
+                    }
+                }
             }
+        } catch (...) {
+            check_failed = std::current_exception();
         }
+    };
+    std::optional<util::JoinedThread> checking;
+    if (!whole.flattened)
+        checking.emplace(check_layers);
 
     copy::CopySettings settings;
     settings.format = format;
     if (format == "qcow2")
         settings.qcow2_options = chain.backups.front().source_options;
+    // A chain's copy is judged by its layers' checks; a flattened one by
+    // the checksums of what it writes.
+    settings.checksums = whole.flattened;
     xml::DiskBackup written = copy::copy_disk(request, settings, outputs, log);
+    if (checking) {
+        checking.reset();
+        if (check_failed)
+            std::rethrow_exception(check_failed);
+        if (!damage.empty())
+            throw util::VerificationMismatch(label + ": " + damage + "; nothing was restored");
+    }
 
     if (whole.flattened) {
         verify::CheckOutcome outcome =

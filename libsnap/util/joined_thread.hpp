@@ -1,0 +1,26 @@
+#pragma once
+// A thread that is joined when its owner goes, on every path: work run
+// beside another never outlives the data it uses, even when that other
+// work throws.
+
+#include <thread>
+#include <utility>
+
+namespace virtsnap::util {
+
+class JoinedThread {
+  public:
+    template <typename Function>
+    explicit JoinedThread(Function&& function) : thread_(std::forward<Function>(function)) {}
+    ~JoinedThread() {
+        if (thread_.joinable())
+            thread_.join();
+    }
+    JoinedThread(const JoinedThread&) = delete;
+    JoinedThread& operator=(const JoinedThread&) = delete;
+
+  private:
+    std::thread thread_;
+};
+
+} // namespace virtsnap::util
