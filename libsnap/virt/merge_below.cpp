@@ -4,6 +4,7 @@
 #include "store/durable_file.hpp"
 #include "util/error.hpp"
 #include "util/pause_point.hpp"
+#include "util/phase_times.hpp"
 #include "util/subprocess.hpp"
 #include "virt/block_commit.hpp"
 #include "virt/disk_inventory.hpp"
@@ -54,9 +55,11 @@ bool job_running(const Domain& domain, const std::string& target) {
 
 // Non-active commits of every disk, side by side; each ends when its job is
 // gone. Returns the errors, one per disk that failed.
-std::vector<std::string> commit_running(const Domain& domain,
+std::vector<std::string> commit_running(const Connection& conn, const Domain& domain,
                                         const std::vector<const xml::SnapshotDisk*>& disks,
                                         const MergeSettings& settings, const util::Log& log) {
+    // Registered before any job starts, so that no job's end goes unseen.
+    const BlockJobEvents events(conn, domain);
     std::vector<std::string> errors;
     std::vector<const xml::SnapshotDisk*> started;
     for (const xml::SnapshotDisk* disk : disks) {
@@ -78,6 +81,7 @@ std::vector<std::string> commit_running(const Domain& domain,
     util::pause_point("merge-below-started");
     const auto start = std::chrono::steady_clock::now();
     while (!started.empty()) {
+        const std::uint64_t seen = events.generation();
         for (auto it = started.begin(); it != started.end();) {
             if (!job_running(domain, (*it)->target)) {
                 it = started.erase(it);
@@ -94,8 +98,9 @@ std::vector<std::string> commit_running(const Domain& domain,
             }
             ++it;
         }
+        // A job's end is an event: the loop looks again at once.
         if (!started.empty())
-            std::this_thread::sleep_for(commit_poll_interval);
+            events.wait_after(seen, commit_poll_interval);
     }
     return errors;
 }
@@ -131,7 +136,7 @@ void forget_kept_overlays(const Domain& domain, const std::vector<const xml::Sna
 
 } // namespace
 
-void merge_kept_overlays(const Domain& domain, const std::string& below,
+void merge_kept_overlays(const Connection& conn, const Domain& domain, const std::string& below,
                          const std::vector<xml::SnapshotDisk>& disks, const MergeSettings& settings,
                          const util::Log& log) {
     std::vector<std::string> errors;
@@ -152,18 +157,21 @@ void merge_kept_overlays(const Domain& domain, const std::string& below,
     }
     if (!to_merge.empty()) {
         if (domain.is_active()) {
-            for (std::string& error : commit_running(domain, to_merge, settings, log))
+            util::PhaseTimer committing("commit below");
+            for (std::string& error : commit_running(conn, domain, to_merge, settings, log))
                 errors.push_back(std::move(error));
+            committing.stop();
+            util::PhaseTimer shortening("chain update below");
             // The job is gone a moment before libvirt's definition shows
             // the shorter chain: wait for it a little, not for ever.
-            for (int i = 0; i < 20; ++i) {
+            for (int i = 0; i < 200; ++i) {
                 now = disks_by_target(domain);
                 if (std::none_of(to_merge.begin(), to_merge.end(), [&](const xml::SnapshotDisk* d) {
                         auto it = now.find(d->target);
                         return it != now.end() && in_chain(it->second, d->frozen);
                     }))
                     break;
-                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
             }
         } else {
             std::vector<const xml::SnapshotDisk*> done;

@@ -28,7 +28,7 @@ namespace virtsnap::virt {
 // Disks whose frozen image is not an overlay of snapshot below are left
 // alone. Throws (naming the disks) when any disk could not be merged; the
 // domain then still runs on a consistent chain.
-void merge_kept_overlays(const Domain& domain, const std::string& below,
+void merge_kept_overlays(const Connection& conn, const Domain& domain, const std::string& below,
                          const std::vector<xml::SnapshotDisk>& disks, const MergeSettings& settings,
                          const util::Log& log);
 

@@ -59,15 +59,15 @@ void merge(const Connection& conn, const Domain& domain, const store::StateRecor
 // Stage keeping, to its end: the change record names this snapshot's
 // overlays (written again: idempotent), the kept overlays below them are
 // merged away, and the state record goes.
-void keep_overlays(const Domain& domain, const std::string& state_dir, store::StateRecord record,
-                   const MergeSettings& settings, const util::Log& log) {
+void keep_overlays(const Connection& conn, const Domain& domain, const std::string& state_dir,
+                   store::StateRecord record, const MergeSettings& settings, const util::Log& log) {
     record.stage = store::Stage::keeping;
     store::save_state(state_dir, record);
     store::TrackingRecord tracking = store::tracking_after(record);
     store::stamp_files(tracking);
     store::save_tracking(state_dir, tracking);
     util::pause_point("change-record-saved");
-    merge_kept_overlays(domain, record.below, record.disks, settings, log);
+    merge_kept_overlays(conn, domain, record.below, record.disks, settings, log);
     // The merge wrote the disks' own images: the record keeps what they
     // are now, so that a later change by anyone else is noticed.
     store::stamp_files(tracking);
@@ -87,7 +87,7 @@ bool recover_unfinished_run(const Connection& conn, const Domain& domain, const 
     if (record->stage == store::Stage::keeping) {
         log.info("finishing an earlier run on domain " + quoted(domain.name()) + ": its backup set " +
                  quoted(record->set_dir) + " is complete and its overlays stay as the change record");
-        keep_overlays(domain, state_dir, *record, settings, log);
+        keep_overlays(conn, domain, state_dir, *record, settings, log);
         return true;
     }
     log.info("finishing an earlier unfinished run on domain " + quoted(domain.name()) + ": snapshot " +
@@ -144,7 +144,7 @@ void PendingCommit::keep() {
     if (done_)
         return;
     done_ = true; // from here on the overlays stay, on every path
-    keep_overlays(domain_, state_dir_, record_, settings_, log_);
+    keep_overlays(conn_, domain_, state_dir_, record_, settings_, log_);
 }
 
 void PendingCommit::finish() {
