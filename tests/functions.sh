@@ -111,7 +111,8 @@ tb_init() {
 # tb_image PATH FORMAT SIZE LABEL [BACKING BACKING_FORMAT]
 # Without BACKING: a fresh ext4 filesystem labelled LABEL (initialised eagerly:
 # lazy init would keep writing in the guest and pollute comparisons).
-# With BACKING: an empty qcow2 overlay on it.
+# With BACKING: an empty qcow2 overlay on it. TB_CONTENT=DIR: the new
+# filesystem holds DIR's files.
 tb_image() {
     local path=$1 format=$2 size=$3 label=$4 backing=${5:-} backing_format=${6:-}
     if [ -n "$backing" ]; then
@@ -120,7 +121,7 @@ tb_image() {
     fi
     local raw="$path.mkfs-tmp"
     truncate -s "$size" "$raw"
-    mkfs.ext4 -q -F -L "$label" -E lazy_itable_init=0,lazy_journal_init=0 "$raw"
+    mkfs.ext4 -q -F -L "$label" -E lazy_itable_init=0,lazy_journal_init=0 ${TB_CONTENT:+-d "$TB_CONTENT"} "$raw"
     if [ "$format" = raw ]; then
         mv "$raw" "$path"
     else

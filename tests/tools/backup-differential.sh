@@ -16,10 +16,7 @@ state="$TB_DIR/state"
 dest="$TB_DIR/backups"
 mkdir "$TB_DIR/content"
 head -c 24M /dev/urandom >"$TB_DIR/content/old.bin"
-truncate -s 192M "$TB_DIR/vda.raw"
-mkfs.ext4 -q -F -L vda -E lazy_itable_init=0,lazy_journal_init=0 -d "$TB_DIR/content" "$TB_DIR/vda.raw"
-qemu-img convert -q -f raw -O qcow2 "$TB_DIR/vda.raw" "$TB_DIR/vda.qcow2"
-rm -f "$TB_DIR/vda.raw"
+TB_CONTENT="$TB_DIR/content" tb_image "$TB_DIR/vda.qcow2" qcow2 192M vda
 tb_image "$TB_DIR/vdb.raw" raw 64M vdb
 TB_DISKS_XML="<disk type='file' device='disk'><driver name='qemu' type='qcow2' discard='unmap'/><source file='$TB_DIR/vda.qcow2'/><target dev='vda' bus='virtio'/></disk>"
 tb_disk_file vdb "$TB_DIR/vdb.raw" raw

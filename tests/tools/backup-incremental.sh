@@ -16,10 +16,7 @@ dest="$TB_DIR/backups"
 TB_BASE="$TB_DIR/base.qcow2" TB_TOP="$TB_DIR/top.qcow2" TB_RAW="$TB_DIR/data.raw"
 mkdir "$TB_DIR/content"
 head -c 48M /dev/urandom >"$TB_DIR/content/data.bin"
-truncate -s 256M "$TB_DIR/base.raw"
-mkfs.ext4 -q -F -L vda -E lazy_itable_init=0,lazy_journal_init=0 -d "$TB_DIR/content" "$TB_DIR/base.raw"
-qemu-img convert -q -f raw -O qcow2 "$TB_DIR/base.raw" "$TB_BASE"
-rm -f "$TB_DIR/base.raw"
+TB_CONTENT="$TB_DIR/content" tb_image "$TB_BASE" qcow2 256M vda
 tb_image "$TB_TOP" qcow2 256M vda "$TB_BASE" qcow2
 tb_image "$TB_RAW" raw 128M vdb
 tb_disk_file vda "$TB_TOP" qcow2
