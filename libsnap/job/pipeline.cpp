@@ -143,12 +143,37 @@ bool end_tracking(const std::string& name, const CommitSettings& settings, const
     virt::Connection conn = virt::Connection::open(settings.connect_uri);
     virt::Domain domain = conn.lookup(name);
     store::DomainLock lock = store::DomainLock::acquire(settings.state_dir, domain.uuid(), domain.name());
-    virt::recover_unfinished_run(conn, domain, settings.state_dir, settings.merge, log);
-    std::optional<store::TrackingRecord> tracking = store::load_tracking(settings.state_dir, domain.uuid());
+    // An unfinished run first; without one, overlays no record explains
+    // are what this merges back below, not a reason to stop.
+    if (store::load_state(settings.state_dir, domain.uuid()))
+        virt::recover_unfinished_run(conn, domain, settings.state_dir, settings.merge, log);
+    std::optional<store::TrackingRecord> tracking;
+    std::string damaged;
+    try {
+        tracking = store::load_tracking(settings.state_dir, domain.uuid());
+    } catch (const util::InputError& error) {
+        damaged = error.what();
+    }
     if (!tracking) {
-        log.info("domain " + quoted(domain.name()) + " has no change record in " +
-                 quoted(settings.state_dir) + "; nothing to do");
-        return false;
+        // The record lost or unreadable: the overlays the domain runs on
+        // say what it was. Merged back, the domain is on its own images.
+        std::string snapshot_id;
+        const std::vector<xml::SnapshotDisk> found = virt::overlays_in_use(domain, snapshot_id);
+        if (!damaged.empty())
+            log.warn(damaged + "; the kept overlays are found from the domain's definition instead");
+        if (found.empty()) {
+            if (!damaged.empty())
+                store::remove_tracking(settings.state_dir, domain.uuid());
+            log.info("domain " + quoted(domain.name()) + " is on no virtsnap overlay and has no " +
+                     (damaged.empty() ? "" : "usable ") + "change record in " + quoted(settings.state_dir) +
+                     "; nothing to do");
+            return !damaged.empty();
+        }
+        virt::merge_overlays(conn, domain, snapshot_id, found, settings.merge, log);
+        store::remove_tracking(settings.state_dir, domain.uuid());
+        log.info("domain " + quoted(domain.name()) + " is back on its own images (its overlays of snapshot " +
+                 snapshot_id + " merged without a change record); its next inc will be a full");
+        return true;
     }
     // A disk detached since is no longer the domain's to merge: its kept
     // overlay is named, and left for the administrator.

@@ -174,10 +174,18 @@ std::optional<TrackingRecord> load_tracking(const std::string& state_dir, const 
         util::read_strict_file_if_exists(AT_FDCWD, path, util::state_record_size_limit, what);
     if (!text)
         return std::nullopt;
-    TrackingRecord record = parse_tracking_record(*text, what);
-    if (record.domain_uuid != domain_uuid)
-        throw util::InputError(what + " belongs to domain UUID " + record.domain_uuid);
-    return record;
+    // What to do about it is part of the one line a tool prints.
+    const std::string remedy =
+        "; nothing was done ('virtsnap-commit --end-tracking' of the domain merges the "
+        "overlays it runs on back and removes the record)";
+    try {
+        TrackingRecord record = parse_tracking_record(*text, what);
+        if (record.domain_uuid != domain_uuid)
+            throw util::InputError(what + " belongs to domain UUID " + record.domain_uuid);
+        return record;
+    } catch (const util::InputError& error) {
+        throw util::InputError(error.what() + remedy);
+    }
 }
 
 void remove_tracking(const std::string& state_dir, const std::string& domain_uuid) {

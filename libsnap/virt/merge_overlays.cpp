@@ -396,4 +396,41 @@ bool on_virtsnap_overlay(const Domain& domain, std::string* which) {
     return false;
 }
 
+std::vector<xml::SnapshotDisk> overlays_in_use(const Domain& domain, std::string& snapshot_id) {
+    static const std::string marker = ".virtsnap-";
+    std::vector<xml::SnapshotDisk> found;
+    snapshot_id.clear();
+    for (const xml::Disk& disk : read_domain_disks(domain)) {
+        if (disk.source.empty() || !xml::looks_like_overlay(disk.source))
+            continue;
+        const std::string name = disk.source.substr(disk.source.rfind('/') + 1);
+        const std::size_t at = name.rfind(marker);
+        const std::string id =
+            at == std::string::npos
+                ? ""
+                : name.substr(at + marker.size(), name.find('.', at + marker.size()) - at - marker.size());
+        if (id.empty() || !xml::is_overlay_of(disk.source, id, disk.target) || disk.backing.empty())
+            throw util::RefusedError("disk " + quoted(disk.target) + " of domain " + quoted(domain.name()) +
+                                     " is on " + quoted(disk.source) +
+                                     ", named like a virtsnap overlay but not one of its disk with an image "
+                                     "under it; merge it by hand");
+        if (!snapshot_id.empty() && id != snapshot_id)
+            throw util::RefusedError("domain " + quoted(domain.name()) +
+                                     " runs on virtsnap overlays of two "
+                                     "snapshots (" +
+                                     snapshot_id + " and " + id + "); merge them by hand");
+        snapshot_id = id;
+        xml::SnapshotDisk kept;
+        kept.target = disk.target;
+        kept.source_type = disk.backing.front().type == xml::DiskType::block ? "block" : "file";
+        kept.format = disk.backing.front().format;
+        kept.frozen = disk.backing.front().path;
+        kept.overlay = disk.source;
+        for (std::size_t i = 1; i < disk.backing.size(); ++i)
+            kept.chain.push_back({disk.backing[i].path, disk.backing[i].format});
+        found.push_back(std::move(kept));
+    }
+    return found;
+}
+
 } // namespace virtsnap::virt

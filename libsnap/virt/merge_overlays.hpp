@@ -47,4 +47,11 @@ void merge_overlays(const Connection& conn, const Domain& domain, const std::str
 // persistent one) is on a file named like a virtsnap overlay.
 bool on_virtsnap_overlay(const Domain& domain, std::string* which);
 
+// The disks of the domain that run on a virtsnap overlay, as merge_overlays
+// takes them (frozen: the image under the overlay), for a domain whose
+// records are lost or damaged; snapshot_id gets the snapshot they are of.
+// Empty when no disk is on one. RefusedError when they are of several
+// snapshots, or an overlay has no image under it.
+std::vector<xml::SnapshotDisk> overlays_in_use(const Domain& domain, std::string& snapshot_id);
+
 } // namespace virtsnap::virt

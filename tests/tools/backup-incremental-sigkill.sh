@@ -68,4 +68,19 @@ after=$(tb_gapless "$TB_DIR/restored/vda.qcow2" qcow2)
 tb_tool commit --state-dir "$state" --end-tracking vm 2>"$TB_DIR/err" || tb_fail "--end-tracking: $(cat "$TB_DIR/err")"
 [ "$(tb_sources vm)" = "$(printf 'vda %s\nvdb %s' "$TB_DIR/vda.qcow2" "$loop")" ] || tb_fail "after --end-tracking: $(tb_sources vm)"
 [ -z "$(find "$TB_DIR" "$overlays" -maxdepth 1 -name '*.virtsnap-*')" ] || tb_fail "overlays left at the end"
-tb_pass "an inc killed at each of 8 pause points is recovered onto a complete, verified set, tracked, with a block device's overlay under --overlay-dir; the chain restores and grew"
+# A change record damaged, then one lost: a backup says what to do, and
+# --end-tracking finds the kept overlays from the domain's definition.
+backup --level full >/dev/null 2>"$TB_DIR/err" || tb_fail "a full after --end-tracking: $(cat "$TB_DIR/err")"
+printf 'not a record' >"$state/$uuid.tracking"
+status=0
+backup --level inc >/dev/null 2>"$TB_DIR/err" || status=$?
+[ "$status" -ne 0 ] && grep -q "end-tracking" "$TB_DIR/err" || tb_fail "an inc on a damaged record: exit $status: $(cat "$TB_DIR/err")"
+tb_tool commit --state-dir "$state" --end-tracking vm 2>"$TB_DIR/err" || tb_fail "--end-tracking of a damaged record: $(cat "$TB_DIR/err")"
+[ "$(tb_sources vm)" = "$(printf 'vda %s\nvdb %s' "$TB_DIR/vda.qcow2" "$loop")" ] || tb_fail "after --end-tracking of a damaged record: $(tb_sources vm)"
+[ -f "$state/$uuid.tracking" ] && tb_fail "the damaged record is still there"
+backup --level full >/dev/null 2>"$TB_DIR/err" || tb_fail "a full after that: $(cat "$TB_DIR/err")"
+rm "$state/$uuid.tracking"
+tb_tool commit --state-dir "$state" --end-tracking vm 2>"$TB_DIR/err" || tb_fail "--end-tracking of a lost record: $(cat "$TB_DIR/err")"
+[ "$(tb_sources vm)" = "$(printf 'vda %s\nvdb %s' "$TB_DIR/vda.qcow2" "$loop")" ] || tb_fail "after --end-tracking of a lost record: $(tb_sources vm)"
+[ -z "$(find "$TB_DIR" "$overlays" -maxdepth 1 -name '*.virtsnap-*')" ] || tb_fail "overlays left after --end-tracking without a record"
+tb_pass "an inc killed at each of 8 pause points is recovered onto a complete, verified set, tracked, with a block device's overlay under --overlay-dir; the chain restores and grew; --end-tracking without a usable record"
