@@ -105,7 +105,9 @@ void check_overlays_explained(const Domain& domain, const std::optional<store::T
         throw util::RefusedError("domain " + quoted(domain.name()) + " is already on a virtsnap overlay (" +
                                  which + ") but no state or change record of it is in " + quoted(state_dir) +
                                  "; run 'virtsnap-commit --recover " + domain.name() +
-                                 "' with the --state-dir of the run that made it");
+                                 "' with the --state-dir of the run that made it (if its records are lost, "
+                                 "'virtsnap-commit --end-tracking " +
+                                 domain.name() + "' merges the overlays back)");
     }
 }
 
