@@ -3,6 +3,7 @@
 // beside another never outlives the data it uses, even when that other
 // work throws.
 
+#include <functional>
 #include <thread>
 #include <utility>
 
@@ -10,8 +11,7 @@ namespace virtsnap::util {
 
 class JoinedThread {
   public:
-    template <typename Function>
-    explicit JoinedThread(Function&& function) : thread_(std::forward<Function>(function)) {}
+    explicit JoinedThread(std::function<void()> work) : thread_(std::move(work)) {}
     ~JoinedThread() {
         if (thread_.joinable())
             thread_.join();
