@@ -45,6 +45,8 @@ SetSummary backup_domain(const virt::Connection& conn, const std::string& name,
     store::sync_directory(domain_dir);
 
     const TrackingState tracking = current_tracking(domain, state_dir, log);
+    if (settings.level != Level::copy)
+        check_record_covered(tracking, settings.snapshot.disks, settings.snapshot.excluded_disks);
     xml::Manifest manifest = domain.is_active()
                                  ? backup_running(conn, domain, settings, tracking, id, set, log)
                                  : backup_shut_off(conn, domain, settings, tracking, id, set, log);

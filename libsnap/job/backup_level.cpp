@@ -6,6 +6,7 @@
 #include "xml/document.hpp"
 #include "xml/domain_disks.hpp"
 
+#include <algorithm>
 #include <map>
 
 namespace virtsnap::job {
@@ -168,6 +169,21 @@ std::string chain_full(const std::string& domain_dir, const std::string& set_id)
     }
     throw util::InputError("the chain of set " + quoted(domain_dir + "/" + set_id) +
                            " has no full set within " + std::to_string(store::max_chain_sets) + " sets");
+}
+
+void check_record_covered(const TrackingState& tracking, const std::vector<std::string>& include,
+                          const std::vector<std::string>& exclude) {
+    if (!tracking.record)
+        return;
+    auto named = [](const std::vector<std::string>& names, const std::string& target) {
+        return std::find(names.begin(), names.end(), target) != names.end();
+    };
+    for (const xml::SnapshotDisk& kept : tracking.record->disks)
+        if ((!include.empty() && !named(include, kept.target)) || named(exclude, kept.target))
+            throw util::RefusedError(
+                "disk " + quoted(kept.target) +
+                " is in the domain's change record, so a full or inc backs it up too "
+                "(drop the --disk or --exclude-disk that leaves it out); nothing was done");
 }
 
 std::size_t incrementals_since_full(const std::string& domain_dir, const std::string& set_id) {

@@ -56,6 +56,11 @@ std::size_t incrementals_since_full(const std::string& domain_dir, const std::st
 // A full or inc replaces the change record with one of its own snapshot:
 // every disk the record names must be in it (RefusedError otherwise).
 void check_record_covered(const TrackingState& tracking, const xml::Manifest& manifest);
+// The same before the snapshot, from the disks asked for (--disk: include,
+// empty for every disk; --exclude-disk: exclude), so nothing is frozen for
+// a run that would be refused.
+void check_record_covered(const TrackingState& tracking, const std::vector<std::string>& include,
+                          const std::vector<std::string>& exclude);
 
 // Records the choice in the manifest (level, parent, reason).
 void record_level(xml::Manifest& manifest, const LevelChoice& choice);

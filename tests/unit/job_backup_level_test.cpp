@@ -399,4 +399,15 @@ TEST_CASE("backup level: a full or inc must back up every disk of the record") {
                          doctest::Contains("disk 'vdb' is in the domain's change record"),
                          util::RefusedError);
     CHECK_NOTHROW(job::check_record_covered(t.tracking, more));
+
+    // Before the snapshot, from what --disk and --exclude-disk ask for.
+    CHECK_NOTHROW(job::check_record_covered(t.tracking, {}, {}));
+    CHECK_NOTHROW(job::check_record_covered(t.tracking, {"vda", "vdb", "vdc"}, {"vdc"}));
+    CHECK_THROWS_WITH_AS(job::check_record_covered(t.tracking, {"vda"}, {}),
+                         doctest::Contains("disk 'vdb' is in the domain's change record"),
+                         util::RefusedError);
+    CHECK_THROWS_WITH_AS(job::check_record_covered(t.tracking, {}, {"vdb"}),
+                         doctest::Contains("disk 'vdb' is in the domain's change record"),
+                         util::RefusedError);
+    CHECK_NOTHROW(job::check_record_covered(job::TrackingState{}, {"vda"}, {"vdb"}));
 }
