@@ -12,8 +12,9 @@ namespace {
 // The rows of one domain, [begin, end) of rows, oldest first.
 std::string render_domain(const std::vector<SetRow>& rows, std::size_t begin, std::size_t end) {
     // Each set's root: itself, or its parent's root when its parent is an
-    // older set of the domain (older: ids only fall along a chain, so no
-    // loop of directories can hang the tree, whatever the manifests say).
+    // earlier row of the domain (an older set, as find_sets orders them).
+    // Looking only backwards, no loop that manifests naming each other
+    // could make can hang the tree.
     std::map<std::string, std::size_t> by_id;
     std::vector<std::size_t> root(end - begin);
     std::vector<bool> orphan(end - begin, false);
