@@ -52,7 +52,7 @@ DomainSummary summarize_domain(const std::vector<SetRow>& rows, std::time_t now,
         worsen(summary, Verdict::warning, std::to_string(damaged) + " damaged set(s)");
     if (broken > 0)
         worsen(summary, Verdict::warning,
-               std::to_string(broken) + " incremental set(s) with a broken chain (not restorable)");
+               std::to_string(broken) + " set(s) with a broken chain (not restorable)");
     if (!newest) {
         worsen(summary, Verdict::critical, "no complete backup set");
         return summary;

@@ -28,11 +28,10 @@ struct DomainSummary {
 };
 
 // Critical: no complete set, or (with max_age) the newest complete set is
-// older than max_age. Warning: a damaged set, an incremental set whose
-// chain is broken (never the newest complete set: it is no restore point),
-// or a failed check recorded in the newest complete set. sets as find_sets
-// gives them (by domain, oldest first); now: the time to measure ages
-// against.
+// older than max_age. Warning: a damaged set, a set whose chain is broken
+// (never the newest complete set: it is no restore point), or a failed
+// check recorded in the newest complete set. sets as find_sets gives them
+// (by domain, oldest first); now: the time to measure ages against.
 std::vector<DomainSummary> summarize_sets(const std::vector<store::BackupSet>& sets, std::time_t now,
                                           std::optional<std::chrono::seconds> max_age);
 

@@ -21,7 +21,7 @@ std::string render_domain(const std::vector<SetRow>& rows, std::size_t begin, st
     for (std::size_t i = begin; i < end; ++i) {
         const SetRow& row = rows[i];
         root[i - begin] = i;
-        if (has_manifest(row) && row.level == "inc") {
+        if (has_manifest(row) && !row.parent.empty()) {
             auto parent = by_id.find(row.parent);
             if (parent != by_id.end())
                 root[i - begin] = root[parent->second - begin];

@@ -173,7 +173,9 @@ DiskChain disk_chain(const std::string& set_dir, const xml::Manifest& manifest,
 }
 
 std::string ChainCheck::problem(const std::string& set_dir, const xml::Manifest& manifest) {
-    if (manifest.level != "inc")
+    // A set on a parent names it (the manifest's check: an incremental set
+    // does, and no other).
+    if (manifest.parent.empty())
         return "";
     for (const xml::ManifestDisk& disk : manifest.disks)
         if (disk.backup)

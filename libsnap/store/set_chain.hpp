@@ -83,7 +83,7 @@ class ChainCheck {
   public:
     // Empty when disk_chain would accept the chain of every disk of the set
     // in set_dir (whose manifest is manifest) that records a backup, and
-    // for a set that is not incremental; else why not, as disk_chain says
+    // for a set that names no parent set; else why not, as disk_chain says
     // it. Throws what parent_sets throws besides InputError (a directory
     // that cannot be read: SystemError).
     std::string problem(const std::string& set_dir, const xml::Manifest& manifest);

@@ -195,7 +195,7 @@ TEST_CASE("summary: an incremental set on a broken chain is never the newest res
         CHECK(domains[0].newest == full);
         CHECK(domains[0].complete_sets == 1);
         CHECK(domains[0].verdict == job::Verdict::warning);
-        CHECK(contains(domains[0].reason, "1 incremental set(s) with a broken chain (not restorable)"));
+        CHECK(contains(domains[0].reason, "1 set(s) with a broken chain (not restorable)"));
         const std::string table = job::render_summary_table(domains, std::nullopt);
         CHECK(table.rfind("VIRTSNAP WARNING: web: ", 0) == 0);
         CHECK(contains(table, "web     " + full));
