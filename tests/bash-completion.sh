@@ -33,4 +33,15 @@ mkdir "$dir/sets" "$dir/sets2"
 touch "$dir/setsfile"
 [ "$(complete_words virtsnap-list "$dir/set")" = "$(printf '%s\n' "$dir/sets" "$dir/sets2")" ] || fail "a directory: $(complete_words virtsnap-list "$dir/set")"
 [ "$(complete_words virtsnap-backup --config "$dir/setsf")" = "$dir/setsfile" ] || fail "a file for --config"
+# --until: the set ids in the domain directory given (directories only, not
+# links or other names), and latest.
+mkdir "$dir/sets/20261101-000000-000-0001" "$dir/sets/20261102-000000-000-abcd" "$dir/sets/not-a-set"
+ln -s "$dir/sets/20261101-000000-000-0001" "$dir/sets/20261103-000000-000-0003"
+touch "$dir/sets/20261104-000000-000-0004"
+[ "$(complete_words virtsnap-restore -o "$dir/out" "$dir/sets" --until "")" = "$(printf '%s\n' 20261101-000000-000-0001 20261102-000000-000-abcd latest)" ] ||
+    fail "--until: $(complete_words virtsnap-restore -o "$dir/out" "$dir/sets" --until "" | paste -sd' ')"
+[ "$(complete_words virtsnap-restore --until latest "$dir/set")" = "$(printf '%s\n' "$dir/sets" "$dir/sets2")" ] ||
+    fail "a directory after --until: $(complete_words virtsnap-restore --until latest "$dir/set" | paste -sd' ')"
+[ "$(complete_words virtsnap-restore "$dir/sets" --until 202611)" = "$(printf '%s\n' 20261101-000000-000-0001 20261102-000000-000-abcd)" ] ||
+    fail "--until 202611: $(complete_words virtsnap-restore "$dir/sets" --until 202611 | paste -sd' ')"
 echo "bash-completion: options, values, domains and paths complete"

@@ -37,7 +37,11 @@ bool add(std::uint64_t& total, std::uint64_t value) {
 
 } // namespace
 
-SetRow set_row(const store::BackupSet& set) {
+bool has_manifest(const SetRow& row) {
+    return row.state == "complete" || row.state == "broken-chain";
+}
+
+SetRow set_row(const store::BackupSet& set, store::ChainCheck& chains) {
     SetRow row;
     row.domain = set.domain;
     row.id = set.id;
@@ -77,18 +81,30 @@ SetRow set_row(const store::BackupSet& set) {
                     return damaged;
                 }
     }
+    // An incremental set is a restore point only through every set below.
+    std::string broken;
+    try {
+        broken = chains.problem(set.path, m);
+    } catch (const util::Error& error) {
+        broken = error.what();
+    }
+    if (!broken.empty()) {
+        row.state = "broken-chain";
+        row.problem = broken;
+    }
     return row;
 }
 
-namespace {
-
-std::vector<SetRow> rows_of(const std::vector<store::BackupSet>& sets) {
+std::vector<SetRow> set_rows(const std::vector<store::BackupSet>& sets) {
+    store::ChainCheck chains;
     std::vector<SetRow> rows;
     rows.reserve(sets.size());
     for (const store::BackupSet& set : sets)
-        rows.push_back(set_row(set));
+        rows.push_back(set_row(set, chains));
     return rows;
 }
+
+namespace {
 
 std::string joined(const std::vector<std::string>& items) {
     std::string text;
@@ -151,8 +167,8 @@ std::vector<store::BackupSet> find_sets(const std::string& dest, const std::stri
 std::string render_set_table(const std::vector<store::BackupSet>& sets) {
     std::vector<std::vector<std::string>> table{{"DOMAIN", "SET", "TIME", "TYPE", "DISKS", "SIZE", "QUIESCED",
                                                  "FREEZE", "VERIFIED", "STATE", "LEVEL", "PARENT"}};
-    for (const SetRow& r : rows_of(sets)) {
-        const bool complete = r.state == "complete";
+    for (const SetRow& r : set_rows(sets)) {
+        const bool complete = has_manifest(r);
         table.push_back(
             {util::printable(r.domain, true), r.id, complete ? util::printable(r.time, true) : "-",
              complete ? r.type : "-", joined(r.disks), complete ? util::format_size(r.allocated) : "-",
@@ -187,7 +203,7 @@ std::string render_columns(const std::vector<std::vector<std::string>>& table) {
 
 std::string render_set_json(const std::vector<store::BackupSet>& sets) {
     nlohmann::json list = nlohmann::json::array();
-    for (const SetRow& r : rows_of(sets)) {
+    for (const SetRow& r : set_rows(sets)) {
         nlohmann::json set = nlohmann::json::object();
         put_name(set, "domain", r.domain);
         set["set"] = r.id;
@@ -195,7 +211,7 @@ std::string render_set_json(const std::vector<store::BackupSet>& sets) {
         set["state"] = r.state;
         if (!r.problem.empty())
             put_name(set, "problem", r.problem);
-        if (r.state == "complete") {
+        if (has_manifest(r)) {
             put_name(set, "time", r.time);
             set["type"] = r.type;
             set["disks"] = r.disks;

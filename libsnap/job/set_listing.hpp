@@ -6,9 +6,13 @@
 // newline cannot fake a row, an escape code cannot reach the terminal); in
 // JSON such a name keeps its text with U+FFFD for each bad byte, plus a
 // KEY_hex member holding its bytes. Sizes that cannot add up (they would
-// pass 2^64) mark the set damaged rather than wrap.
+// pass 2^64) mark the set damaged rather than wrap. An incremental set is
+// complete only when its chain holds: every set below it there, complete
+// and sound as a restore needs it (store::ChainCheck, no image opened);
+// else its state is broken-chain, with the reason.
 
 #include "store/backup_set.hpp"
+#include "store/set_chain.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -21,8 +25,9 @@ namespace virtsnap::job {
 
 // What a set's manifest says, reduced to the columns of the listing.
 struct SetRow {
-    std::string domain, id, time, state, verified; // state: complete, incomplete or damaged
-    std::string type = "full";                     // "inc" for an incremental set: it holds only what changed
+    // state: complete, incomplete, damaged or broken-chain
+    std::string domain, id, time, state, verified;
+    std::string type = "full"; // "inc" for an incremental set: it holds only what changed
     // virtsnap-backup --level: "copy", "full" or "inc" ("copy" for a set
     // made before levels); an incremental set's parent set id; why the
     // level is not the one asked for (empty when it is).
@@ -35,7 +40,16 @@ struct SetRow {
     std::string path, problem;
 };
 
-SetRow set_row(const store::BackupSet& set);
+// Whether the row says what the set's manifest holds (time, level, disks,
+// ...): a complete set, and one whose manifest is sound but whose chain is
+// broken.
+bool has_manifest(const SetRow& row);
+
+// chains: shared by the rows of one listing, so that each set below is read
+// once.
+SetRow set_row(const store::BackupSet& set, store::ChainCheck& chains);
+// A row per set.
+std::vector<SetRow> set_rows(const std::vector<store::BackupSet>& sets);
 
 // Sets object[key] to a string from outside: as it is when it is UTF-8;
 // else with U+FFFD for each bad byte, and its bytes in hex in KEY_hex.

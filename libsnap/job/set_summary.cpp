@@ -35,10 +35,12 @@ DomainSummary summarize_domain(const std::vector<SetRow>& rows, std::time_t now,
     DomainSummary summary;
     summary.domain = rows.front().domain;
     const SetRow* newest = nullptr;
-    std::size_t damaged = 0;
+    std::size_t damaged = 0, broken = 0;
     for (const SetRow& row : rows) {
         if (row.state == "damaged")
             ++damaged;
+        if (row.state == "broken-chain")
+            ++broken;
         if (row.state != "complete")
             continue;
         ++summary.complete_sets;
@@ -48,6 +50,9 @@ DomainSummary summarize_domain(const std::vector<SetRow>& rows, std::time_t now,
     }
     if (damaged > 0)
         worsen(summary, Verdict::warning, std::to_string(damaged) + " damaged set(s)");
+    if (broken > 0)
+        worsen(summary, Verdict::warning,
+               std::to_string(broken) + " set(s) with a broken chain (not restorable)");
     if (!newest) {
         worsen(summary, Verdict::critical, "no complete backup set");
         return summary;
@@ -70,12 +75,12 @@ std::vector<DomainSummary> summarize_sets(const std::vector<store::BackupSet>& s
                                           std::optional<std::chrono::seconds> max_age) {
     std::vector<DomainSummary> domains;
     std::vector<SetRow> rows;
-    for (const store::BackupSet& set : sets) {
-        if (!rows.empty() && rows.front().domain != set.domain) {
+    for (SetRow& row : set_rows(sets)) {
+        if (!rows.empty() && rows.front().domain != row.domain) {
             domains.push_back(summarize_domain(rows, now, max_age));
             rows.clear();
         }
-        rows.push_back(set_row(set));
+        rows.push_back(std::move(row));
     }
     if (!rows.empty())
         domains.push_back(summarize_domain(rows, now, max_age));

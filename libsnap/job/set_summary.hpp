@@ -21,16 +21,17 @@ struct DomainSummary {
     std::string domain;
     std::string newest;              // the newest complete set's id; empty when none
     std::optional<std::int64_t> age; // its age in seconds (never negative)
-    std::size_t complete_sets = 0;   // complete and readable
+    std::size_t complete_sets = 0;   // complete, readable and (incremental) on a chain that holds
     std::uint64_t allocated = 0;     // what those occupy
     Verdict verdict = Verdict::ok;
     std::string reason; // why it is not ok
 };
 
 // Critical: no complete set, or (with max_age) the newest complete set is
-// older than max_age. Warning: a damaged set, or a failed check recorded in
-// the newest complete set. sets as find_sets gives them (by domain, oldest
-// first); now: the time to measure ages against.
+// older than max_age. Warning: a damaged set, a set whose chain is broken
+// (never the newest complete set: it is no restore point), or a failed
+// check recorded in the newest complete set. sets as find_sets gives them
+// (by domain, oldest first); now: the time to measure ages against.
 std::vector<DomainSummary> summarize_sets(const std::vector<store::BackupSet>& sets, std::time_t now,
                                           std::optional<std::chrono::seconds> max_age);
 

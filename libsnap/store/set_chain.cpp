@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <memory>
+#include <optional>
 #include <sys/stat.h>
 
 namespace virtsnap::store {
@@ -104,6 +105,46 @@ std::vector<BackupSet> parent_sets(const std::string& set_dir, const xml::Manife
     return parents;
 }
 
+namespace {
+
+// The backup of disk in parent, the set below the incremental layer `above`
+// (the disk's backup in the set child): held, in the same size and chunk
+// size, in qcow2, its top file named as the layer names it. InputError
+// naming the parent and child otherwise.
+const xml::DiskBackup& backup_below(const BackupSet& parent, const std::string& child,
+                                    const xml::ManifestDisk& disk, const xml::DiskBackup& above) {
+    const xml::BackupFile& layer = above.files.back();
+    const std::string it =
+        "the parent set " + parent.id + " (" + quoted(parent.path) + ") of backup set " + quoted(child);
+    // Each incremental set's disks hang on its parent (the manifest's
+    // check); a set that is not incremental names no set below.
+    if (layer.backing_set != parent.id)
+        throw util::Error("internal error: disk " + disk.target + " is backed by set " + layer.backing_set +
+                          ", not by the parent set " + parent.id);
+    const xml::ManifestDisk* found = parent.manifest->find_disk(disk.target);
+    if (!found || !found->backup)
+        throw InputError(it + " holds no backup of disk " + quoted(disk.target));
+    const xml::DiskBackup& backup = *found->backup;
+    if (found->virtual_size != disk.virtual_size)
+        throw InputError(it + " holds disk " + quoted(disk.target) + " with " +
+                         std::to_string(found->virtual_size) + " bytes, not " +
+                         std::to_string(disk.virtual_size) + " (a resized disk starts a new chain)");
+    if (backup.chunk_size != above.chunk_size)
+        throw InputError(it + " records the checksums of disk " + quoted(disk.target) + " in chunks of " +
+                         std::to_string(backup.chunk_size) + " bytes, not " +
+                         std::to_string(above.chunk_size));
+    if (backup.format != "qcow2")
+        throw InputError(it + " holds disk " + quoted(disk.target) + " as " + quoted(backup.format) +
+                         "; an incremental layer is only ever backed by a qcow2 image");
+    if (backup.files.front().name != layer.backing)
+        throw InputError(it + " holds disk " + quoted(disk.target) + " as " +
+                         quoted(backup.files.front().name) + ", not as the " + quoted(layer.backing) +
+                         " the layer above names");
+    return backup;
+}
+
+} // namespace
+
 DiskChain disk_chain(const std::string& set_dir, const xml::Manifest& manifest,
                      const xml::ManifestDisk& disk) {
     DiskChain chain;
@@ -123,40 +164,70 @@ DiskChain disk_chain(const std::string& set_dir, const xml::Manifest& manifest,
         return chain;
 
     for (BackupSet& parent : parent_sets(set_dir, manifest)) {
-        const xml::DiskBackup& above = chain.backups.back();
-        const xml::BackupFile& layer = above.files.back();
-        const std::string it =
-            "the parent set " + parent.id + " (" + quoted(parent.path) + ") of backup set " + quoted(set_dir);
-        // Each incremental set's disks hang on its parent (the manifest's
-        // check); a set that is not incremental names no set below.
-        if (layer.backing_set != parent.id)
-            throw util::Error("internal error: disk " + disk.target + " is backed by set " +
-                              layer.backing_set + ", not by the parent set " + parent.id);
-        const xml::ManifestDisk* found = parent.manifest->find_disk(disk.target);
-        if (!found || !found->backup)
-            throw InputError(it + " holds no backup of disk " + quoted(disk.target));
-        const xml::DiskBackup& backup = *found->backup;
-        if (found->virtual_size != disk.virtual_size)
-            throw InputError(it + " holds disk " + quoted(disk.target) + " with " +
-                             std::to_string(found->virtual_size) + " bytes, not " +
-                             std::to_string(disk.virtual_size) + " (a resized disk starts a new chain)");
-        if (backup.chunk_size != above.chunk_size)
-            throw InputError(it + " records the checksums of disk " + quoted(disk.target) + " in chunks of " +
-                             std::to_string(backup.chunk_size) + " bytes, not " +
-                             std::to_string(above.chunk_size));
-        if (backup.format != "qcow2")
-            throw InputError(it + " holds disk " + quoted(disk.target) + " as " + quoted(backup.format) +
-                             "; an incremental layer is only ever backed by a qcow2 image");
-        if (backup.files.front().name != layer.backing)
-            throw InputError(it + " holds disk " + quoted(disk.target) + " as " +
-                             quoted(backup.files.front().name) + ", not as the " + quoted(layer.backing) +
-                             " the layer above names");
-        chain.backups.push_back(backup);
+        chain.backups.push_back(backup_below(parent, chain.sets.back().path, disk, chain.backups.back()));
         chain.sets.push_back(std::move(parent));
     }
     if (!chain.backups.back().files.back().backing_set.empty())
         throw util::Error("internal error: the chain of disk " + disk.target + " does not end in a full set");
     return chain;
+}
+
+std::string ChainCheck::problem(const std::string& set_dir, const xml::Manifest& manifest) {
+    // A set on a parent names it (the manifest's check: an incremental set
+    // does, and no other).
+    if (manifest.parent.empty())
+        return "";
+    for (const xml::ManifestDisk& disk : manifest.disks)
+        if (disk.backup)
+            if (std::string found = disk_problem(set_dir, manifest, disk); !found.empty())
+                return found;
+    return "";
+}
+
+std::string ChainCheck::disk_problem(const std::string& set_dir, const xml::Manifest& manifest,
+                                     const xml::ManifestDisk& disk) {
+    auto too_deep = [](const std::string& dir) {
+        return "backup set " + quoted(dir) + " depends on more than " + std::to_string(max_chain_sets) +
+               " sets; its chain is not followed";
+    };
+    const std::string domain_dir = domain_dir_of(set_dir);
+    // Down the chain as parent_sets and disk_chain go, one set at a time,
+    // until a set whose chain is known, the full set or a problem; then
+    // every set passed on the way gets its answer.
+    std::vector<std::string> passed;
+    std::string dir = set_dir;
+    std::optional<xml::Manifest> below_top; // the manifest of dir, once below set_dir
+    xml::DiskBackup above = *disk.backup;
+    std::string problem;
+    std::size_t below = 0; // how many sets are below the last one passed
+    for (;;) {
+        if (auto known = known_.find({dir, disk.target}); known != known_.end()) {
+            problem = known->second.problem;
+            below = known->second.below + 1;
+            break;
+        }
+        passed.push_back(dir);
+        if (above.files.back().backing_set.empty())
+            break; // a full set: the chain holds
+        if (passed.size() > max_chain_sets)
+            return too_deep(set_dir); // how deep the sets passed are is not known
+        const xml::Manifest& child = below_top ? *below_top : manifest;
+        try {
+            BackupSet parent = read_parent(domain_dir, child.parent, dir, child.domain_uuid);
+            above = backup_below(parent, dir, disk, above);
+            dir = parent.path;
+            below_top = std::move(parent.manifest);
+        } catch (const InputError& error) {
+            problem = error.what();
+            break;
+        }
+    }
+    for (std::size_t i = 0; i < passed.size(); ++i) {
+        Known& known = known_[{passed[i], disk.target}];
+        known.below = below + (passed.size() - 1 - i);
+        known.problem = problem.empty() && known.below > max_chain_sets ? too_deep(passed[i]) : problem;
+    }
+    return known_.at({set_dir, disk.target}).problem;
 }
 
 xml::DiskBackup DiskChain::backup(std::size_t from) const {

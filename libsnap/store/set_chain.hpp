@@ -20,7 +20,9 @@
 #include "xml/manifest.hpp"
 
 #include <cstddef>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace virtsnap::store {
@@ -72,6 +74,31 @@ struct DiskChain {
 // size, chunk size or format (raw), or under another name.
 DiskChain disk_chain(const std::string& set_dir, const xml::Manifest& manifest,
                      const xml::ManifestDisk& disk);
+
+// Whether the chains of many sets hold, each set below read once: for a
+// listing of every set of a domain, where checking each incremental set's
+// whole chain afresh would read the manifests of a chain of a thousand
+// sets half a million times. The checks and messages are disk_chain's (and
+// parent_sets'), each link looked at from the set above it; no image is
+// opened (store/set_images checks those).
+class ChainCheck {
+  public:
+    // Empty when disk_chain would accept the chain of every disk of the set
+    // in set_dir (whose manifest is manifest) that records a backup, and
+    // for a set that names no parent set; else why not, as disk_chain says
+    // it. Throws what parent_sets throws besides InputError (a directory
+    // that cannot be read: SystemError).
+    std::string problem(const std::string& set_dir, const xml::Manifest& manifest);
+
+  private:
+    struct Known {
+        std::string problem;   // empty: the disk's chain below the set holds
+        std::size_t below = 0; // how many sets are below it
+    };
+    std::string disk_problem(const std::string& set_dir, const xml::Manifest& manifest,
+                             const xml::ManifestDisk& disk);
+    std::map<std::pair<std::string, std::string>, Known> known_; // by set directory and disk target
+};
 
 // What the qcow2 header of a backup file must name as its backing file:
 // nothing, the next layer's plain name within its set, or "../SET_ID/NAME"

@@ -179,6 +179,60 @@ set10=$(backup --level inc --keep 1 2>"$TB_DIR/err17") || tb_fail "inc --keep 1 
     tb_fail "--keep 1 left $(ls -1 "$dest/vm" | tr '\n' ' '), expected the full and its inc"
 tb_tool verify -q --chain "$set10" 2>/dev/null || tb_fail "the kept chain does not verify"
 
+# ---- BEGIN restore --until, list --tree, broken chains (branch restore-until) ----
+# Here, where the domain's directory holds just the full set 9 and the inc
+# set 10 on it (the newest set, so --summary and --until latest must pass
+# it over once its chain is broken).
+id9=$(basename "$set9") id10=$(basename "$set10")
+tb_tool restore -q "$set10" -o "$TB_DIR/r10" >"$TB_DIR/r10.out" 2>"$TB_DIR/err-r10" || tb_fail "restoring set 10: $(cat "$TB_DIR/err-r10")"
+# --until SET_ID: the same restore as the set given directly.
+tb_tool restore -q "$dest/vm" --until "$id10" -o "$TB_DIR/u10" >"$TB_DIR/u10.out" 2>"$TB_DIR/err-u10" ||
+    tb_fail "restore --until $id10 failed: $(cat "$TB_DIR/err-u10")"
+[ "$(sed "s|/u10/|/DIR/|" "$TB_DIR/u10.out")" = "$(sed "s|/r10/|/DIR/|" "$TB_DIR/r10.out")" ] ||
+    tb_fail "--until wrote other files: $(cat "$TB_DIR/u10.out")"
+qemu-img compare -q -f qcow2 -F qcow2 "$TB_DIR/r10/vda.qcow2" "$TB_DIR/u10/vda.qcow2" && cmp -s "$TB_DIR/r10/vdb.raw" "$TB_DIR/u10/vdb.raw" ||
+    tb_fail "--until $id10 restored other content than $set10"
+diff <(sed "s|$TB_DIR/u10/|DIR/|g" "$TB_DIR/u10/domain.xml") <(sed "s|$TB_DIR/r10/|DIR/|g" "$TB_DIR/r10/domain.xml") >"$TB_DIR/u10.diff" ||
+    tb_fail "--until wrote another domain.xml: $(cat "$TB_DIR/u10.diff")"
+tb_tool restore "$dest/vm" --until latest --disk vdb -o "$TB_DIR/latest" >/dev/null 2>"$TB_DIR/err-latest" ||
+    tb_fail "restore --until latest failed: $(cat "$TB_DIR/err-latest")"
+grep -q "is set $id10" "$TB_DIR/err-latest" && cmp -s "$TB_DIR/r10/vdb.raw" "$TB_DIR/latest/vdb.raw" ||
+    tb_fail "--until latest did not restore set 10: $(cat "$TB_DIR/err-latest")"
+# Refused before anything is written: not a set id, a set's own directory,
+# no such set, a link by that name.
+tb_expect_error 2 "is neither a set id" restore "$dest/vm" --until "../vm/$id10" -o "$TB_DIR/bad"
+tb_expect_error 2 "not a domain's directory of sets" restore "$set10" --until "$id10" -o "$TB_DIR/bad"
+tb_expect_error 3 "holds no backup set 20200101-000000-000-0000" restore "$dest/vm" --until 20200101-000000-000-0000 -o "$TB_DIR/bad"
+ln -s "$set10" "$dest/vm/20200101-000000-000-0001"
+tb_expect_error 3 "is a symbolic link" restore "$dest/vm" --until 20200101-000000-000-0001 -o "$TB_DIR/bad"
+rm "$dest/vm/20200101-000000-000-0001"
+[ -e "$TB_DIR/bad" ] && tb_fail "a refused --until made $TB_DIR/bad"
+# --tree: set 10 below its full.
+tb_tool list --tree "$dest" vm >"$TB_DIR/tree" || tb_fail "list --tree failed"
+grep -q "^  $id9  *full " "$TB_DIR/tree" && grep -q "^    $id10  *inc  *$id9 .*complete\$" "$TB_DIR/tree" ||
+    tb_fail "list --tree does not show set 10 below set 9: $(cat "$TB_DIR/tree")"
+# The full set gone: set 10 is no restore point any more.
+mv "$set9" "$TB_DIR/set9.away"
+tb_tool list --json "$dest" vm >"$TB_DIR/broken.json" || tb_fail "list --json failed with a broken chain"
+jq -e --arg id "$id10" '.[] | select(.set == $id) | .state == "broken-chain" and (.problem | contains("is missing"))' \
+    "$TB_DIR/broken.json" >/dev/null || tb_fail "list --json calls set 10 usable without its full set: $(cat "$TB_DIR/broken.json")"
+tb_tool list "$dest" vm >"$TB_DIR/broken.table" || tb_fail "list failed with a broken chain"
+grep -q "^vm  *$id10 .*broken-chain: the parent set $id9" "$TB_DIR/broken.table" ||
+    tb_fail "the table does not say set 10's chain is broken: $(cat "$TB_DIR/broken.table")"
+status=0
+tb_tool list --summary "$dest" vm >"$TB_DIR/summary" || status=$?
+[ "$status" -eq 2 ] && grep -q "^VIRTSNAP CRITICAL: vm: no complete backup set" "$TB_DIR/summary" ||
+    tb_fail "--summary with set 10's full set gone: exit $status: $(cat "$TB_DIR/summary")"
+tb_tool list --tree "$dest" vm >"$TB_DIR/broken.tree" || tb_fail "list --tree failed with a broken chain"
+grep -q "^  $id10  *inc  *$id9 (orphan)  .*broken-chain: " "$TB_DIR/broken.tree" ||
+    tb_fail "list --tree does not show set 10 as an orphan: $(cat "$TB_DIR/broken.tree")"
+status=0
+tb_tool restore "$dest/vm" --until latest -o "$TB_DIR/bad" >/dev/null 2>"$TB_DIR/err-latest2" || status=$?
+[ "$status" -eq 3 ] && grep -q "passed over .*broken-chain" "$TB_DIR/err-latest2" && [ ! -e "$TB_DIR/bad" ] ||
+    tb_fail "--until latest on a broken chain: exit $status: $(cat "$TB_DIR/err-latest2")"
+mv "$TB_DIR/set9.away" "$set9"
+# ---- END restore --until, list --tree, broken chains ----
+
 # 9. A damaged full: verify --chain and the restore of the inc on it say so.
 offset=$(qemu-img map -f qcow2 --output=json "$set9/vda.qcow2" | jq '[.[] | select(.data)][0].offset')
 printf '\xff' | dd of="$set9/vda.qcow2" bs=1 seek=$((offset + 1000)) conv=notrunc status=none
@@ -190,4 +244,4 @@ tb_tool restore -q "$set10" -o "$TB_DIR/from-damaged" >/dev/null 2>"$TB_DIR/err1
 [ "$status" -eq 4 ] || tb_fail "restoring onto a damaged full: exit $status: $(cat "$TB_DIR/err19")"
 tb_tool commit --state-dir "$state" --end-tracking vm 2>/dev/null || tb_fail "the second --end-tracking failed"
 [ -z "$(overlays)" ] || tb_fail "overlays left at the end: $(overlays)"
-tb_pass "full, inc, inc, copy, inc; restore, verify --chain, list; SIGKILL and --recover; offline inc; --end-tracking; --keep keeps chains; a damaged full is found"
+tb_pass "full, inc, inc, copy, inc; restore, verify --chain, list; SIGKILL and --recover; offline inc; --end-tracking; --keep keeps chains; restore --until, list --tree and broken chains; a damaged full is found"

@@ -3,12 +3,14 @@
 // row or talk to the terminal, JSON must always parse, and sizes that
 // cannot add up mark the set damaged instead of wrapping.
 
+#include "chain_sets.hpp"
 #include "job/set_listing.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -219,5 +221,93 @@ TEST_CASE("listing: each set's level and parent, an old set's level as copy") {
     CHECK(list.at(2).at("level") == "inc");
     CHECK(list.at(2).at("type") == "inc");
     CHECK(list.at(2).at("parent") == full.id);
+    // Its parent is not on disk (nor is the set): no restore point, but
+    // what its manifest says is listed.
+    CHECK(list.at(2).at("state") == "broken-chain");
     CHECK_FALSE(list.at(3).contains("level"));
+}
+
+namespace {
+
+// A full set, an incremental on it and another on that, on disk; then the
+// middle set made unusable as `how` says.
+struct BrokenChain {
+    test::TempDir dir;
+    test::ChainSets sets{dir};
+    std::string full = test::chain_set_id(1), inc1 = test::chain_set_id(2), inc2 = test::chain_set_id(3);
+
+    explicit BrokenChain(const std::string& how) {
+        sets.add_full(full, {"write -P 0x61 0 64k"});
+        sets.add_inc(inc1, full, {"write -P 0x62 64k 4k"});
+        sets.add_inc(inc2, inc1, {"write -P 0x63 1M 4k"});
+        const std::filesystem::path middle = sets.set_dir(inc1);
+        if (how == "missing") {
+            std::filesystem::remove_all(middle);
+        } else if (how == "incomplete") {
+            std::filesystem::remove(middle / "complete");
+        } else if (how == "a link") {
+            std::filesystem::rename(middle, dir / "elsewhere");
+            std::filesystem::create_directory_symlink(dir / "elsewhere", middle);
+        } else if (how == "damaged") {
+            test::write_file(middle / "manifest.xml", "<virtsnap-manifest");
+        } else if (how == "another domain's") {
+            xml::Manifest other = sets.add_full(test::chain_set_id(4), {});
+            std::filesystem::remove_all(middle);
+            std::filesystem::rename(sets.set_dir(test::chain_set_id(4)), middle);
+            other.snapshot_id = inc1;
+            other.domain_uuid = "00000000-8d0a-4b1e-9a59-2d6d7e6a1c11";
+            sets.write_manifest(inc1, other);
+        }
+    }
+
+    std::vector<store::BackupSet> found() const { return job::find_sets(dir.path().string(), "web"); }
+};
+
+} // namespace
+
+TEST_CASE("listing: an incremental set whose parent set is unusable is a broken chain, not complete") {
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"missing", "is missing"},
+        {"incomplete", "is incomplete"},
+        {"a link", "is a symbolic link"},
+        {"damaged", "is damaged"},
+        {"another domain's", "is a backup of another domain"}};
+    for (const auto& [how, why] : cases) {
+        CAPTURE(how);
+        const BrokenChain t(how);
+        const json list = json::parse(job::render_set_json(t.found()));
+        const json& top = list.back();
+        CHECK(top.at("set") == t.inc2);
+        CHECK(top.at("state") == "broken-chain");
+        CHECK(contains(top.at("problem").get<std::string>(), "the parent set " + t.inc1));
+        CHECK(contains(top.at("problem").get<std::string>(), why));
+        // What its manifest says is still there: the set itself is sound.
+        CHECK(top.at("level") == "inc");
+        CHECK(top.at("parent") == t.inc1);
+        CHECK(list.front().at("state") == "complete"); // the full set
+
+        const std::string table = job::render_set_table(t.found());
+        const std::vector<std::string> lines = lines_of(table);
+        CHECK(contains(lines.back(), "broken-chain: the parent set " + t.inc1));
+        CHECK_FALSE(contains(lines.back(), "  complete"));
+    }
+}
+
+TEST_CASE("listing: every set above a broken link is broken; a sound chain is complete") {
+    {
+        const BrokenChain t("none");
+        const json list = json::parse(job::render_set_json(t.found()));
+        REQUIRE(list.size() == 3);
+        for (const json& set : list)
+            CHECK(set.at("state") == "complete");
+    }
+    // The full set missing: both incremental sets name it.
+    const BrokenChain t("none");
+    std::filesystem::remove_all(t.sets.set_dir(t.full));
+    const json list = json::parse(job::render_set_json(t.found()));
+    REQUIRE(list.size() == 2);
+    for (const json& set : list) {
+        CHECK(set.at("state") == "broken-chain");
+        CHECK(contains(set.at("problem").get<std::string>(), "the parent set " + t.full));
+    }
 }

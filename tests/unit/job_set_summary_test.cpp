@@ -2,12 +2,15 @@
 // exit status) must follow the sets, never a good-looking default. Ages come
 // from the set ids (UTC), measured against the time the caller passes.
 
+#include "chain_sets.hpp"
+#include "job/set_listing.hpp"
 #include "job/set_summary.hpp"
 #include "store/set_layout.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -41,6 +44,10 @@ store::BackupSet set_of(const std::string& domain, const std::string& id, bool c
     m.disks.push_back(disk);
     set.manifest = m;
     return set;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
 }
 
 store::BackupSet damaged(const std::string& domain, const std::string& id) {
@@ -153,4 +160,44 @@ TEST_CASE("ages: the two largest units") {
     CHECK(job::format_age(3600) == "1h 00m");
     CHECK(job::format_age(86399) == "23h 59m");
     CHECK(job::format_age(90000) == "1d 01h");
+}
+
+TEST_CASE("summary: an incremental set on a broken chain is never the newest restore point") {
+    for (const std::string how : {"sound", "missing", "incomplete", "a link"}) {
+        CAPTURE(how);
+        test::TempDir dir;
+        test::ChainSets sets(dir);
+        const std::string full = test::chain_set_id(1), inc1 = test::chain_set_id(2),
+                          inc2 = test::chain_set_id(3);
+        sets.add_full(full, {"write -P 0x61 0 64k"});
+        sets.add_inc(inc1, full, {"write -P 0x62 64k 4k"});
+        sets.add_inc(inc2, inc1, {"write -P 0x63 1M 4k"});
+        const std::filesystem::path middle = sets.set_dir(inc1);
+        if (how == "missing") {
+            std::filesystem::remove_all(middle);
+        } else if (how == "incomplete") {
+            std::filesystem::remove(middle / "complete");
+        } else if (how == "a link") {
+            std::filesystem::rename(middle, dir / "elsewhere");
+            std::filesystem::create_directory_symlink(dir / "elsewhere", middle);
+        }
+        const std::time_t now = *store::set_id_time(inc2) + 60;
+        const std::vector<job::DomainSummary> domains =
+            job::summarize_sets(job::find_sets(dir.path().string(), "web"), now, std::nullopt);
+        REQUIRE(domains.size() == 1);
+        if (how == "sound") {
+            CHECK(domains[0].newest == inc2);
+            CHECK(domains[0].complete_sets == 3);
+            CHECK(domains[0].verdict == job::Verdict::ok);
+            continue;
+        }
+        // Only the full set is a restore point.
+        CHECK(domains[0].newest == full);
+        CHECK(domains[0].complete_sets == 1);
+        CHECK(domains[0].verdict == job::Verdict::warning);
+        CHECK(contains(domains[0].reason, "1 set(s) with a broken chain (not restorable)"));
+        const std::string table = job::render_summary_table(domains, std::nullopt);
+        CHECK(table.rfind("VIRTSNAP WARNING: web: ", 0) == 0);
+        CHECK(contains(table, "web     " + full));
+    }
 }

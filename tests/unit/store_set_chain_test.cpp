@@ -41,6 +41,18 @@ void check_refused(const test::ChainSets& sets, const std::string& id, const std
     CHECK_THROWS_WITH_AS(chain_of(sets, id), doctest::Contains(expected.c_str()), util::InputError);
 }
 
+// Refused by disk_chain, before any image is opened: store::ChainCheck (what
+// virtsnap-list uses) says the same.
+void check_chain_refused(const test::ChainSets& sets, const std::string& id, const std::string& expected) {
+    check_refused(sets, id, expected);
+    const store::BackupSet set = store::read_set(sets.set_dir(id).string());
+    store::ChainCheck chains;
+    const std::string problem = chains.problem(set.path, *set.manifest);
+    CHECK(problem.find(expected) != std::string::npos);
+    CHECK_THROWS_WITH_AS(store::disk_chain(set.path, *set.manifest, set.manifest->disks.front()),
+                         problem.c_str(), util::InputError);
+}
+
 // A full set, an incremental on it and another on that.
 struct ThreeSets {
     test::TempDir dir;
@@ -99,33 +111,33 @@ TEST_CASE("a parent set that is missing, a link, incomplete or damaged is refuse
     SUBCASE("missing") {
         ThreeSets t;
         fs::remove_all(t.sets.set_dir(inc1_id));
-        check_refused(t.sets, inc2_id, "the parent set " + inc1_id + " of backup set");
-        check_refused(t.sets, inc2_id, "is missing");
+        check_chain_refused(t.sets, inc2_id, "the parent set " + inc1_id + " of backup set");
+        check_chain_refused(t.sets, inc2_id, "is missing");
     }
     SUBCASE("a symbolic link to a set elsewhere") {
         ThreeSets t;
         fs::rename(t.sets.set_dir(inc1_id), t.dir / "elsewhere");
         fs::create_directory_symlink(t.dir / "elsewhere", t.sets.set_dir(inc1_id));
-        check_refused(t.sets, inc2_id, "is a symbolic link");
+        check_chain_refused(t.sets, inc2_id, "is a symbolic link");
     }
     SUBCASE("incomplete") {
         ThreeSets t;
         fs::remove(t.sets.set_dir(full_id) / "complete");
-        check_refused(t.sets, inc2_id, "the parent set " + full_id);
-        check_refused(t.sets, inc2_id, "is incomplete");
+        check_chain_refused(t.sets, inc2_id, "the parent set " + full_id);
+        check_chain_refused(t.sets, inc2_id, "is incomplete");
     }
     SUBCASE("its manifest missing or damaged") {
         ThreeSets t;
         test::write_file(t.sets.set_dir(inc1_id) / "manifest.xml", "<virtsnap-manifest");
-        check_refused(t.sets, inc2_id, "is damaged");
+        check_chain_refused(t.sets, inc2_id, "is damaged");
         fs::remove(t.sets.set_dir(inc1_id) / "manifest.xml");
-        check_refused(t.sets, inc2_id, "its manifest is missing");
+        check_chain_refused(t.sets, inc2_id, "its manifest is missing");
     }
     SUBCASE("its manifest a link") {
         ThreeSets t;
         fs::rename(t.sets.set_dir(inc1_id) / "manifest.xml", t.dir / "manifest.xml");
         fs::create_symlink(t.dir / "manifest.xml", t.sets.set_dir(inc1_id) / "manifest.xml");
-        check_refused(t.sets, inc2_id, "is damaged");
+        check_chain_refused(t.sets, inc2_id, "is damaged");
     }
     SUBCASE("a set directory holding another set's manifest") {
         ThreeSets t;
@@ -133,7 +145,7 @@ TEST_CASE("a parent set that is missing, a link, incomplete or damaged is refuse
         moved.snapshot_id = "20261101-000000-000-0009";
         moved.snapshot_time = "2026-11-01T00:00:00Z";
         t.rewrite(inc1_id, moved);
-        check_refused(t.sets, inc2_id, "its manifest records the set");
+        check_chain_refused(t.sets, inc2_id, "its manifest records the set");
     }
 }
 
@@ -143,7 +155,7 @@ TEST_CASE("a parent set of another domain, without the disk, or with it resized 
         xml::Manifest other = t.full;
         other.domain_uuid = "00000000-8d0a-4b1e-9a59-2d6d7e6a1c11";
         t.rewrite(full_id, other);
-        check_refused(t.sets, inc2_id, "a backup of another domain");
+        check_chain_refused(t.sets, inc2_id, "a backup of another domain");
     }
     SUBCASE("without the disk") {
         ThreeSets t;
@@ -152,21 +164,21 @@ TEST_CASE("a parent set of another domain, without the disk, or with it resized 
         other.disks.front().backup->files.front().name = "vdb.qcow2";
         other.disks.front().backup->files.front().backing = "vdb.qcow2";
         t.rewrite(inc1_id, other);
-        check_refused(t.sets, inc2_id, "holds no backup of disk 'vda'");
+        check_chain_refused(t.sets, inc2_id, "holds no backup of disk 'vda'");
     }
     SUBCASE("resized") {
         ThreeSets t;
         xml::Manifest other = t.full;
         other.disks.front().virtual_size = 8 << 20;
         t.rewrite(full_id, other);
-        check_refused(t.sets, inc2_id, "a resized disk starts a new chain");
+        check_chain_refused(t.sets, inc2_id, "a resized disk starts a new chain");
     }
     SUBCASE("other checksum chunks") {
         ThreeSets t;
         xml::Manifest other = t.full;
         other.disks.front().backup->chunk_size = 1 << 20;
         t.rewrite(full_id, other);
-        check_refused(t.sets, inc1_id, "in chunks of");
+        check_chain_refused(t.sets, inc1_id, "in chunks of");
     }
     SUBCASE("raw") {
         ThreeSets t;
@@ -174,7 +186,25 @@ TEST_CASE("a parent set of another domain, without the disk, or with it resized 
         other.disks.front().backup->format = "raw";
         other.disks.front().backup->files.front().name = "vda.raw";
         t.rewrite(full_id, other);
-        check_refused(t.sets, inc1_id, "only ever backed by a qcow2 image");
+        check_chain_refused(t.sets, inc1_id, "only ever backed by a qcow2 image");
+    }
+}
+
+TEST_CASE("ChainCheck: a set's chain holds when disk_chain accepts it; each set below is read once") {
+    ThreeSets t;
+    store::ChainCheck chains;
+    for (const auto& [id, manifest] : {std::pair{inc2_id, t.inc2}, {inc1_id, t.inc1}, {full_id, t.full}})
+        CHECK(chains.problem(t.sets.set_dir(id).string(), manifest).empty());
+    // The answers stand for the check's life: one listing reads each set
+    // below once, however many sets above it there are.
+    fs::remove_all(t.sets.set_dir(full_id));
+    CHECK(chains.problem(t.sets.set_dir(inc2_id).string(), t.inc2).empty());
+    // A new check sees the set gone, for every set above it.
+    store::ChainCheck again;
+    for (const auto& [id, manifest] : {std::pair{inc1_id, t.inc1}, {inc2_id, t.inc2}}) {
+        const std::string problem = again.problem(t.sets.set_dir(id).string(), manifest);
+        CHECK(problem.find("the parent set " + full_id + " of backup set") != std::string::npos);
+        CHECK(problem.find("is missing") != std::string::npos);
     }
 }
 

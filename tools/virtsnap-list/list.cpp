@@ -2,6 +2,7 @@
 
 #include "job/set_listing.hpp"
 #include "job/set_summary.hpp"
+#include "job/set_tree.hpp"
 #include "options.hpp"
 
 #include <ctime>
@@ -23,7 +24,9 @@ cli::ExitStatus run_list(int argc, char** argv) {
         // Nagios plugin conventions (virtsnap-list(1)): 1 WARNING, 2 CRITICAL.
         return static_cast<cli::ExitStatus>(job::overall_verdict(domains));
     }
-    std::cout << (options.json ? job::render_set_json(sets) : job::render_set_table(sets));
+    std::cout << (options.tree   ? job::render_set_tree(job::set_rows(sets))
+                  : options.json ? job::render_set_json(sets)
+                                 : job::render_set_table(sets));
     return cli::ExitStatus::ok;
 }
 

@@ -28,7 +28,10 @@ std::optional<Options> parse_options(int argc, char** argv) {
         "one line per domain: its newest complete set, that set's age, the sets and their size, and a "
         "verdict; exit 0 OK, 1 WARNING, 2 CRITICAL (a monitoring check)")(
         "max-age", po::value(&max_age)->value_name("DURATION"),
-        "with --summary: a domain whose newest complete set is older is CRITICAL (units s, m, h)");
+        "with --summary: a domain whose newest complete set is older is CRITICAL (units s, m, h)")(
+        "tree", po::bool_switch(&options.tree),
+        "show each domain's sets as chains: every full set with the incremental sets that depend on it "
+        "indented below it, orphans marked");
     line.hidden.add_options()("args", po::value(&args));
     line.positional.add("args", -1);
     if (!cli::parse_command_line(argc, argv, line, options.common))
@@ -37,6 +40,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
         throw util::UsageError("no DEST given");
     if (args.size() > 2)
         throw util::UsageError("unexpected argument " + util::quoted(args[2]));
+    if (options.tree && (options.json || options.summary))
+        throw util::UsageError("--tree is a view for people; it goes with neither --json nor --summary");
     if (!max_age.empty()) {
         if (!options.summary)
             throw util::UsageError("--max-age goes with --summary");

@@ -14,6 +14,7 @@ struct Options {
     std::string domain; // empty: every domain under DEST
     bool json = false;
     bool summary = false;
+    bool tree = false;
     std::optional<std::chrono::seconds> max_age; // with --summary
 };
 

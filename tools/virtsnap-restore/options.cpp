@@ -18,13 +18,20 @@ std::optional<Options> parse_options(int argc, char** argv) {
                           "usage: virtsnap-restore [OPTIONS] SET -o DIR\n"
                           "       virtsnap-restore [OPTIONS] SET --file GUEST_PATH --to HOST_PATH\n"
                           "Restores a backup set's disks as images in DIR with a domain XML for them,\n"
-                          "or one file from inside a backed-up disk.",
+                          "or one file from inside a backed-up disk. SET is a set's directory, or\n"
+                          "DOMAIN_DIR --until SET_ID (or --until latest).",
                           po::options_description("Options"),
                           po::options_description(),
                           {},
                           {}};
+    bool until_given = false;
     cli::add_common_options(line.visible, options.common, true);
     line.visible.add_options() //
+        ("until", po::value(&options.until)->value_name("SET_ID")->notifier([&](const std::string&) {
+            until_given = true;
+        }),
+         "the argument is a domain's directory of sets (DEST/DOMAIN): restore its set SET_ID, or with "
+         "'latest' its newest complete set") //
         ("output-dir,o", po::value(&options.restore.output_dir)->value_name("DIR"),
          "write the restored images and domain.xml into DIR (created, mode 0711, when missing)") //
         ("format", po::value(&options.restore.format)->value_name("FORMAT"),
@@ -46,7 +53,9 @@ std::optional<Options> parse_options(int argc, char** argv) {
     if (!cli::parse_command_line(argc, argv, line, options.common))
         return std::nullopt;
     if (args.empty())
-        throw util::UsageError("no backup set given");
+        throw util::UsageError(until_given ? "no domain directory given for --until" : "no backup set given");
+    if (until_given && options.until.empty())
+        throw util::UsageError("--until needs a set id or latest");
     if (args.size() > 1)
         throw util::UsageError("unexpected argument " + util::quoted(args[1]));
     options.set = args[0];

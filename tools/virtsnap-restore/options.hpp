@@ -10,7 +10,8 @@ namespace virtsnap::restore {
 
 struct Options {
     cli::CommonOptions common;
-    std::string set;
+    std::string set;   // a set's directory; with --until, a domain's directory of sets
+    std::string until; // --until: a set id in that directory, or "latest"
     job::RestoreSettings restore;
     std::string guest_path; // --file
     std::string host_path;  // --to

@@ -2,6 +2,7 @@
 
 #include "job/restore_disks.hpp"
 #include "job/restore_file.hpp"
+#include "job/restore_point.hpp"
 #include "options.hpp"
 #include "store/backup_set.hpp"
 #include "util/error.hpp"
@@ -36,7 +37,11 @@ cli::ExitStatus run_restore(int argc, char** argv) {
     util::Log log("virtsnap-restore", options.common.verbosity());
     util::InterruptGuard interrupts;
 
-    store::BackupSet set = store::read_set(absolute(options.set));
+    // --until: the set is found in the domain's directory, then read
+    // exactly as when given directly.
+    const std::string set_path =
+        options.until.empty() ? absolute(options.set) : job::restore_point(options.set, options.until, log);
+    store::BackupSet set = store::read_set(set_path);
     if (!options.guest_path.empty()) {
         job::restore_file(set, job::chosen_disks(set, options.restore.disks), options.guest_path,
                           options.host_path, options.restore.force, log);
