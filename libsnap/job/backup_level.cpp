@@ -214,7 +214,7 @@ LevelChoice choose_level(Level requested, const TrackingState& tracking, const s
         if (held >= full_every) {
             choice.level = Level::full;
             choice.reason = asked + "the chain holds " + std::to_string(held) +
-                            " set(s) since its full (--full-every " + std::to_string(full_every) + ")";
+                            " incremental(s) since its full (--full-every " + std::to_string(full_every) + ")";
             return choice;
         }
     }
