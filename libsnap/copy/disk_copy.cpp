@@ -5,6 +5,7 @@
 #include "image/image_writer.hpp"
 #include "image/qcow2_file_writer.hpp"
 #include "store/durable_file.hpp"
+#include "store/set_block_sums.hpp"
 #include "store/set_layout.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
@@ -69,8 +70,10 @@ struct LayerJob {
     std::string backing; // output backing file name, or empty
 };
 
+// sums: block sums to compute from what is copied, or null.
 xml::BackupFile copy_layer(const SourceChain& source, const LayerJob& job, const CopySettings& settings,
-                           const std::string& label, OutputFiles& outputs, const util::Log& log) {
+                           const std::string& label, OutputFiles& outputs, const util::Log& log,
+                           image::BlockSumsBuilder* sums = nullptr) {
     const std::string partial = outputs.dir() + "/" + store::partial_name(job.name);
     util::UniqueFd fd = outputs.create(job.name);
     // The writers close theirs when they finish; the size it took is read after.
@@ -106,6 +109,7 @@ xml::BackupFile copy_layer(const SourceChain& source, const LayerJob& job, const
 
     std::unique_ptr<SourceReader> reader = source.reader(job.layer, job.map);
     image::ContentHasher hasher(plan.virtual_size, image::default_chunk_size);
+    hasher.set_block_sums(sums);
     util::Progress progress(log, label, true);
     const auto begin = std::chrono::steady_clock::now();
     const CopyStats stats = copy_content(plan, *reader, writer.get(), settings.checksums ? &hasher : nullptr,
@@ -133,6 +137,42 @@ xml::BackupFile copy_layer(const SourceChain& source, const LayerJob& job, const
     progress.finish(util::format_size(file.data_bytes) + " of data for " +
                     quoted(outputs.dir() + "/" + job.name));
     return file;
+}
+
+// The block sums of the whole disk, read as a flattened copy reads it
+// (holes are zero) and written nowhere: what a copy by content compares.
+image::BlockSums read_block_sums_of_disk(const SourceChain& source, const std::vector<image::Extent>& map,
+                                         const CopySettings& settings, const std::string& label,
+                                         const util::Log& log) {
+    const CopyPlan plan = plan_flattened(map, source.size());
+    std::unique_ptr<SourceReader> reader = source.reader(0, map);
+    image::ContentHasher hasher(plan.virtual_size, image::default_chunk_size);
+    image::BlockSumsBuilder sums(plan.virtual_size);
+    hasher.set_block_sums(&sums, true);
+    util::Progress progress(log, label + " (reading to compare)", true);
+    copy_content(plan, *reader, nullptr, &hasher, [&](std::uint64_t done, std::uint64_t total) {
+        if (settings.check)
+            settings.check();
+        progress.update(done, total);
+    });
+    progress.finish(util::format_size(hasher.data_bytes()) + " of data read");
+    return sums.finish();
+}
+
+// What a layer's plan holds: its data and zero ranges.
+std::vector<image::Extent> held_ranges(const CopyPlan& plan) {
+    std::vector<image::Extent> ranges = plan.data;
+    ranges.insert(ranges.end(), plan.zeroes.begin(), plan.zeroes.end());
+    return merged_ranges(std::move(ranges));
+}
+
+// Writes sums beside the disk's image (unpublished) and records them.
+void write_block_sums(const std::string& target, const image::BlockSums& sums, OutputFiles& outputs,
+                      xml::DiskBackup& backup) {
+    const std::string name = store::block_sums_file_name(target);
+    const std::string bytes = sums.serialize();
+    outputs.create_with(name, bytes);
+    backup.block_sums = store::block_sums_record(name, bytes);
 }
 
 // A disk copy abandoned because a disk copied beside it failed.
@@ -198,7 +238,10 @@ void refuse_existing(const xml::Manifest& manifest, const CopySettings& settings
         refuse_sources_as_outputs(dir, names, sources);
         if (settings.force)
             continue;
-        for (const std::string& name : names) {
+        std::vector<std::string> all = names;
+        if (settings.block_sums)
+            all.push_back(store::block_sums_file_name(disk.target));
+        for (const std::string& name : all) {
             const std::string path = dir + "/" + name;
             struct stat st {};
             if (::lstat(path.c_str(), &st) == 0)
@@ -260,12 +303,35 @@ xml::DiskBackup copy_disk(const DiskCopyRequest& request, const CopySettings& se
     const std::vector<std::string> names = output_names(request, settings);
 
     if (!settings.incremental_parent.empty()) {
-        if (settings.format != "qcow2" || settings.keep_chain || source.layers() < 2)
+        if (settings.format != "qcow2" || settings.keep_chain ||
+            (source.layers() < 2 && !settings.by_content))
             throw util::Error("an incremental copy of disk " + quoted(request.target) +
                               " is one qcow2 layer of an image with a backing chain");
+        const image::BlockSums* parent_sums = nullptr;
+        if (settings.block_sums && settings.checksums && settings.block_sums_below) {
+            auto found = settings.block_sums_below->find(request.target);
+            if (found != settings.block_sums_below->end())
+                parent_sums = &found->second;
+        }
         LayerJob job;
         job.map = source.map(0);
-        if (settings.changed_since_parent) {
+        std::optional<image::BlockSums> now;
+        if (settings.by_content) {
+            if (!parent_sums)
+                throw util::Error("internal error: a copy by content of disk " + quoted(request.target) +
+                                  " without the block sums of its parent set");
+            now = read_block_sums_of_disk(source, job.map, settings, request.target, log);
+            const std::vector<image::Extent> changed = image::differing_blocks(*now, *parent_sums);
+            std::uint64_t changed_bytes = 0;
+            for (const image::Extent& range : changed)
+                changed_bytes += range.length;
+            log.debug(request.target + ": by content: read the whole disk (" +
+                      std::to_string(now->digests().size()) + " blocks of 64 KiB); " +
+                      util::format_size(changed_bytes) + " in blocks that differ from set " +
+                      settings.incremental_parent + " (" + std::to_string(parent_sums->unknown()) +
+                      " unknown there) go into the layer");
+            job.plan = plan_changed(job.map, changed, source.size());
+        } else if (settings.changed_since_parent) {
             auto below = settings.changed_since_parent->find(request.target);
             if (below == settings.changed_since_parent->end())
                 throw util::Error("a differential copy of disk " + quoted(request.target) +
@@ -284,11 +350,19 @@ xml::DiskBackup copy_disk(const DiskCopyRequest& request, const CopySettings& se
         // destination moved or mounted elsewhere keeps its chains.
         job.backing =
             "../" + settings.incremental_parent + "/" + store::disk_file_names(request.target, "qcow2", 1)[0];
-        xml::BackupFile file = copy_layer(source, job, settings, request.target, outputs, log);
+        std::optional<image::BlockSumsBuilder> sums;
+        if (parent_sums && !now)
+            sums.emplace(*parent_sums, held_ranges(job.plan));
+        xml::BackupFile file =
+            copy_layer(source, job, settings, request.target, outputs, log, sums ? &*sums : nullptr);
         file.backing = store::disk_file_names(request.target, "qcow2", 1)[0];
         file.backing_set = settings.incremental_parent;
         backup.flattened = false;
         backup.files.push_back(std::move(file));
+        if (sums)
+            now = sums->finish();
+        if (now)
+            write_block_sums(request.target, *now, outputs, backup);
         return backup;
     }
 
@@ -298,7 +372,13 @@ xml::DiskBackup copy_disk(const DiskCopyRequest& request, const CopySettings& se
         job.plan = plan_flattened(job.map, source.size());
         job.options = settings.qcow2_options ? settings.qcow2_options : backup.source_options;
         job.name = names[0];
-        backup.files.push_back(copy_layer(source, job, settings, request.target, outputs, log));
+        std::optional<image::BlockSumsBuilder> sums;
+        if (settings.block_sums && settings.checksums && settings.format == "qcow2")
+            sums.emplace(source.size());
+        backup.files.push_back(
+            copy_layer(source, job, settings, request.target, outputs, log, sums ? &*sums : nullptr));
+        if (sums)
+            write_block_sums(request.target, sums->finish(), outputs, backup);
         return backup;
     }
 
@@ -374,6 +454,8 @@ void copy_disks(xml::Manifest& manifest, const CopySettings& settings, OutputFil
                     std::vector<std::string> names;
                     for (const xml::BackupFile& file : disk.backup->files)
                         names.push_back(file.name);
+                    if (disk.backup->block_sums)
+                        names.push_back(disk.backup->block_sums->name);
                     outputs.publish(names, false);
                 }
                 util::pause_point("disk-copied");

@@ -9,11 +9,13 @@
 
 #include "copy/output_files.hpp"
 #include "copy/source_chain.hpp"
+#include "image/block_sums.hpp"
 #include "util/log.hpp"
 #include "xml/manifest.hpp"
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -38,6 +40,19 @@ struct CopySettings {
     // full): besides the top image's own clusters, by disk target the ranges
     // the sets since that full changed, all read through the whole chain.
     std::optional<std::map<std::string, std::vector<image::Extent>>> changed_since_parent;
+    // Block sums (image/block_sums.hpp) of each disk as of this copy,
+    // written beside its qcow2 image as TARGET.blocks and recorded in the
+    // manifest: a standalone flattened copy computes them while copying; an
+    // incremental layer takes block_sums_below's (by disk target: the sums
+    // of the set it is on) with the blocks it holds replaced, and a disk
+    // without sums there gets none.
+    bool block_sums = false;
+    std::shared_ptr<const std::map<std::string, image::BlockSums>> block_sums_below;
+    // An incremental copy by content (with incremental_parent, block_sums
+    // and block_sums_below of that set): the whole disk is read and its
+    // block sums computed, and the layer holds exactly the 64 KiB blocks
+    // whose sums differ from the parent's, read through the whole chain.
+    bool by_content = false;
     // Compute checksums while copying. Only bench/copy turns this off, to
     // measure their cost; a backup without them cannot be verified later.
     bool checksums = true;

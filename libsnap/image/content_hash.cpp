@@ -73,6 +73,14 @@ void ContentHasher::add_block(std::uint64_t offset, const char* data, std::size_
         offset + len > virtual_size_)
         throw util::Error("internal error: block at " + std::to_string(offset) +
                           " out of order or misaligned");
+    if (block_sums_) {
+        block_sums_->add_block(offset, data, len);
+        if (only_block_sums_) {
+            data_bytes_ += len;
+            next_offset_ = offset + len;
+            return;
+        }
+    }
     const std::uint64_t chunk = offset - offset % chunk_size_;
     if (chunk_open_ && chunk != chunk_offset_)
         close_chunk();

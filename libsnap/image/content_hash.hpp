@@ -13,6 +13,7 @@
 // whole-disk checksum hashes each listed chunk's offset and checksum, then
 // the virtual size.
 
+#include "image/block_sums.hpp"
 #include "xml/manifest.hpp"
 
 #include <cstdint>
@@ -40,6 +41,15 @@ class ContentHasher {
     // increasing order; zero blocks are simply not added.
     void add_block(std::uint64_t offset, const char* data, std::size_t len);
 
+    // Every block added from now on goes to sums too (image/block_sums.hpp:
+    // what a backup set keeps beside a disk's image). only: nothing else is
+    // computed (a read that only compares block sums); data_bytes() still
+    // counts. sums must outlive the hasher's use.
+    void set_block_sums(BlockSumsBuilder* sums, bool only = false) noexcept {
+        block_sums_ = sums;
+        only_block_sums_ = only;
+    }
+
     // Ends the last chunk; the results below are valid afterwards.
     void finish();
 
@@ -55,6 +65,8 @@ class ContentHasher {
     std::uint64_t virtual_size_;
     std::uint64_t chunk_size_;
     std::unique_ptr<State> state_;
+    BlockSumsBuilder* block_sums_ = nullptr;
+    bool only_block_sums_ = false;
     bool chunk_open_ = false;
     std::uint64_t chunk_offset_ = 0;
     std::uint64_t next_offset_ = 0;

@@ -1,7 +1,9 @@
 #include "job/backup_level.hpp"
 
 #include "store/backup_set.hpp"
+#include "store/set_block_sums.hpp"
 #include "store/set_chain.hpp"
+#include "store/set_images.hpp"
 #include "util/error.hpp"
 #include "xml/document.hpp"
 #include "xml/domain_disks.hpp"
@@ -96,6 +98,85 @@ std::string broken_record(const TrackingState& state, const std::string& domain_
     if (incrementals_since_full(domain_dir, tracking->set_id) >= max_chain_incrementals)
         return "the chain already holds " + std::to_string(max_chain_incrementals) +
                " incrementals (the most virtsnap builds on; --full-every keeps chains shorter)";
+    return "";
+}
+
+// The set an incremental by content can compare with: the record's set
+// when the record continues this domain directory, else the newest
+// complete set of this domain taken at full, inc or diff. Empty (why in
+// why_not) when there is none.
+std::string content_candidate(const TrackingState& state, const std::string& domain_dir,
+                              const xml::Manifest& manifest, std::string& why_not) {
+    if (state.record && state.record->domain_dir == domain_dir)
+        return state.record->set_id;
+    const std::vector<store::BackupSet> sets = store::list_domain_sets(domain_dir);
+    for (auto set = sets.rbegin(); set != sets.rend(); ++set) {
+        if (!set->complete || !set->manifest || set->id >= manifest.snapshot_id)
+            continue;
+        const xml::Manifest& m = *set->manifest;
+        if (m.domain_uuid == manifest.domain_uuid && (m.level == "full" || m.on_parent()))
+            return set->id;
+    }
+    why_not = "there is no complete full, inc or diff set of the domain in " + quoted(domain_dir) +
+              " to compare with";
+    return "";
+}
+
+// Why the set base_id cannot carry an incremental by content; empty when it
+// can (then sums holds its block sums of every disk).
+std::string unusable_base(const std::string& domain_dir, const std::string& base_id,
+                          const xml::Manifest& manifest, unsigned full_every,
+                          std::map<std::string, image::BlockSums>& sums) {
+    const std::string base_dir = domain_dir + "/" + base_id;
+    store::BackupSet base;
+    try {
+        base = store::read_set(base_dir);
+    } catch (const util::Error& error) {
+        return "the set " + base_id + " cannot be read: " + error.what();
+    }
+    const xml::Manifest& before = *base.manifest;
+    if (before.snapshot_id != base_id)
+        return "the set " + base_id + " is damaged: its manifest records the set " +
+               quoted(before.snapshot_id);
+    if (before.domain_uuid != manifest.domain_uuid)
+        return "the set " + base_id + " is of another domain";
+    if (base_id >= manifest.snapshot_id)
+        return "this set's id " + manifest.snapshot_id + " is not newer than the set " + base_id + "'s";
+    if (before.level != "full" && !before.on_parent())
+        return "the set " + base_id + " was taken at level " +
+               (before.level.empty() ? "copy" : before.level) +
+               " (only full, inc and diff sets keep block sums)";
+    for (const xml::ManifestDisk& disk : before.disks)
+        if (!manifest.find_disk(disk.target))
+            return "disk " + quoted(disk.target) + " of the set " + base_id + " is not in this backup";
+    for (const xml::ManifestDisk& disk : manifest.disks) {
+        const xml::ManifestDisk* held = before.find_disk(disk.target);
+        if (!held || !held->backup)
+            return "the set " + base_id + " holds no backup of disk " + quoted(disk.target) +
+                   " (added since?)";
+        if (held->backup->format != "qcow2")
+            return "the set " + base_id + " holds disk " + quoted(disk.target) +
+                   " as a raw image, which an incremental layer cannot name as its backing";
+        if (held->virtual_size != disk.virtual_size)
+            return "disk " + quoted(disk.target) + " was resized since the set " + base_id;
+        try {
+            store::check_chain_images(store::disk_chain(base.path, before, *held));
+            sums.emplace(disk.target, store::read_block_sums(base.path, *held));
+        } catch (const util::Error& error) {
+            return "the set " + base_id + " cannot be used: " + error.what();
+        }
+    }
+    std::size_t held = 0;
+    try {
+        held = incrementals_since_full(domain_dir, base_id);
+    } catch (const util::Error& error) {
+        return "the chain of the set " + base_id + " cannot be read: " + error.what();
+    }
+    if (held >= max_chain_incrementals)
+        return "the chain already holds " + std::to_string(max_chain_incrementals) + " incrementals";
+    if (full_every > 0 && held >= full_every)
+        return "the chain holds " + std::to_string(held) + " set(s) since its full (--full-every " +
+               std::to_string(full_every) + ")";
     return "";
 }
 
@@ -223,15 +304,61 @@ LevelChoice choose_level(Level requested, const TrackingState& tracking, const s
                                                 : chain_full(domain_dir, tracking.record->set_id);
         return choice;
     }
+    // By content: an inc on the previous set, a diff on its chain's full.
+    std::string why_not;
+    std::string base = content_candidate(tracking, domain_dir, manifest, why_not);
+    if (!base.empty() && requested == Level::diff) {
+        try {
+            base = chain_full(domain_dir, base);
+        } catch (const util::Error& error) {
+            why_not = "the chain of the set " + base + " cannot be read: " + error.what();
+            base.clear();
+        }
+    }
+    auto sums = std::make_shared<std::map<std::string, image::BlockSums>>();
+    if (!base.empty())
+        why_not = unusable_base(domain_dir, base, manifest, full_every, *sums);
+    if (!base.empty() && why_not.empty()) {
+        choice.parent = base;
+        choice.by_content = true;
+        choice.parent_sums = std::move(sums);
+        choice.reason = std::string(to_string(requested)) + " asked for, " + to_string(requested) +
+                        " by content on the set " + base +
+                        " taken (the whole disk read, the blocks that differ written): " + broken;
+        return choice;
+    }
     choice.level = Level::full;
-    choice.reason = asked + broken;
+    choice.reason = asked + broken + "; not by content either: " + why_not;
     return choice;
+}
+
+BlockSumsByDisk parent_block_sums(const std::string& set_dir, const xml::Manifest& manifest,
+                                  const util::Log& log) {
+    auto sums = std::make_shared<std::map<std::string, image::BlockSums>>();
+    try {
+        const store::BackupSet parent = store::read_set(set_dir);
+        for (const xml::ManifestDisk& disk : manifest.disks) {
+            const xml::ManifestDisk* held = parent.manifest->find_disk(disk.target);
+            try {
+                if (!held)
+                    throw util::InputError("the set holds no disk " + quoted(disk.target));
+                sums->emplace(disk.target, store::read_block_sums(parent.path, *held));
+            } catch (const util::InputError& error) {
+                log.debug("disk " + quoted(disk.target) + ": no block sums for this set (" + error.what() +
+                          "); a later inc by content cannot compare with it");
+            }
+        }
+    } catch (const util::Error& error) {
+        log.debug(std::string("no block sums for this set: ") + error.what());
+    }
+    return sums;
 }
 
 void record_level(xml::Manifest& manifest, const LevelChoice& choice) {
     manifest.level = to_string(choice.level);
     manifest.parent = choice.parent;
     manifest.level_reason = choice.reason;
+    manifest.by_content = choice.by_content;
 }
 
 } // namespace virtsnap::job

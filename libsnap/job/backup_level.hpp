@@ -3,10 +3,15 @@
 // an incremental needs a change record that still holds — the domain on the
 // record's overlays, every disk of the record in this backup and none more,
 // the same destination, and the record's set complete and readable with
-// every disk's image at the same size. Otherwise the set is a full, and the
-// reason goes to stderr and into the manifest: a cron job that only ever
-// asks for inc works from its first run, and never on a guessed chain.
+// every disk's image at the same size. Otherwise, when the previous set of
+// the chain is complete, sound and holds every disk of the run at the same
+// size with block sums that verify, the set is an incremental by content
+// on it: the whole disk read, the blocks whose sums differ written. Else a
+// full. Either way the reason goes to stderr and into the manifest: a cron
+// job that only ever asks for inc works from its first run, and never on a
+// guessed chain.
 
+#include "image/block_sums.hpp"
 #include "job/backup_settings.hpp"
 #include "store/set_chain.hpp"
 #include "store/tracking_record.hpp"
@@ -14,6 +19,8 @@
 #include "virt/connection.hpp"
 #include "xml/manifest.hpp"
 
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -35,10 +42,18 @@ TrackingState current_tracking(const virt::Domain& domain, const std::string& st
 // No longer than a restore reads (store::max_chain_sets below a set).
 constexpr std::size_t max_chain_incrementals = store::max_chain_sets;
 
+// Block sums by disk target.
+using BlockSumsByDisk = std::shared_ptr<const std::map<std::string, image::BlockSums>>;
+
 struct LevelChoice {
     Level level = Level::copy;
     std::string parent; // inc: the set it continues
     std::string reason; // why the level is not the one asked for; empty when it is
+    // An inc (or diff) by content: the change record could not be used, so
+    // the layer holds the blocks whose sums differ from the parent's
+    // (parent_sums, read and checked while choosing).
+    bool by_content = false;
+    BlockSumsByDisk parent_sums;
 };
 
 // manifest: the snapshot's (frozen images, sizes); domain_dir: DEST/DOMAIN.
@@ -62,7 +77,13 @@ void check_record_covered(const TrackingState& tracking, const xml::Manifest& ma
 void check_record_covered(const TrackingState& tracking, const std::vector<std::string>& include,
                           const std::vector<std::string>& exclude);
 
-// Records the choice in the manifest (level, parent, reason).
+// The block sums the set at set_dir keeps of the disks of manifest (the
+// run's), for an inc or diff on it to update; a disk whose sums are missing
+// or do not verify is left out (said at debug level): its layer gets none.
+BlockSumsByDisk parent_block_sums(const std::string& set_dir, const xml::Manifest& manifest,
+                                  const util::Log& log);
+
+// Records the choice in the manifest (level, parent, reason, by content).
 void record_level(xml::Manifest& manifest, const LevelChoice& choice);
 
 } // namespace virtsnap::job

@@ -28,12 +28,18 @@ LevelChoice settle_level(const BackupSettings& settings, const TrackingState& tr
     record_level(manifest, choice);
     if (!choice.reason.empty())
         log.warn("domain " + util::quoted(manifest.domain_name) + ": " + choice.reason);
+    // Every level set keeps its disks' block sums, for a later inc by content.
+    copy.block_sums = choice.level != Level::copy;
     if (choice.level == Level::inc || choice.level == Level::diff) {
         copy.incremental_parent = choice.parent;
         copy.format = "qcow2";
         copy.keep_chain = false;
+        copy.by_content = choice.by_content;
+        copy.block_sums_below = choice.by_content
+                                    ? choice.parent_sums
+                                    : parent_block_sums(domain_dir + "/" + choice.parent, manifest, log);
     }
-    if (choice.level == Level::diff)
+    if (choice.level == Level::diff && !choice.by_content)
         copy.changed_since_parent = changed_since_full(domain_dir, tracking.record->set_id, manifest);
     return choice;
 }

@@ -10,6 +10,10 @@ std::string partial_name(const std::string& name) {
     return name + ".partial";
 }
 
+std::string block_sums_file_name(const std::string& target) {
+    return xml::block_sums_file_name(target);
+}
+
 std::vector<std::string> disk_file_names(const std::string& target, const std::string& format,
                                          std::size_t layers) {
     return xml::backup_file_names(target, format, layers);
@@ -60,8 +64,8 @@ bool is_set_file_name(const std::string& name) {
     if (base == set_manifest_file || base == set_domain_xml_file || base == set_live_domain_xml_file ||
         base == set_marker_file)
         return true;
-    // TARGET.FORMAT or TARGET.N.qcow2
-    for (const char* suffix : {".qcow2", ".raw"}) {
+    // TARGET.FORMAT, TARGET.N.qcow2 or TARGET.blocks
+    for (const char* suffix : {".qcow2", ".raw", ".blocks"}) {
         const std::string s = suffix;
         if (base.size() > s.size() && base.compare(base.size() - s.size(), s.size(), s) == 0) {
             const std::string stem = base.substr(0, base.size() - s.size());

@@ -8,6 +8,7 @@
 //     domain-live.xml        the live definition of a running domain
 //     TARGET.FORMAT          one image per disk (vda.qcow2, vdb.raw)
 //     TARGET.N.qcow2         the layers below it of a kept chain
+//     TARGET.blocks          a level set's block sums of the disk (image/block_sums.hpp)
 //     complete               written last: the set is restorable
 // A file being written is NAME.partial until it is complete.
 
@@ -31,6 +32,9 @@ std::string partial_name(const std::string& name);
 // the layers - 1 layers below it TARGET.1.qcow2, TARGET.2.qcow2, ...
 std::vector<std::string> disk_file_names(const std::string& target, const std::string& format,
                                          std::size_t layers);
+
+// TARGET.blocks
+std::string block_sums_file_name(const std::string& target);
 
 // Whether name is the name of a set directory, shaped as the snapshot id
 // virtsnap-backup makes: "20261122-031500-042-3fa9" (the UTC time, then four

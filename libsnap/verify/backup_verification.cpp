@@ -37,8 +37,10 @@ std::string file_path(const std::string& dir, const std::string& name) {
     return path;
 }
 
-void check_source(xml::ManifestDisk& disk, bool offline, bool diff, const std::string& dir, Mismatches& found,
-                  const util::Log& log) {
+// whole: the layer holds more than the kept overlay (a diff, a set by
+// content): the disk is compared whole.
+void check_source(xml::ManifestDisk& disk, bool offline, bool whole, const std::string& dir,
+                  Mismatches& found, const util::Log& log) {
     // Once the overlay is merged the frozen image moves on; comparing then
     // would report differences that are not damage.
     if (!offline && ::access(disk.overlay.c_str(), F_OK) != 0)
@@ -50,8 +52,9 @@ void check_source(xml::ManifestDisk& disk, bool offline, bool diff, const std::s
     // An incremental layer against the kept overlay it was copied from: the
     // changes, not the whole disk through both chains. A diff holds more
     // than the overlay: the disk through the chain's full and the diff,
-    // against the frozen disk.
-    if (diff) {
+    // against the frozen disk; so does a layer by content, which holds the
+    // blocks that differ from its parent's, not the overlay's clusters.
+    if (whole) {
         record(disk, "source", compare_with_source(disk.frozen, disk.format, copy, "qcow2"), found, log);
         return;
     }
@@ -151,7 +154,8 @@ void verify_disk(xml::Manifest& manifest, std::size_t index, const VerifySetting
         file_path(settings.dir, file.name);
     const store::DiskChain chain = store::check_backup_files(settings.dir, manifest, disk);
     if (settings.source || (settings.source_for_kept_chains && !disk.backup->flattened))
-        check_source(disk, manifest.offline, manifest.level == "diff", settings.dir, found, log);
+        check_source(disk, manifest.offline, manifest.level == "diff" || manifest.by_content, settings.dir,
+                     found, log);
     check_files(disk, chain, settings, found, log);
 }
 

@@ -142,6 +142,21 @@ std::optional<DiskBackup> parse_backup(const FieldReader& reader, xmlNode* disk_
                         quoted(expected[i]) + ", the name virtsnap gives it");
     if (backup.flattened && backup.files.size() != 1)
         reader.fail(where + ": a flattened backup is one file, not " + std::to_string(backup.files.size()));
+    if (const xmlNode* sums = child_element(node, "block-sums")) {
+        BlockSumsFile file;
+        file.name = reader.required(sums, "name");
+        if (file.name != block_sums_file_name(target))
+            reader.fail(where + ": block sums file " + quoted(file.name) + " is not " +
+                        quoted(block_sums_file_name(target)) + ", the name virtsnap gives it");
+        file.block_size = reader.size(reader.required(sums, "block-size"), where + ": block-sums block-size");
+        if (file.block_size != 65536)
+            reader.fail(where + ": block sums of " + std::to_string(file.block_size) +
+                        "-byte blocks (virtsnap keeps them of 65536)");
+        file.checksum = reader.required(sums, "checksum");
+        if (!is_valid_checksum(file.checksum))
+            reader.fail(where + ": block sums checksum " + quoted(file.checksum) + " is malformed");
+        backup.block_sums = std::move(file);
+    }
     if (backup.format == "raw" && backup.files.size() != 1)
         reader.fail(where + ": a raw backup has no layers");
     return backup;
@@ -176,11 +191,18 @@ void read_level(const FieldReader& reader, Manifest& manifest) {
             reader.fail("level " + quoted(manifest.level) + " is not copy, full, inc or diff");
         manifest.parent = attribute(nodes.front(), "parent").value_or("");
         manifest.level_reason = attribute(nodes.front(), "reason").value_or("");
+        if (std::optional<std::string> by = attribute(nodes.front(), "by")) {
+            if (*by != "content")
+                reader.fail("level basis " + quoted(*by) + " is not content");
+            manifest.by_content = true;
+        }
     }
     const bool inc = manifest.on_parent();
     if (inc != !manifest.parent.empty())
         reader.fail(inc ? "an incremental set names no parent set"
                         : "only an incremental set has a parent set");
+    if (manifest.by_content && !inc)
+        reader.fail("only an incremental set is taken by content");
     if (inc && (!is_valid_snapshot_id(manifest.parent) || manifest.parent >= manifest.snapshot_id))
         reader.fail("parent set " + quoted(manifest.parent) + " is not the id of an earlier set");
     for (const ManifestDisk& disk : manifest.disks) {
@@ -224,6 +246,12 @@ void add_backup(xmlNode* disk_node, const DiskBackup& backup) {
             set_attribute(sum, "offset", std::to_string(chunk.offset));
             set_attribute(sum, "checksum", chunk.hash);
         }
+    }
+    if (backup.block_sums) {
+        xmlNode* sums = add_element(node, "block-sums");
+        set_attribute(sums, "name", backup.block_sums->name);
+        set_attribute(sums, "block-size", std::to_string(backup.block_sums->block_size));
+        set_attribute(sums, "checksum", backup.block_sums->checksum);
     }
 }
 
@@ -275,6 +303,10 @@ std::vector<std::string> backup_file_names(const std::string& target, const std:
     return names;
 }
 
+std::string block_sums_file_name(const std::string& target) {
+    return target + ".blocks";
+}
+
 bool is_plain_file_name(const std::string& name) {
     return !name.empty() && name.size() <= 255 && name != "." && name != ".." &&
            name.find('/') == std::string::npos && name.find('\0') == std::string::npos;
@@ -306,6 +338,8 @@ std::string to_xml(const Manifest& manifest) {
             set_attribute(level, "parent", manifest.parent);
         if (!manifest.level_reason.empty())
             set_attribute(level, "reason", manifest.level_reason);
+        if (manifest.by_content)
+            set_attribute(level, "by", "content");
     }
 
     xmlNode* disks = add_element(root, "disks");

@@ -43,6 +43,14 @@ struct Qcow2Options {
     bool extended_l2 = false;
 };
 
+// The block sums of a disk at a level set (image/block_sums.hpp): a file
+// beside its image, TARGET.blocks.
+struct BlockSumsFile {
+    std::string name;
+    std::uint64_t block_size = 0;
+    std::string checksum; // of the whole file, "xxh3-128:<hex>"
+};
+
 // What virtsnap-copy made of a disk.
 struct DiskBackup {
     std::string format; // "qcow2" or "raw"
@@ -51,6 +59,7 @@ struct DiskBackup {
     std::uint64_t chunk_size = 0;
     std::optional<Qcow2Options> source_options;
     std::vector<BackupFile> files; // the top first, then each layer below
+    std::optional<BlockSumsFile> block_sums;
 };
 
 // One check virtsnap-verify made of a disk's backup.
@@ -86,6 +95,10 @@ struct Manifest {
     std::string level;
     std::string parent;       // inc, diff: the id of the set below it in its chain
     std::string level_reason; // why the level is not the one asked for; empty when it is
+    // An inc or diff taken by content: its layer holds the blocks whose
+    // block sums differ from its parent's (the change record could not be
+    // used), not the kept overlay's clusters.
+    bool by_content = false;
     std::vector<ManifestDisk> disks;
     std::string backup_dir; // where virtsnap-copy wrote the backup files; empty before
     // Tools that failed on the way; a later commit still runs.
@@ -113,6 +126,8 @@ const std::string& manifest_schema_text();
 bool is_valid_snapshot_id(const std::string& id);
 bool is_valid_uuid(const std::string& uuid);
 bool is_valid_checksum(const std::string& checksum);
+// TARGET.blocks: the only name a disk's block sums file has.
+std::string block_sums_file_name(const std::string& target);
 // A name of a file inside a directory: no '/', not "." or "..".
 bool is_plain_file_name(const std::string& name);
 

@@ -61,7 +61,7 @@ ChainSets::ChainSets(const TempDir& dir) : dir_(dir), domain_dir_(dir / "web") {
 }
 
 xml::Manifest ChainSets::add_full(const std::string& id, const std::vector<std::string>& writes,
-                                  bool keep_chain) {
+                                  bool keep_chain, bool block_sums) {
     const std::string source = (dir_ / ("source-" + id + ".qcow2")).string();
     xml::ManifestDisk disk = disk_of(source);
     if (keep_chain) {
@@ -82,6 +82,7 @@ xml::Manifest ChainSets::add_full(const std::string& id, const std::vector<std::
     copy::OutputFiles outputs(set_dir(id).string());
     copy::CopySettings settings;
     settings.keep_chain = keep_chain;
+    settings.block_sums = block_sums;
     settings.publish_each_disk = true;
     copy::copy_disks(m, settings, outputs, quiet);
     m.backup_dir.clear();

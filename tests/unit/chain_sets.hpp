@@ -33,8 +33,9 @@ class ChainSets {
     // A full set of disk vda, copied from a qcow2 made with the qemu-io
     // commands (on a 4 MiB disk); keep_chain: the source is a chain of two
     // images, kept as two layers.
+    // block_sums: with the block sums a level set keeps (vda.blocks).
     xml::Manifest add_full(const std::string& id, const std::vector<std::string>& writes,
-                           bool keep_chain = false);
+                           bool keep_chain = false, bool block_sums = false);
     // An incremental set on parent: vda.qcow2 backed by ../PARENT/vda.qcow2
     // with the qemu-io commands applied, recorded with its own checksums.
     xml::Manifest add_inc(const std::string& id, const std::string& parent,

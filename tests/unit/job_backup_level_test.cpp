@@ -67,9 +67,14 @@ std::string make_image(const fs::path& path) {
 // full is offline, so the disk it left the domain on (its kept overlay) is
 // its frozen image: a real file, as is the disk's own image below it.
 struct Tracked {
+    Tracked() = default;
+    // sums: the full keeps block sums, as every level set now does.
+    explicit Tracked(bool sums) : with_sums(sums) {}
+
+    bool with_sums = false;
     test::TempDir dir;
     test::ChainSets sets{dir};
-    xml::Manifest full = sets.add_full(full_id, {"write -P 0x61 0 64k"});
+    xml::Manifest full = sets.add_full(full_id, {"write -P 0x61 0 64k"}, false, with_sums);
     std::string domain_dir = sets.domain_dir().string();
     std::string image = make_image(dir / "web.qcow2");
     std::string kept = full.disks[0].frozen;
@@ -165,6 +170,7 @@ TEST_CASE("backup level: an inc on a record that holds continues its set") {
     CHECK(choice.level == job::Level::inc);
     CHECK(choice.parent == full_id);
     CHECK(choice.reason.empty());
+    CHECK_FALSE(choice.by_content);
 
     // On an incremental set: the record's set, not the full below it.
     t.continue_with_inc();
@@ -198,7 +204,10 @@ TEST_CASE("backup level: an inc without a record that holds is a full, saying wh
     SUBCASE("the record was lost: its own words") {
         t.tracking = job::TrackingState{};
         t.tracking.lost = "its change record no longer held";
-        CHECK(t.fallback() == "inc asked for, full taken: its change record no longer held");
+        CHECK(
+            t.fallback().rfind("inc asked for, full taken: its change record no longer held; not by content "
+                               "either: ",
+                               0) == 0);
     }
     SUBCASE("a record of another destination") {
         t.tracking.record->domain_dir = "/elsewhere/web";
@@ -410,4 +419,153 @@ TEST_CASE("backup level: a full or inc must back up every disk of the record") {
                          doctest::Contains("disk 'vdb' is in the domain's change record"),
                          util::RefusedError);
     CHECK_NOTHROW(job::check_record_covered(job::TrackingState{}, {"vda"}, {"vdb"}));
+}
+
+namespace {
+
+// An inc (or diff) by content on the set base, for the reason broken.
+void check_by_content(const job::LevelChoice& choice, job::Level level, const std::string& base,
+                      const std::string& broken) {
+    const std::string word = job::to_string(level);
+    CHECK(choice.level == level);
+    CHECK(choice.by_content);
+    CHECK(choice.parent == base);
+    CAPTURE(choice.reason);
+    CHECK(choice.reason.rfind(word + " asked for, " + word + " by content on the set " + base + " taken",
+                              0) == 0);
+    CHECK(choice.reason.find(broken) != std::string::npos);
+    REQUIRE(choice.parent_sums);
+    REQUIRE(choice.parent_sums->count("vda") == 1);
+    CHECK(choice.parent_sums->at("vda").virtual_size() == test::chain_disk_size);
+}
+
+// A full, though the previous set was considered: its reason says why not.
+void check_not_by_content(const Tracked& t, const std::string& why) {
+    const std::string reason = t.fallback();
+    CAPTURE(reason);
+    CHECK(reason.find("; not by content either: ") != std::string::npos);
+    CHECK(reason.find(why) != std::string::npos);
+}
+
+} // namespace
+
+TEST_CASE("backup level: without a record that holds, an inc by content on the previous set") {
+    Tracked t(true);
+    SUBCASE("no record: the newest level set of the domain") {
+        t.tracking = job::TrackingState{};
+        check_by_content(t.inc(), job::Level::inc, full_id, "the domain has no change record");
+    }
+    SUBCASE("the record was lost") {
+        t.tracking = job::TrackingState{};
+        t.tracking.lost = "its change record no longer held";
+        check_by_content(t.inc(), job::Level::inc, full_id, "its change record no longer held");
+    }
+    SUBCASE("a record of another destination: the newest set here") {
+        t.tracking.record->domain_dir = "/elsewhere/web";
+        check_by_content(t.inc(), job::Level::inc, full_id, "continues the sets in '/elsewhere/web'");
+    }
+    SUBCASE("a record that no longer holds: its own set") {
+        util::run_checked({"qemu-io", "-f", "qcow2", "-c", "write -P 0x63 2M 64k", t.image});
+        check_by_content(t.inc(), job::Level::inc, full_id, "changed since the change record was written");
+    }
+    SUBCASE("the record's set, not a newer one of another level") {
+        t.tracking = job::TrackingState{};
+        // A newer copy set and a newer set of another domain are not compared with.
+        xml::Manifest copy = t.full;
+        copy.snapshot_id = test::chain_set_id(2);
+        copy.level = "copy";
+        fs::create_directory(t.sets.set_dir(copy.snapshot_id));
+        t.sets.write_manifest(copy.snapshot_id, copy);
+        check_by_content(t.inc(), job::Level::inc, full_id, "no change record");
+        xml::Manifest other = t.full;
+        other.snapshot_id = test::chain_set_id(2);
+        other.domain_uuid = "00000000-0000-4000-8000-000000000001";
+        t.sets.write_manifest(other.snapshot_id, other);
+        check_by_content(t.inc(), job::Level::inc, full_id, "no change record");
+    }
+    SUBCASE("a diff: by content on the chain's full") {
+        t.tracking = job::TrackingState{};
+        const job::LevelChoice diff =
+            job::choose_level(job::Level::diff, t.tracking, t.domain_dir, t.snapshot);
+        check_by_content(diff, job::Level::diff, full_id, "no change record");
+    }
+    SUBCASE("recorded in the manifest") {
+        t.tracking = job::TrackingState{};
+        xml::Manifest m = t.snapshot;
+        const job::LevelChoice choice = t.inc();
+        job::record_level(m, choice);
+        CHECK(m.level == "inc");
+        CHECK(m.by_content);
+        CHECK(m.parent == full_id);
+        CHECK(m.level_reason == choice.reason);
+        job::record_level(m, job::choose_level(job::Level::full, t.tracking, t.domain_dir, t.snapshot));
+        CHECK_FALSE(m.by_content);
+    }
+}
+
+TEST_CASE("backup level: no inc by content on a set that cannot carry it: a full, saying why") {
+    Tracked t(true);
+    t.tracking = job::TrackingState{};
+    REQUIRE(t.inc().by_content);
+    SUBCASE("its block sums are damaged") {
+        const fs::path sums = t.sets.set_dir(full_id) / "vda.blocks";
+        std::string bytes = test::read_file(sums);
+        bytes[bytes.size() - 1] ^= 1;
+        test::write_file(sums, bytes);
+        check_not_by_content(t, "does not match the checksum");
+    }
+    SUBCASE("its block sums are gone") {
+        fs::remove(t.sets.set_dir(full_id) / "vda.blocks");
+        check_not_by_content(t, "is missing");
+    }
+    SUBCASE("it keeps none (made before block sums)") {
+        xml::Manifest old = t.full;
+        old.disks[0].backup->block_sums.reset();
+        t.sets.write_manifest(full_id, old);
+        check_not_by_content(t, "has no block sums");
+    }
+    SUBCASE("a disk added since") {
+        t.snapshot.disks.push_back(snapshot_disk("vdb", overlay_of(full_id, "vdb"), "/img/vdb.qcow2"));
+        check_not_by_content(t, "holds no backup of disk 'vdb'");
+    }
+    SUBCASE("a disk of it left out") {
+        t.snapshot.disks[0].target = "vdb";
+        check_not_by_content(t, "disk 'vda' of the set " + full_id + " is not in this backup");
+    }
+    SUBCASE("the disk was resized") {
+        t.snapshot.disks[0].virtual_size = 2 * test::chain_disk_size;
+        check_not_by_content(t, "disk 'vda' was resized since the set " + full_id);
+    }
+    SUBCASE("its image is damaged") {
+        test::write_file(t.sets.set_dir(full_id) / "vda.qcow2", "not a qcow2");
+        check_not_by_content(t, "the set " + full_id + " cannot be used: ");
+    }
+    SUBCASE("it is incomplete: no set to compare with") {
+        fs::remove(t.sets.set_dir(full_id) / store::set_marker_file);
+        check_not_by_content(t, "there is no complete full, inc or diff set of the domain in");
+    }
+    SUBCASE("it is not older than this set") {
+        t.snapshot.snapshot_id = full_id;
+        check_not_by_content(t, "there is no complete full, inc or diff set");
+    }
+    SUBCASE("the newest set keeps none: no older one is tried") {
+        t.sets.add_inc(inc1_id, full_id, {"write -P 0x62 1M 64k"}); // made without block sums
+        check_not_by_content(t, "disk 'vda' in '" + t.sets.set_dir(inc1_id).string() + "' has no block sums");
+    }
+}
+
+TEST_CASE("backup level: an inc on a record that holds updates its parent's block sums") {
+    Tracked t(true);
+    const util::Log quiet("test", util::Verbosity::quiet);
+    const job::BlockSumsByDisk sums =
+        job::parent_block_sums(t.sets.set_dir(full_id).string(), t.snapshot, quiet);
+    REQUIRE(sums);
+    CHECK(sums->count("vda") == 1);
+    // A set without them: none, and no error.
+    Tracked plain;
+    const job::BlockSumsByDisk none =
+        job::parent_block_sums(plain.sets.set_dir(full_id).string(), plain.snapshot, quiet);
+    REQUIRE(none);
+    CHECK(none->empty());
+    CHECK(job::parent_block_sums((plain.dir / "nowhere").string(), plain.snapshot, quiet)->empty());
 }

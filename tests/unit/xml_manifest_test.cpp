@@ -319,3 +319,48 @@ TEST_CASE("a hostile level or backing set is refused") {
     check_rejected(replaced(text, "<level kind=\"inc\" parent=\"20261121-031500-000-0001\"/>", ""),
                    "not incremental");
 }
+
+TEST_CASE("block sums and an incremental taken by content survive a round trip") {
+    Manifest m = incremental();
+    m.by_content = true;
+    m.level_reason = "inc asked for, inc by content taken: the domain has no change record";
+    m.disks[0].backup->block_sums =
+        xml::BlockSumsFile{"vda.blocks", 65536, "xxh3-128:" + std::string(32, 'e')};
+    const std::string text = xml::to_xml(m);
+    CHECK(text.find("<block-sums name=\"vda.blocks\" block-size=\"65536\" checksum=\"xxh3-128:eeee") !=
+          std::string::npos);
+    CHECK(text.find("by=\"content\"") != std::string::npos);
+    const Manifest back = xml::parse_manifest(text, "round trip");
+    CHECK(xml::to_xml(back) == text);
+    CHECK(back.by_content);
+    REQUIRE(back.disks[0].backup->block_sums);
+    CHECK(back.disks[0].backup->block_sums->name == "vda.blocks");
+    CHECK(back.disks[0].backup->block_sums->block_size == 65536);
+    // Without them (other tools, sets made before them, a normal inc).
+    const Manifest plain = xml::parse_manifest(xml::to_xml(incremental()), "plain");
+    CHECK_FALSE(plain.by_content);
+    CHECK_FALSE(plain.disks[0].backup->block_sums);
+}
+
+TEST_CASE("hostile block sums records and level bases are refused") {
+    Manifest m = incremental();
+    m.by_content = true;
+    m.disks[0].backup->block_sums =
+        xml::BlockSumsFile{"vda.blocks", 65536, "xxh3-128:" + std::string(32, 'e')};
+    const std::string text = xml::to_xml(m);
+    check_rejected(replaced(text, "name=\"vda.blocks\"", "name=\"../vda.blocks\""),
+                   "the name virtsnap gives");
+    check_rejected(replaced(text, "name=\"vda.blocks\"", "name=\"vdb.blocks\""), "the name virtsnap gives");
+    check_rejected(replaced(text, "name=\"vda.blocks\"", "name=\"vda.qcow2\""), "the name virtsnap gives");
+    check_rejected(replaced(text, "block-size=\"65536\"", "block-size=\"4096\""),
+                   "virtsnap keeps them of 65536");
+    check_rejected(replaced(text, "block-size=\"65536\"", "block-size=\"-1\""), "block-size");
+    check_rejected(replaced(text, "checksum=\"xxh3-128:eeee", "checksum=\"md5:eeee"), "block sums checksum");
+    check_rejected(replaced(text, " checksum=\"xxh3-128:eeee", " sum=\"xxh3-128:eeee"), "checksum");
+    check_rejected(replaced(text, "by=\"content\"", "by=\"guess\""), "level basis");
+    // Only an incremental is taken by content.
+    Manifest full = copied();
+    full.level = "full";
+    check_rejected(replaced(xml::to_xml(full), "<level kind=\"full\"", "<level kind=\"full\" by=\"content\""),
+                   "only an incremental set is taken by content");
+}

@@ -1,0 +1,190 @@
+#!/bin/bash
+# virtsnap-backup --level inc when the change record cannot be used: an
+# incremental by content on the previous set (the whole disk read, its
+# 64 KiB block sums compared with those the set keeps, only the blocks that
+# differ written). The record is broken two ways: (a) the guest destroyed,
+# the kept overlay of vda committed into its image by hand, the guest
+# started again (as backup-incremental.sh does); (b) 'virtsnap-commit
+# --end-tracking' and the record file removed. Each time --level inc gives
+# an inc by content on the previous set, says why (stderr, manifest, list),
+# its vda layer holds about what the guest wrote, and the next inc is a
+# normal one on it. Every set restored holds the files the guest had. A
+# damaged .blocks file in the previous set gives a full, saying why.
+. "$(dirname "$0")/../functions.sh"
+tb_init
+
+state="$TB_DIR/state"
+dest="$TB_DIR/backups"
+mkdir "$TB_DIR/content"
+head -c 32M /dev/urandom >"$TB_DIR/content/old.bin"
+truncate -s 192M "$TB_DIR/vda.raw"
+mkfs.ext4 -q -F -L vda -E lazy_itable_init=0,lazy_journal_init=0 -d "$TB_DIR/content" "$TB_DIR/vda.raw"
+qemu-img convert -q -f raw -O qcow2 "$TB_DIR/vda.raw" "$TB_DIR/vda.qcow2"
+rm -f "$TB_DIR/vda.raw"
+tb_image "$TB_DIR/vdb.raw" raw 64M vdb
+tb_disk_file vda "$TB_DIR/vda.qcow2" qcow2
+tb_disk_file vdb "$TB_DIR/vdb.raw" raw
+tb_start_domain vm
+tb_wait_agent vm
+uuid=$(virsh_ domuuid vm)
+record="$state/$uuid.tracking"
+
+backup() { tb_tool backup --state-dir "$state" -o "$dest" "$@" vm; }
+level_of() { xmllint --xpath 'string(/virtsnap-manifest/level/@kind)' "$1/manifest.xml"; }
+parent_of() { xmllint --xpath 'string(/virtsnap-manifest/level/@parent)' "$1/manifest.xml"; }
+by_of() { xmllint --xpath 'string(/virtsnap-manifest/level/@by)' "$1/manifest.xml"; }
+reason_of() { xmllint --xpath 'string(/virtsnap-manifest/level/@reason)' "$1/manifest.xml"; }
+kib() { du -k "$1" | cut -f1; }
+# guest SCRIPT: runs SCRIPT with sh in the guest; prints its standard output.
+guest() {
+    local request pid status
+    request=$(jq -nc --arg s "$1" '{execute: "guest-exec", arguments: {path: "/bin/sh", arg: ["-c", $s], "capture-output": true}}')
+    pid=$(virsh_ qemu-agent-command vm "$request" | jq -r .return.pid) || tb_fail "guest-exec of '$1' failed"
+    for _ in $(seq 600); do
+        status=$(virsh_ qemu-agent-command vm "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}")
+        if [ "$(jq -r .return.exited <<<"$status")" = true ]; then
+            [ "$(jq -r .return.exitcode <<<"$status")" = 0 ] || tb_fail "'$1' failed in the guest: $status"
+            jq -r '.return["out-data"] // ""' <<<"$status" | base64 -d
+            return 0
+        fi
+        sleep 0.2
+    done
+    tb_fail "'$1' did not end in the guest"
+}
+# sums: "NAME MD5" of each .bin file on vda, as the guest reads it.
+sums() { guest 'sync; cd /mnt/vda && for f in *.bin; do echo "$f $(md5sum <"$f" | cut -d" " -f1)"; done'; }
+# restored_sums IMAGE: the same, read from a restored image on the host.
+restored_sums() {
+    local raw="$TB_DIR/flat.raw" name
+    qemu-img convert -q -f qcow2 -O raw "$1" "$raw"
+    e2fsck -fy "$raw" >/dev/null 2>&1 || [ $? -le 2 ] || tb_fail "e2fsck cannot repair $1"
+    for name in $(debugfs -R "ls -p /" "$raw" 2>/dev/null | awk -F/ '$6 ~ /\.bin$/ { print $6 }' | LC_ALL=C sort); do
+        echo "$name $(debugfs -R "cat /$name" "$raw" 2>/dev/null | md5sum | cut -d' ' -f1)"
+    done
+    rm -f "$raw"
+}
+restart_guest() {
+    virsh_ start vm >/dev/null 2>"$TB_DIR/start.err" || tb_fail "the domain does not start: $(cat "$TB_DIR/start.err")"
+    tb_wait_agent vm
+    for _ in $(seq 60); do guest 'test -d /mnt/vda' 2>/dev/null && break; sleep 1; done
+}
+
+# Each point: its files' sums (taken just before the backup), the set.
+sets=() expected=() set=""
+take() { # LEVEL NAME: a backup at LEVEL into $set; its stderr in $TB_DIR/NAME.err
+    expected+=("$(sums)")
+    set=$(backup --level "$1" 2>"$TB_DIR/$2.err") || tb_fail "$2: --level $1 failed: $(cat "$TB_DIR/$2.err")"
+    grep -q 'kind="source" result="ok"' "$set/manifest.xml" || tb_fail "$2 was not verified against its source"
+    sets+=("$set")
+}
+# by_content SET PARENT WHY NAME: SET is an inc by content on PARENT, saying WHY.
+by_content() {
+    local set=$1 parent=$2 why=$3 name=$4
+    [ "$(level_of "$set")" = inc ] && [ "$(by_of "$set")" = content ] && [ "$(parent_of "$set")" = "$(basename "$parent")" ] ||
+        tb_fail "$name is $(level_of "$set") ($(by_of "$set")) on $(parent_of "$set"), expected an inc by content on $(basename "$parent"): $(cat "$TB_DIR/$name.err")"
+    grep -q "inc asked for, inc by content on the set $(basename "$parent") taken" "$TB_DIR/$name.err" ||
+        tb_fail "$name: stderr does not say it is by content: $(cat "$TB_DIR/$name.err")"
+    grep -q -- "$why" "$TB_DIR/$name.err" && reason_of "$set" | grep -q -- "$why" ||
+        tb_fail "$name: the reason does not say '$why': $(reason_of "$set")"
+    for disk in vda vdb; do
+        qemu-img info -U "$set/$disk.qcow2" | grep -q "backing file: ../$(basename "$parent")/$disk.qcow2" ||
+            tb_fail "$name's $disk does not name the previous set's image: $(qemu-img info -U "$set/$disk.qcow2")"
+        [ -f "$set/$disk.blocks" ] || tb_fail "$name keeps no block sums of $disk"
+    done
+}
+# A set's vda layer holds about what the guest wrote (MiB): at least that,
+# and well under the full's 32 MiB of data (the guest's workload log and
+# its filesystem's journal and metadata add some).
+small() { # SET MIB NAME
+    local got
+    got=$(kib "$1/vda.qcow2")
+    [ "$got" -ge $(($2 * 1024)) ] && [ "$got" -lt $((($2 + 12) * 1024)) ] ||
+        tb_fail "$3's vda takes $got KiB after $2 MiB written (the full $(kib "${sets[0]}/vda.qcow2") KiB)"
+    tb_log "$3: vda layer $got KiB after $2 MiB written"
+}
+
+# 1. The first inc: a full (no record, no set to compare with); every disk
+# keeps its block sums, recorded in the manifest.
+take inc first
+full=$set
+[ "$(level_of "$full")" = full ] || tb_fail "the first inc is $(level_of "$full")"
+grep -q "not by content either: there is no complete full, inc or diff set" "$TB_DIR/first.err" ||
+    tb_fail "the first full does not say why not by content: $(cat "$TB_DIR/first.err")"
+for disk in vda vdb; do
+    [ -f "$full/$disk.blocks" ] || tb_fail "the full keeps no $disk.blocks"
+    grep -q "<block-sums name=\"$disk.blocks\" block-size=\"65536\" checksum=\"xxh3-128:" "$full/manifest.xml" ||
+        tb_fail "the manifest does not record $disk.blocks"
+done
+# 1/8192 of the disk and a 32-byte header: 192 MiB of vda, 24 KiB.
+[ "$(stat -c %s "$full/vda.blocks")" -eq $((192 * 1024 * 1024 / 8192 + 32)) ] ||
+    tb_fail "vda.blocks is $(stat -c %s "$full/vda.blocks") bytes"
+
+# 2. (a) The kept overlay of vda committed into its image by hand while
+# the guest was off: the record no longer holds.
+guest 'dd if=/dev/urandom of=/mnt/vda/a.bin bs=1M count=4 2>/dev/null' >/dev/null
+sums >/dev/null # synced
+virsh_ destroy vm >/dev/null
+kept=$(tb_sources vm --inactive | awk '$1 == "vda" { print $2 }')
+qemu-img commit -q "$kept" || tb_fail "the hand-made commit failed"
+restart_guest
+take inc a
+a=$set
+by_content "$a" "$full" "changed since the change record was written" a
+small "$a" 4 "the inc by content after a hand-made commit"
+[ -f "$record" ] || tb_fail "no change record after the inc by content"
+tb_sources vm | grep -q "vda .*virtsnap-$(basename "$a").vda.qcow2" || tb_fail "vda is not on the new kept overlay: $(tb_sources vm)"
+sleep 1
+guest 'dd if=/dev/urandom of=/mnt/vda/b.bin bs=1M count=2 2>/dev/null' >/dev/null
+take inc after-a
+after_a=$set
+[ "$(level_of "$after_a")" = inc ] && [ -z "$(by_of "$after_a")" ] && [ "$(parent_of "$after_a")" = "$(basename "$a")" ] ||
+    tb_fail "the inc after the one by content is $(level_of "$after_a") ($(by_of "$after_a")) on $(parent_of "$after_a")"
+[ -z "$(reason_of "$after_a")" ] || tb_fail "the normal inc gives a reason: $(reason_of "$after_a")"
+small "$after_a" 2 "the inc after it"
+[ -f "$after_a/vda.blocks" ] || tb_fail "a normal inc keeps no block sums"
+
+# 3. (b) --end-tracking, and the record file gone.
+tb_tool commit --state-dir "$state" --end-tracking vm 2>"$TB_DIR/end.err" || tb_fail "--end-tracking failed: $(cat "$TB_DIR/end.err")"
+rm -f "$record"
+guest 'dd if=/dev/urandom of=/mnt/vda/c.bin bs=1M count=3 2>/dev/null && rm /mnt/vda/a.bin && sync && fstrim /mnt/vda || true' >/dev/null
+sleep 1
+take inc b
+b=$set
+by_content "$b" "$after_a" "the domain has no change record" b
+small "$b" 3 "the inc by content after --end-tracking"
+sleep 1
+guest 'dd if=/dev/urandom of=/mnt/vda/d.bin bs=1M count=1 2>/dev/null' >/dev/null
+take inc after-b
+after_b=$set
+[ "$(level_of "$after_b")" = inc ] && [ -z "$(by_of "$after_b")" ] && [ "$(parent_of "$after_b")" = "$(basename "$b")" ] ||
+    tb_fail "the inc after the second by content is $(level_of "$after_b") ($(by_of "$after_b")) on $(parent_of "$after_b")"
+
+# list --json shows why.
+tb_tool list --json "$dest" | jq -e --arg id "$(basename "$b")" \
+    '[.. | objects | select(.set? == $id or .id? == $id)][0] | .level == "inc" and (.level_reason | test("by content"))' >/dev/null ||
+    tb_fail "list --json does not give the inc by content's reason: $(tb_tool list --json "$dest")"
+
+# 4. Every point restored on its own holds the guest's files; the chain verifies.
+for i in "${!sets[@]}"; do
+    out="$TB_DIR/restored$i"
+    tb_tool restore -q "${sets[$i]}" -o "$out" >/dev/null 2>"$TB_DIR/restore.err" || tb_fail "restoring set $((i + 1)) failed: $(cat "$TB_DIR/restore.err")"
+    got=$(restored_sums "$out/vda.qcow2")
+    [ "$got" = "${expected[$i]}" ] || tb_fail "set $((i + 1)) ($(level_of "${sets[$i]}") $(by_of "${sets[$i]}")) holds files $got, the guest had ${expected[$i]}"
+    rm -rf "$out"
+done
+tb_tool verify -q --chain --checksums "$after_b" >/dev/null 2>"$TB_DIR/verify.err" || tb_fail "verify --chain: $(cat "$TB_DIR/verify.err")"
+
+# 5. The previous set's block sums damaged: a full, saying why.
+tb_tool commit --state-dir "$state" --end-tracking vm 2>"$TB_DIR/end.err" || tb_fail "--end-tracking failed: $(cat "$TB_DIR/end.err")"
+printf '\xff' | dd of="$after_b/vda.blocks" bs=1 seek=100 conv=notrunc status=none
+sleep 1
+take inc damaged
+damaged=$set
+[ "$(level_of "$damaged")" = full ] || tb_fail "an inc on damaged block sums is $(level_of "$damaged")"
+grep -q "inc asked for, full taken: the domain has no change record; not by content either: .*does not match the checksum" "$TB_DIR/damaged.err" ||
+    tb_fail "the full does not say why: $(cat "$TB_DIR/damaged.err")"
+reason_of "$damaged" | grep -q "does not match the checksum" || tb_fail "the manifest does not say why: $(reason_of "$damaged")"
+
+tb_tool commit --state-dir "$state" --end-tracking vm 2>"$TB_DIR/end.err" || tb_fail "the last --end-tracking failed: $(cat "$TB_DIR/end.err")"
+[ -z "$(find "$TB_DIR" -maxdepth 1 -name '*.virtsnap-*')" ] || tb_fail "overlays left at the end"
+tb_pass "inc by content after a hand-made commit and after --end-tracking: small layers on the previous set, the reason on stderr, in the manifest and in list; normal incs after them; every point restores as the guest had it; damaged block sums give a full"
