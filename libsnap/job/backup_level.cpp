@@ -295,7 +295,8 @@ LevelChoice choose_level(Level requested, const TrackingState& tracking, const s
         if (held >= full_every) {
             choice.level = Level::full;
             choice.reason = asked + "the chain holds " + std::to_string(held) +
-                            " incremental(s) since its full (--full-every " + std::to_string(full_every) + ")";
+                            " incremental(s) since its full (--full-every " + std::to_string(full_every) +
+                            ")";
             return choice;
         }
     }
