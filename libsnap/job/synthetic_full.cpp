@@ -225,7 +225,7 @@ std::string merge_oldest_kept(const store::DomainLock& lock, const std::string& 
             log.info("--synthetic-full: " + choice.why_not);
         return "";
     }
-    const std::string id = choice.set->id;
+    std::string id = choice.set->id;
     log.info("--synthetic-full: making backup set " + id +
              " a full of its own, so that --keep no longer keeps the sets below it");
     try {

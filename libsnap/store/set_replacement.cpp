@@ -58,7 +58,7 @@ void rename_durably(const std::string& from, const std::string& to, const std::s
 
 std::string swap_in_replacement(const std::string& domain_dir, const std::string& id, bool exchange) {
     const std::string set = domain_dir + "/" + id;
-    const std::string work = domain_dir + "/" + synthetic_work_name(id);
+    std::string work = domain_dir + "/" + synthetic_work_name(id);
     if (!is_directory(set) || !is_directory(work))
         throw util::Error("internal error: " + quoted(set) + " and " + quoted(work) +
                           " are not both directories");
@@ -70,7 +70,7 @@ std::string swap_in_replacement(const std::string& domain_dir, const std::string
         if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
             throw SystemError("cannot exchange " + quoted(work) + " with " + quoted(set), errno);
     }
-    const std::string aside = domain_dir + "/" + synthetic_aside_name(id);
+    std::string aside = domain_dir + "/" + synthetic_aside_name(id);
     rename_durably(set, aside, domain_dir);
     util::pause_point("synthetic-moved-aside");
     try {
