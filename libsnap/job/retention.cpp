@@ -43,11 +43,11 @@ std::size_t apply_retention(const std::string& domain_dir, unsigned keep, const 
     std::size_t removed = 0;
     for (auto it = doomed.rbegin(); it != doomed.rend(); ++it) {
         const store::BackupSet* set = *it;
-        const bool incremental = set->manifest && set->manifest->level == "inc";
+        const bool on_parent = set->manifest && set->manifest->on_parent();
         if (still_needed.count(set->id) > 0) {
             log.warn("--keep " + std::to_string(keep) + ": keeping backup set " + quoted(set->path) +
                      ", as a set that could not be removed depends on it");
-            if (incremental)
+            if (on_parent)
                 still_needed.insert(set->manifest->parent);
             continue;
         }
@@ -57,7 +57,7 @@ std::size_t apply_retention(const std::string& domain_dir, unsigned keep, const 
             ++removed;
         } catch (const util::RefusedError& error) {
             log.warn(error.what());
-            if (incremental)
+            if (on_parent)
                 still_needed.insert(set->manifest->parent);
         }
     }

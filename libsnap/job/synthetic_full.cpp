@@ -141,8 +141,8 @@ void make_synthetic_full(const store::DomainLock& /*lock*/, const std::string& s
     if (manifest.snapshot_id != set.id)
         throw util::InputError(it + " is damaged: its manifest records the set " +
                                quoted(manifest.snapshot_id));
-    if (manifest.level != "inc")
-        throw util::RefusedError(it + " is not incremental: it needs no set below it already");
+    if (!manifest.on_parent())
+        throw util::RefusedError(it + " is neither an inc nor a diff: it needs no set below it already");
     if (manifest.disks.empty())
         throw util::RefusedError(it + " holds no disk");
     // Its chain, every image's header checked before QEMU opens it.

@@ -3,7 +3,7 @@
 // --level inc and --keep N, a chain's full stays as long as any kept set
 // hangs on it, so old points are kept for ever. Instead, once the chain's
 // full is no restore point --keep keeps, the oldest kept restore point (an
-// incremental set) is replaced by a standalone full of the same point: same
+// inc or a diff set) is replaced by a standalone full of the same point: same
 // set id, time, domain, disks and definitions, level full, its images the
 // chain flattened by the copy engine with checksums of their own. The sets
 // above it name "../ID/TARGET.qcow2", now that full image of the same
@@ -39,9 +39,9 @@ struct SyntheticFullSettings {
     bool exchange = true;
 };
 
-// Replaces the incremental set in set_dir with a standalone full of the
+// Replaces the inc or diff set in set_dir with a standalone full of the
 // same point, as above. Throws, with the set as it was: RefusedError (the set
-// is not incremental, or its checksums are in chunks a full would not
+// is neither, or its checksums are in chunks a full would not
 // have), InputError (a set of its chain is damaged), VerificationMismatch
 // (a layer's checksums, or the new images against the chain), SystemError,
 // Interrupted.

@@ -82,7 +82,7 @@ MergeChoice set_to_merge(const std::vector<BackupSet>& sets, unsigned keep, cons
     const std::size_t removed = sets_to_remove(sets, keep, just_made, pinned).size();
     MergeChoice choice;
     for (const BackupSet* point : points) {
-        if (point->manifest->level != "inc")
+        if (!point->manifest->on_parent())
             continue;
         // What retention would do were this set a full of its own.
         std::vector<BackupSet> as_full = sets;

@@ -286,3 +286,23 @@ TEST_CASE("a synthetic full killed at any step leaves every restore point restor
         CHECK(restored(dir, sets, i3_id) == sets.expected(i3_id));
     }
 }
+
+TEST_CASE("a diff set becomes a full of the same point, and the inc above it stays valid") {
+    test::TempDir dir;
+    test::ChainSets sets(dir);
+    sets.add_full(f_id, {"write -P 0x61 0 256k"});
+    // A diff is laid out as an inc on the chain's full; only its level differs.
+    xml::Manifest diff = sets.add_inc(i1_id, f_id, {"write -P 0x5a 64k 64k", "write -z 0 4k"});
+    diff.level = "diff";
+    sets.write_manifest(i1_id, diff);
+    sets.add_inc(i2_id, i1_id, {"write -P 0x33 3M 4k"});
+    const store::DomainLock lock = lock_of(dir);
+    CHECK(job::merge_oldest_kept(lock, sets.domain_dir().string(), 2, i2_id, {i2_id}, {}, quiet) == i1_id);
+    sets.made_full(i1_id);
+    CHECK(manifest_of(sets, i1_id).level == "full");
+    CHECK(job::apply_retention(sets.domain_dir().string(), 2, i2_id, quiet, {i2_id}) == 1);
+    CHECK(names_in(sets.domain_dir()) == std::vector<std::string>{i1_id, i2_id});
+    CHECK(restored(dir, sets, i1_id) == sets.expected(i1_id));
+    CHECK(restored(dir, sets, i2_id) == sets.expected(i2_id));
+    verify_set(sets, i2_id);
+}

@@ -166,3 +166,24 @@ TEST_CASE("--synthetic-full merges nothing that would free no set") {
     CHECK_FALSE(store::set_to_merge(fulls, 1, i2).set);
     CHECK(store::set_to_merge(fulls, 1, i2).why_not.empty());
 }
+
+TEST_CASE("--synthetic-full makes a kept diff a full when that frees the sets below it") {
+    const std::string f1 = "20261101-000000-000-0001", d1 = "20261102-000000-000-0001",
+                      d2 = "20261103-000000-000-0001", i3 = "20261104-000000-000-0001",
+                      d4 = "20261105-000000-000-0001";
+    std::vector<store::BackupSet> sets{complete(f1), incremental(d1, f1), incremental(d2, f1),
+                                       incremental(i3, d2)};
+    sets[1].manifest->level = "diff";
+    sets[2].manifest->level = "diff";
+    // d2 keeps the full below it; made a full, it frees it.
+    store::MergeChoice choice = store::set_to_merge(sets, 2, i3, {i3});
+    REQUIRE(choice.set);
+    CHECK(choice.set->id == d2);
+    // Diffs that all hang on the full: none frees it alone.
+    sets.pop_back();
+    sets.push_back(incremental(d4, f1));
+    sets.back().manifest->level = "diff";
+    choice = store::set_to_merge(sets, 2, d4, {d4});
+    CHECK_FALSE(choice.set);
+    CHECK(choice.why_not.empty());
+}
