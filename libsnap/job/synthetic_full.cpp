@@ -12,6 +12,7 @@
 #include "store/set_replacement.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
+#include "util/joined_thread.hpp"
 #include "util/path.hpp"
 #include "util/pause_point.hpp"
 #include "verify/backup_verification.hpp"
@@ -19,6 +20,7 @@
 #include "verify/image_compare.hpp"
 
 #include <cerrno>
+#include <exception>
 #include <optional>
 #include <sys/stat.h>
 
@@ -61,23 +63,31 @@ std::string span_of(const store::DiskChain& chain) {
 
 // The disk at the chain's point, flattened into one qcow2 image in outputs
 // (unpublished), read as restore reads a chain. Every layer is checked
-// against its own set's checksums first: the new image gets checksums of its
-// own, which would bless damage read now.
+// against its own set's checksums, beside the copy (which reads the same
+// files, once from the storage, mostly): the new image gets checksums of
+// its own, which would bless damage read now, so a mismatch fails it.
 xml::DiskBackup flatten(const store::DiskChain& chain, const SyntheticFullSettings& settings,
                         copy::OutputFiles& outputs, const util::Log& log) {
     const std::string disk = "disk " + quoted(chain.target);
-    for (std::size_t k = 0; k < chain.sets.size(); ++k) {
-        const xml::DiskBackup seen = chain.backup(k);
-        for (std::size_t i = 0; i < chain.backups[k].files.size(); ++i) {
-            util::throw_if_interrupted();
-            const verify::CheckOutcome outcome =
-                verify::check_checksums(chain.sets[k].path, seen, i, chain.virtual_size);
-            if (!outcome.ok)
-                throw util::VerificationMismatch(disk + " in set " + chain.sets[k].id + ": " +
-                                                 outcome.detail);
+    std::string damage;
+    std::exception_ptr check_failed;
+    auto check_layers = [&] {
+        try {
+            for (std::size_t k = 0; k < chain.sets.size() && damage.empty(); ++k) {
+                const xml::DiskBackup seen = chain.backup(k);
+                for (std::size_t i = 0; i < chain.backups[k].files.size(); ++i) {
+                    const verify::CheckOutcome outcome =
+                        verify::check_checksums(chain.sets[k].path, seen, i, chain.virtual_size);
+                    if (!outcome.ok) {
+                        damage = "in set " + chain.sets[k].id + ": " + outcome.detail;
+                        break;
+                    }
+                }
+            }
+        } catch (...) {
+            check_failed = std::current_exception();
         }
-    }
-    log.info(disk + ": every layer of sets " + span_of(chain) + " matches its checksums");
+    };
 
     copy::DiskCopyRequest request;
     request.target = chain.target;
@@ -92,7 +102,16 @@ xml::DiskBackup flatten(const store::DiskChain& chain, const SyntheticFullSettin
     // The options of the disk's own image, as a full of it records them
     // (and a restore recreates them).
     copy_settings.qcow2_options = chain.backups.front().source_options;
-    xml::DiskBackup written = copy::copy_disk(request, copy_settings, outputs, log);
+    xml::DiskBackup written;
+    {
+        util::JoinedThread checking(check_layers);
+        written = copy::copy_disk(request, copy_settings, outputs, log);
+    }
+    if (check_failed)
+        std::rethrow_exception(check_failed);
+    if (!damage.empty())
+        throw util::VerificationMismatch(disk + " " + damage);
+    log.info(disk + ": every layer of sets " + span_of(chain) + " matches its checksums");
     written.source_options = chain.backups.front().source_options;
     return written;
 }

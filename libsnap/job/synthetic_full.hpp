@@ -10,12 +10,13 @@
 // content, and stay valid; retention then removes the sets below it.
 //
 // Every step leaves each kept restore point restorable and verifiable:
-//   1. every layer of the chain is checked against its own set's checksums
-//      (a new full gets new checksums: damage read now would be blessed);
-//   2. the images are written into DOMAIN_DIR/.synthetic-ID
-//      (store/set_layout.hpp), fsynced, then checked with qemu-img check and
-//      compared with the chain by qemu-img compare; then the definitions,
-//      the manifest and, last, the marker;
+//   1. the images are written into DOMAIN_DIR/.synthetic-ID
+//      (store/set_layout.hpp) and fsynced, while every layer of the chain
+//      is checked against its own set's checksums (a new full gets new
+//      checksums: damage read now would be blessed);
+//   2. each image is compared with the chain by qemu-img compare and
+//      checked with qemu-img check; then the definitions, the manifest and,
+//      last, the marker are written;
 //   3. the work directory is swapped with the set (store/set_replacement.hpp:
 //      one RENAME_EXCHANGE, or two renames the next run completes);
 //   4. the old content is removed.
