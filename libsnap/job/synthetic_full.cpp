@@ -102,6 +102,9 @@ xml::DiskBackup flatten(const store::DiskChain& chain, const SyntheticFullSettin
     // The options of the disk's own image, as a full of it records them
     // (and a restore recreates them).
     copy_settings.qcow2_options = chain.backups.front().source_options;
+    // Block sums beside the image, as every full keeps them (a later inc by
+    // content compares with them).
+    copy_settings.block_sums = true;
     xml::DiskBackup written;
     {
         util::JoinedThread checking(check_layers);
@@ -178,6 +181,7 @@ void make_synthetic_full(const store::DomainLock& /*lock*/, const std::string& s
     xml::Manifest full = manifest;
     full.level = "full";
     full.parent.clear();
+    full.by_content = false;
     full.level_reason = "synthetic full: merged from sets " + span + " (--synthetic-full)";
 
     const std::string domain_dir = util::dirname_of(set_dir);

@@ -4,11 +4,13 @@
 // restore point restorable, and the next run puts the rest right.
 
 #include "chain_sets.hpp"
+#include "copy/disk_copy.hpp"
 #include "copy/output_files.hpp"
 #include "job/restore_disks.hpp"
 #include "job/retention.hpp"
 #include "job/synthetic_full.hpp"
 #include "store/domain_lock.hpp"
+#include "store/set_block_sums.hpp"
 #include "store/set_images.hpp"
 #include "store/set_layout.hpp"
 #include "util/error.hpp"
@@ -77,6 +79,24 @@ xml::Manifest manifest_of(const test::ChainSets& sets, const std::string& id) {
     return *store::read_set(sets.set_dir(id).string()).manifest;
 }
 
+// What a real full of the set's point records of vda (its reference
+// image copied as virtsnap-backup copies a disk into a full set), and its
+// block sums file.
+std::pair<xml::DiskBackup, std::string> real_full(const test::TempDir& dir, const std::string& id) {
+    const fs::path out = dir / ("real-full-" + id);
+    fs::create_directory(out);
+    copy::OutputFiles outputs(out.string());
+    copy::DiskCopyRequest request;
+    request.target = "vda";
+    request.virtual_size = test::chain_disk_size;
+    request.chain.push_back({(dir / ("reference-" + id + ".qcow2")).string(), "qcow2"});
+    copy::CopySettings settings;
+    settings.block_sums = true;
+    xml::DiskBackup backup = copy::copy_disk(request, settings, outputs, quiet);
+    outputs.publish_all(false);
+    return {backup, test::read_file(out / "vda.blocks")};
+}
+
 // Every name in the domain directory.
 std::vector<std::string> names_in(const fs::path& dir) {
     std::vector<std::string> names;
@@ -96,6 +116,7 @@ TEST_CASE("a synthetic full is the same point as the incremental set it replaces
         test::ChainSets sets(dir);
         make_chain(sets);
         const xml::Manifest before = manifest_of(sets, i2_id);
+        test::write_file(sets.set_dir(i2_id) / store::set_domain_xml_file, "<domain type='kvm'/>\n");
         const store::DomainLock lock = lock_of(dir);
         job::SyntheticFullSettings settings;
         settings.exchange = exchange;
@@ -133,6 +154,19 @@ TEST_CASE("a synthetic full is the same point as the incremental set it replaces
         const std::string info =
             util::run_checked({"qemu-img", "info", (sets.set_dir(i2_id) / "vda.qcow2").string()}).out;
         CHECK(info.find("backing file") == std::string::npos);
+        // Its checksums and block sums are those a real full of the same
+        // point records.
+        const auto [real, real_sums] = real_full(dir, i2_id);
+        CHECK(disk.backup->files.front().checksum == real.files.front().checksum);
+        CHECK(disk.backup->files.front().data_bytes == real.files.front().data_bytes);
+        REQUIRE(disk.backup->files.front().chunks.size() == real.files.front().chunks.size());
+        for (std::size_t c = 0; c < real.files.front().chunks.size(); ++c)
+            CHECK(disk.backup->files.front().chunks[c].hash == real.files.front().chunks[c].hash);
+        REQUIRE(disk.backup->block_sums);
+        CHECK(disk.backup->block_sums->checksum == real.block_sums->checksum);
+        CHECK(test::read_file(sets.set_dir(i2_id) / "vda.blocks") == real_sums);
+        CHECK(store::read_block_sums(sets.set_dir(i2_id).string(), disk).digests().size() ==
+              image::block_sum_count(test::chain_disk_size));
 
         // It reads, restores and verifies as the point it was; so does the
         // set above it, whose layer now hangs on it.
@@ -143,6 +177,9 @@ TEST_CASE("a synthetic full is the same point as the incremental set it replaces
         verify_set(sets, i3_id);
         // Nothing is left beside the sets.
         CHECK(names_in(sets.domain_dir()) == std::vector<std::string>{f_id, i1_id, i2_id, i3_id});
+        CHECK(names_in(sets.set_dir(i2_id)) ==
+              std::vector<std::string>{"complete", "domain.xml", "manifest.xml", "vda.blocks", "vda.qcow2"});
+        CHECK(test::read_file(sets.set_dir(i2_id) / store::set_domain_xml_file) == "<domain type='kvm'/>\n");
         // The sets below it are no longer needed by any kept set.
         CHECK(job::apply_retention(sets.domain_dir().string(), 2, i3_id, quiet, {i3_id}) == 2);
         CHECK(names_in(sets.domain_dir()) == std::vector<std::string>{i2_id, i3_id});
@@ -294,12 +331,14 @@ TEST_CASE("a diff set becomes a full of the same point, and the inc above it sta
     // A diff is laid out as an inc on the chain's full; only its level differs.
     xml::Manifest diff = sets.add_inc(i1_id, f_id, {"write -P 0x5a 64k 64k", "write -z 0 4k"});
     diff.level = "diff";
+    diff.by_content = true; // taken by content: its full is not
     sets.write_manifest(i1_id, diff);
     sets.add_inc(i2_id, i1_id, {"write -P 0x33 3M 4k"});
     const store::DomainLock lock = lock_of(dir);
     CHECK(job::merge_oldest_kept(lock, sets.domain_dir().string(), 2, i2_id, {i2_id}, {}, quiet) == i1_id);
     sets.made_full(i1_id);
     CHECK(manifest_of(sets, i1_id).level == "full");
+    CHECK_FALSE(manifest_of(sets, i1_id).by_content);
     CHECK(job::apply_retention(sets.domain_dir().string(), 2, i2_id, quiet, {i2_id}) == 1);
     CHECK(names_in(sets.domain_dir()) == std::vector<std::string>{i1_id, i2_id});
     CHECK(restored(dir, sets, i1_id) == sets.expected(i1_id));
