@@ -107,7 +107,13 @@ xml::DiskBackup flatten(const store::DiskChain& chain, const SyntheticFullSettin
     copy_settings.block_sums = true;
     xml::DiskBackup written;
     {
-        util::JoinedThread checking(check_layers);
+        // Started with SIGINT, SIGTERM and SIGHUP blocked, as every thread
+        // virtsnap starts (util::start_thread): the handler runs on this one.
+        std::optional<util::JoinedThread> checking;
+        {
+            const util::HandledSignalsBlocked blocked;
+            checking.emplace(check_layers);
+        }
         written = copy::copy_disk(request, copy_settings, outputs, log);
     }
     if (check_failed)
