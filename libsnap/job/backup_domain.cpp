@@ -2,6 +2,7 @@
 
 #include "job/backup_paths.hpp"
 #include "job/retention.hpp"
+#include "job/synthetic_full.hpp"
 #include "store/domain_lock.hpp"
 #include "store/durable_file.hpp"
 #include "store/set_layout.hpp"
@@ -13,6 +14,7 @@
 #include "virt/manifest_builder.hpp"
 #include "virt/pending_commit.hpp"
 
+#include <exception>
 #include <sys/stat.h>
 
 namespace virtsnap::job {
@@ -36,6 +38,9 @@ SetSummary backup_domain(const virt::Connection& conn, const std::string& name,
     if (::lstat(domain_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
         throw util::RefusedError(util::quoted(domain_dir) +
                                  " is not a directory of its own (a symbolic link?); nothing was backed up");
+    // A --synthetic-full run that died may have left a set mid-swap: put
+    // right before anything reads the sets.
+    finish_synthetic_fulls(lock, domain_dir, log);
     remove_incomplete_sets(domain_dir, log);
     const std::string id = virt::new_snapshot_id();
     // The last moment a hook can still say no: nothing was changed yet.
@@ -72,13 +77,31 @@ SetSummary backup_domain(const virt::Connection& conn, const std::string& name,
     summary.verified = settings.verify;
     summary.verification = settings.verification;
     if (settings.keep > 0) {
-        util::PhaseTimer retention("retention");
         // The set the change record continues is the next inc's parent.
         std::vector<std::string> pinned;
         if (std::optional<store::TrackingRecord> record = store::load_tracking(state_dir, domain.uuid()))
             if (record->domain_dir == domain_dir)
                 pinned.push_back(record->set_id);
+        // A synthetic full that failed left every set as it was: retention
+        // still runs (keeping the chain), then the run fails with its error.
+        std::exception_ptr merge_error;
+        if (settings.synthetic_full) {
+            util::PhaseTimer merging("synthetic full");
+            SyntheticFullSettings synthetic;
+            synthetic.compress = settings.copy.compress;
+            try {
+                summary.synthetic_full =
+                    merge_oldest_kept(lock, domain_dir, settings.keep, id, pinned, synthetic, log);
+            } catch (const util::Interrupted&) {
+                throw;
+            } catch (const util::Error&) {
+                merge_error = std::current_exception();
+            }
+        }
+        util::PhaseTimer retention("retention");
         summary.removed_sets = apply_retention(domain_dir, settings.keep, id, log, pinned);
+        if (merge_error)
+            std::rethrow_exception(merge_error);
     }
     summary.duration =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
@@ -106,6 +129,8 @@ std::string describe(const SetSummary& s) {
         line += "; verified against the source";
     if (s.level != Level::copy)
         line += std::string("; level ") + to_string(s.level);
+    if (!s.synthetic_full.empty())
+        line += "; set " + s.synthetic_full + " made a full of its own (--synthetic-full)";
     if (s.removed_sets > 0)
         line += "; " + std::to_string(s.removed_sets) + " old set(s) removed";
     return line + "; set " + s.set_dir;

@@ -35,6 +35,9 @@ struct BackupSettings {
     bool verify = true;      // verify each copy (and qemu-img check a qcow2) before the commit
     Verification verification = Verification::source;
     unsigned keep = 0; // 0: keep every set
+    // With keep: once the chain's full is no restore point kept, make the
+    // oldest kept incremental set a full of its own (job/synthetic_full.hpp).
+    bool synthetic_full = false;
     Level level = Level::copy;
     // With level inc: take a full instead once the chain holds this many
     // incrementals since its full (0: never).
@@ -56,6 +59,7 @@ struct SetSummary {
     bool verified = false;
     Verification verification = Verification::source;
     std::size_t removed_sets = 0; // by --keep
+    std::string synthetic_full;   // the set --synthetic-full made a full of its own, or empty
     Level level = Level::copy;    // the level the set was taken at
     std::string level_reason;     // why it is not the one asked for
 };

@@ -5,6 +5,7 @@
 #include "util/error.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace virtsnap::job {
 
@@ -34,14 +35,30 @@ std::size_t apply_retention(const std::string& domain_dir, unsigned keep, const 
         log.info("--keep " + std::to_string(keep) + ": keeping " + std::to_string(kept) +
                  " complete sets of " + quoted(domain_dir) +
                  ", as kept incremental sets depend on older ones");
+    // The newest first, so that a set is removed only after the sets above
+    // it: a run killed in between leaves no set whose parent is gone. A set
+    // that stays after all (refused: it holds files virtsnap never writes)
+    // keeps the sets it depends on.
+    std::set<std::string> still_needed;
     std::size_t removed = 0;
-    for (const store::BackupSet* set : doomed) {
+    for (auto it = doomed.rbegin(); it != doomed.rend(); ++it) {
+        const store::BackupSet* set = *it;
+        const bool on_parent = set->manifest && set->manifest->on_parent();
+        if (still_needed.count(set->id) > 0) {
+            log.warn("--keep " + std::to_string(keep) + ": keeping backup set " + quoted(set->path) +
+                     ", as a set that could not be removed depends on it");
+            if (on_parent)
+                still_needed.insert(set->manifest->parent);
+            continue;
+        }
         log.info("--keep " + std::to_string(keep) + ": removing backup set " + quoted(set->path));
         try {
             store::remove_set(set->path);
             ++removed;
         } catch (const util::RefusedError& error) {
             log.warn(error.what());
+            if (on_parent)
+                still_needed.insert(set->manifest->parent);
         }
     }
     return removed;

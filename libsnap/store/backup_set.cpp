@@ -63,6 +63,10 @@ std::optional<xml::Manifest> read_manifest_of(const std::string& set_dir) {
 
 } // namespace
 
+std::optional<std::vector<std::string>> directory_names(const std::string& dir) {
+    return entries(dir);
+}
+
 bool has_marker(const std::string& dir) {
     struct stat st {};
     return ::lstat((dir + "/" + set_marker_file).c_str(), &st) == 0 && S_ISREG(st.st_mode);

@@ -51,6 +51,9 @@ void mark_complete(const std::string& set_dir, const std::string& snapshot_id);
 // Whether dir holds a completion marker (a regular file, not a link).
 bool has_marker(const std::string& dir);
 
+// The names in dir (not "." or ".."), sorted; nullopt when dir does not exist.
+std::optional<std::vector<std::string>> directory_names(const std::string& dir);
+
 // Removes a set: the files directly inside it, then the directory. Never
 // follows a symbolic link; a directory holding anything but the files
 // virtsnap writes into a set (a subdirectory, another name) is left whole

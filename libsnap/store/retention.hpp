@@ -3,6 +3,7 @@
 
 #include "store/backup_set.hpp"
 
+#include <string>
 #include <vector>
 
 namespace virtsnap::store {
@@ -20,5 +21,21 @@ namespace virtsnap::store {
 std::vector<const BackupSet*> sets_to_remove(const std::vector<BackupSet>& sets, unsigned keep,
                                              const std::string& just_made = "",
                                              const std::vector<std::string>& pinned = {});
+
+// --synthetic-full: the restore point to make a standalone full of, so that
+// --keep can remove the sets below it. The oldest of the sets kept as
+// restore points (as sets_to_remove counts them) that is an inc or a diff
+// and that, as a full, would let sets_to_remove remove more: the chain's full
+// is no longer a restore point, but that set needs it. Never just_made, the
+// newest complete set or a pinned one (the set a change record continues):
+// why_not then says which set would have been made a full, and why it is
+// not. {nullptr, ""} when no set keeps sets below it that are no restore
+// point.
+struct MergeChoice {
+    const BackupSet* set = nullptr;
+    std::string why_not;
+};
+MergeChoice set_to_merge(const std::vector<BackupSet>& sets, unsigned keep, const std::string& just_made = "",
+                         const std::vector<std::string>& pinned = {});
 
 } // namespace virtsnap::store

@@ -81,4 +81,36 @@ std::string domain_sets_dir(const std::string& dest, const std::string& domain_n
     return dest + "/" + domain_name;
 }
 
+namespace {
+
+constexpr const char* synthetic_prefix = ".synthetic-";
+constexpr const char* aside_suffix = ".old";
+
+} // namespace
+
+std::string synthetic_work_name(const std::string& set_id) {
+    return synthetic_prefix + set_id;
+}
+
+std::string synthetic_aside_name(const std::string& set_id) {
+    return synthetic_work_name(set_id) + aside_suffix;
+}
+
+std::optional<SyntheticName> parse_synthetic_name(const std::string& name) {
+    const std::string prefix = synthetic_prefix;
+    const std::string suffix = aside_suffix;
+    if (name.compare(0, prefix.size(), prefix) != 0)
+        return std::nullopt;
+    SyntheticName parsed;
+    parsed.set_id = name.substr(prefix.size());
+    if (parsed.set_id.size() > suffix.size() &&
+        parsed.set_id.compare(parsed.set_id.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        parsed.set_id.resize(parsed.set_id.size() - suffix.size());
+        parsed.aside = true;
+    }
+    if (!is_set_id(parsed.set_id))
+        return std::nullopt;
+    return parsed;
+}
+
 } // namespace virtsnap::store

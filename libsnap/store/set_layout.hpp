@@ -10,6 +10,8 @@
 //     TARGET.N.qcow2         the layers below it of a kept chain
 //     TARGET.blocks          a level set's block sums of the disk (image/block_sums.hpp)
 //     complete               written last: the set is restorable
+//   DEST/DOMAIN/.synthetic-SET_ID/      a synthetic full being made of SET_ID
+//   DEST/DOMAIN/.synthetic-SET_ID.old/  the set it replaces, mid-swap
 // A file being written is NAME.partial until it is complete.
 
 #include <cstddef>
@@ -50,5 +52,21 @@ bool is_set_file_name(const std::string& name);
 
 // DEST/DOMAIN: where a domain's sets live.
 std::string domain_sets_dir(const std::string& dest, const std::string& domain_name);
+
+// Beside the sets, the synthetic full of set SET_ID (virtsnap-backup
+// --synthetic-full) is built in DEST/DOMAIN/.synthetic-SET_ID, then swapped
+// with the set (store/set_replacement.hpp); where the filesystem cannot
+// exchange two names, the old set waits as .synthetic-SET_ID.old until the
+// swap is done. Neither name is a set id: listings never take them for sets.
+std::string synthetic_work_name(const std::string& set_id);
+std::string synthetic_aside_name(const std::string& set_id);
+
+// What a name of either kind is: the set id it is for, and which of the
+// two; nullopt for any other name (a set id after the prefix, nothing else).
+struct SyntheticName {
+    std::string set_id;
+    bool aside = false;
+};
+std::optional<SyntheticName> parse_synthetic_name(const std::string& name);
 
 } // namespace virtsnap::store

@@ -93,8 +93,10 @@ struct Manifest {
     // virtsnap-backup --level: "copy", "full", "inc" or "diff"; empty in
     // manifests of the other tools and of sets made before levels (a copy).
     std::string level;
-    std::string parent;       // inc, diff: the id of the set below it in its chain
-    std::string level_reason; // why the level is not the one asked for; empty when it is
+    std::string parent; // inc, diff: the id of the set below it in its chain
+    // Why the level is not the one asked for, or how a synthetic full was
+    // made (virtsnap-backup --synthetic-full); empty for a set taken as asked.
+    std::string level_reason;
     // An inc or diff taken by content: its layer holds the blocks whose
     // block sums differ from its parent's (the change record could not be
     // used), not the kept overlay's clusters.

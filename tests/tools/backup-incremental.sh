@@ -7,6 +7,9 @@
 # the previous run is merged away. A copy on a tracked domain leaves the
 # record alone; a record broken by hand gives an inc by content;
 # --end-tracking brings the domain back to exactly its own images.
+# --keep 2 --synthetic-full (forever incremental) makes the oldest kept set
+# a full of its own, every kept point restoring as it was, also after a run
+# killed right after its swap.
 . "$(dirname "$0")/../functions.sh"
 tb_init
 
@@ -247,4 +250,79 @@ tb_tool restore -q "$set10" -o "$TB_DIR/from-damaged" >/dev/null 2>"$TB_DIR/err1
 [ "$status" -eq 4 ] || tb_fail "restoring onto a damaged full: exit $status: $(cat "$TB_DIR/err19")"
 tb_tool commit --state-dir "$state" --end-tracking vm 2>/dev/null || tb_fail "the second --end-tracking failed"
 [ -z "$(overlays)" ] || tb_fail "overlays left at the end: $(overlays)"
-tb_pass "full, inc, inc, copy, inc; restore, verify --chain, list; SIGKILL and --recover; offline inc; --end-tracking; --keep keeps chains; restore --until, list --tree and broken chains; a damaged full is found"
+# ---- 10. --keep 2 --synthetic-full (forever incremental) ------------------
+# Each inc makes the oldest kept set a full of its own once the chain's full
+# is no longer kept; the sets below it go; every kept point restores as it
+# was when it was made. A run killed right after its swap is finished by the
+# next. Sets go to a destination of their own ($fdest).
+fdest="$TB_DIR/forever"
+fbackup() { tb_tool backup --state-dir "$state" -o "$fdest" --level inc --keep 2 --synthetic-full "$@" vm; }
+fsets() { ls -1 "$fdest/vm" | tr '\n' ' '; }
+reason_of() { xmllint --xpath 'string(/virtsnap-manifest/level/@reason)' "$1/manifest.xml"; }
+# The point a set holds, flattened, as it was just after the set was made.
+take_ref() {
+    local d
+    for d in vda vdb; do
+        qemu-img convert -U -f qcow2 -O qcow2 "$1/$d.qcow2" "$TB_DIR/ref-$(basename "$1")-$d.qcow2" ||
+            tb_fail "no reference of $1's $d"
+    done
+}
+# virtsnap-restore of the set equals its reference.
+same_point() {
+    local out="$TB_DIR/frestored"
+    rm -rf "$out"
+    tb_tool restore -q "$1" -o "$out" >/dev/null 2>"$TB_DIR/errfr" || tb_fail "restoring $1 failed: $(cat "$TB_DIR/errfr")"
+    qemu-img compare -q -f qcow2 -F qcow2 "$TB_DIR/ref-$(basename "$1")-vda.qcow2" "$out/vda.qcow2" ||
+        tb_fail "the restored vda of $1 is not the point it was"
+    qemu-img compare -q -f qcow2 -F raw "$TB_DIR/ref-$(basename "$1")-vdb.qcow2" "$out/vdb.raw" ||
+        tb_fail "the restored vdb of $1 is not the point it was"
+    rm -rf "$out"
+}
+tb_expect_error 2 "it needs --keep N" backup --state-dir "$state" -o "$fdest" --synthetic-full vm
+f1=$(fbackup 2>"$TB_DIR/errf1") || tb_fail "the first forever-incremental run failed: $(cat "$TB_DIR/errf1")"
+[ "$(level_of "$f1")" = full ] || tb_fail "the first run after --end-tracking is $(level_of "$f1"), not a full"
+take_ref "$f1"
+sleep 2
+f2=$(fbackup 2>"$TB_DIR/errf2") || tb_fail "inc 2 failed: $(cat "$TB_DIR/errf2")"
+take_ref "$f2"
+[ "$(fsets)" = "$(basename "$f1") $(basename "$f2") " ] || tb_fail "after inc 2: $(fsets)"
+sleep 2
+f3=$(fbackup 2>"$TB_DIR/errf3") || tb_fail "inc 3 failed: $(cat "$TB_DIR/errf3")"
+take_ref "$f3"
+# Kept: set 2 (now a full of its own, merged from 1..2) and set 3 on it.
+[ "$(fsets)" = "$(basename "$f2") $(basename "$f3") " ] || tb_fail "after inc 3: $(fsets): $(cat "$TB_DIR/errf3")"
+[ "$(level_of "$f2")" = full ] && [ "$(reason_of "$f2")" = "synthetic full: merged from sets $(basename "$f1")..$(basename "$f2") (--synthetic-full)" ] ||
+    tb_fail "set 2 is $(level_of "$f2") ($(reason_of "$f2")): $(cat "$TB_DIR/errf3")"
+qemu-img info -U "$f2/vda.qcow2" | grep -q "backing file" && tb_fail "the synthetic full's vda has a backing file"
+[ "$(parent_of "$f3")" = "$(basename "$f2")" ] || tb_fail "set 3 no longer names set 2"
+grep -q "set $(basename "$f2") made a full of its own (--synthetic-full)" "$TB_DIR/errf3" ||
+    tb_fail "the summary does not name the synthetic full: $(cat "$TB_DIR/errf3")"
+same_point "$f2"
+same_point "$f3"
+tb_tool verify -q --chain --checksums "$f3" >/dev/null 2>"$TB_DIR/errfv" || tb_fail "verify --chain of set 3: $(cat "$TB_DIR/errfv")"
+# Killed right after the swap of the next synthetic full (set 3), before the
+# old content and the sets below were removed: every set restores as it
+# was; the next run removes what is left and goes on.
+sleep 2
+tb_kill_at synthetic-swapped backup --state-dir "$state" -o "$fdest" --level inc --keep 2 --synthetic-full vm
+f4="$fdest/vm/$(ls -1 "$fdest/vm" | tail -1)"
+[ -f "$f4/complete" ] && [ "$(parent_of "$f4")" = "$(basename "$f3")" ] || tb_fail "the killed run left no inc on set 3: $(fsets)"
+[ -d "$fdest/vm/.synthetic-$(basename "$f3")" ] || tb_fail "no work directory left by the killed run: $(ls -a "$fdest/vm")"
+[ "$(level_of "$f3")" = full ] || tb_fail "set 3 was not swapped before the kill"
+take_ref "$f4"
+same_point "$f2"
+same_point "$f3"
+tb_tool verify -q --chain --checksums "$f4" >/dev/null 2>"$TB_DIR/errfv" || tb_fail "verify --chain of set 4 after the kill: $(cat "$TB_DIR/errfv")"
+sleep 2
+f5=$(fbackup 2>"$TB_DIR/errf5") || tb_fail "the run after the kill failed: $(cat "$TB_DIR/errf5")"
+grep -q "removed '$fdest/vm/.synthetic-$(basename "$f3")'" "$TB_DIR/errf5" || tb_fail "the leftover was not removed: $(cat "$TB_DIR/errf5")"
+[ "$(ls -A "$fdest/vm" | tr '\n' ' ')" = "$(basename "$f4") $(basename "$f5") " ] || tb_fail "after the run that followed the kill: $(ls -A "$fdest/vm")"
+[ "$(level_of "$f4")" = full ] || tb_fail "set 4 was not made a full of its own"
+take_ref "$f5"
+same_point "$f4"
+same_point "$f5"
+tb_tool verify -q --chain --checksums "$f5" >/dev/null 2>"$TB_DIR/errfv" || tb_fail "verify --chain of set 5: $(cat "$TB_DIR/errfv")"
+tb_tool commit --state-dir "$state" --end-tracking vm 2>/dev/null || tb_fail "the last --end-tracking failed"
+[ -z "$(overlays)" ] || tb_fail "overlays left after the forever-incremental runs: $(overlays)"
+# ---- end of 10 --------------------------------------------------------------
+tb_pass "full, inc, inc, copy, inc; restore, verify --chain, list; SIGKILL and --recover; offline inc; --end-tracking; --keep keeps chains; restore --until, list --tree and broken chains; a damaged full is found; --keep 2 --synthetic-full, killed after its swap"

@@ -136,6 +136,16 @@ xml::Manifest ChainSets::add_inc(const std::string& id, const std::string& paren
     return m;
 }
 
+void ChainSets::made_full(const std::string& id) {
+    const std::string image = (set_dir(id) / "vda.qcow2").string();
+    for (auto& [set, chain] : chains_)
+        for (std::size_t i = 0; i < chain.size(); ++i)
+            if (chain[i].path == image) {
+                chain.resize(i + 1);
+                break;
+            }
+}
+
 void ChainSets::write_manifest(const std::string& id, const xml::Manifest& manifest, bool complete) const {
     write_file(set_dir(id) / store::set_manifest_file, xml::to_xml(manifest));
     if (complete)

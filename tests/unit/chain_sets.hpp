@@ -41,6 +41,10 @@ class ChainSets {
     xml::Manifest add_inc(const std::string& id, const std::string& parent,
                           const std::vector<std::string>& writes);
 
+    // Set id is a full of its own now (--synthetic-full): the chains of it
+    // and of the sets above it end at its image.
+    void made_full(const std::string& id);
+
     // Writes manifest.xml (and the marker, when complete).
     void write_manifest(const std::string& id, const xml::Manifest& manifest, bool complete = true) const;
 

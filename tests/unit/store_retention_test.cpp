@@ -109,3 +109,81 @@ TEST_CASE("--keep never removes the set a change record continues, nor what it h
     CHECK(ids(store::sets_to_remove(sets, 1, "", {"20261231-000000-000-0001"})) ==
           std::vector<std::string>{f1, i1, c1});
 }
+
+TEST_CASE("--synthetic-full makes the oldest kept restore point a full when it keeps sets below it") {
+    const std::string f1 = "20261101-000000-000-0001", i1 = "20261102-000000-000-0001",
+                      i2 = "20261103-000000-000-0001", i3 = "20261104-000000-000-0001",
+                      c4 = "20261105-000000-000-0001";
+    std::vector<store::BackupSet> sets{complete(f1), incremental(i1, f1), incremental(i2, i1),
+                                       incremental(i3, i2)};
+    // Keep 2 (i2 and the new i3): i2 keeps i1 and f1, which it becomes a full of.
+    store::MergeChoice choice = store::set_to_merge(sets, 2, i3, {i3});
+    REQUIRE(choice.set);
+    CHECK(choice.set->id == i2);
+    CHECK(choice.why_not.empty());
+    // Made a full, it keeps nothing below it: plain retention removes them.
+    sets[2].manifest->level = "full";
+    sets[2].manifest->parent.clear();
+    CHECK(ids(store::sets_to_remove(sets, 2, i3, {i3})) == std::vector<std::string>{f1, i1});
+    choice = store::set_to_merge(sets, 2, i3, {i3});
+    CHECK_FALSE(choice.set);
+    CHECK(choice.why_not.empty());
+    sets[2].manifest->level = "inc";
+    sets[2].manifest->parent = i1;
+    // Keeping every set, or a chain whose full is kept: nothing to do.
+    choice = store::set_to_merge(sets, 4, i3, {i3});
+    CHECK_FALSE(choice.set);
+    CHECK(choice.why_not.empty());
+    // The newest set is never merged, nor the one the change record
+    // continues: the sets below stay kept, and why_not says so.
+    choice = store::set_to_merge(sets, 1, i3, {i3});
+    CHECK_FALSE(choice.set);
+    CHECK(choice.why_not.find("set " + i3 + " keeps the sets below it, but it is the newest set") == 0);
+    sets.push_back(complete(c4));
+    choice = store::set_to_merge(sets, 2, c4, {i3});
+    CHECK_FALSE(choice.set);
+    CHECK(choice.why_not.find("set " + i3 +
+                              " keeps the sets below it, but it is the set the domain's change "
+                              "record continues") == 0);
+    // Without the pin, i3 (not the newest now) would be the one.
+    choice = store::set_to_merge(sets, 2, c4);
+    REQUIRE(choice.set);
+    CHECK(choice.set->id == i3);
+}
+
+TEST_CASE("--synthetic-full merges nothing that would free no set") {
+    const std::string f1 = "20261101-000000-000-0001", i1 = "20261102-000000-000-0001",
+                      i2 = "20261103-000000-000-0001", i3 = "20261104-000000-000-0001";
+    // i2 was completed by a run whose record stayed on i1 (killed before it
+    // moved on): i3 hangs on i1 too. Making i2 a full would free nothing.
+    std::vector<store::BackupSet> sets{complete(f1), incremental(i1, f1), incremental(i2, i1),
+                                       incremental(i3, i1)};
+    const store::MergeChoice choice = store::set_to_merge(sets, 2, i3, {i3});
+    CHECK_FALSE(choice.set);
+    CHECK(choice.why_not.empty());
+    // Sets of level copy and full are never merged.
+    std::vector<store::BackupSet> fulls{complete(f1), complete(i1), complete(i2)};
+    CHECK_FALSE(store::set_to_merge(fulls, 1, i2).set);
+    CHECK(store::set_to_merge(fulls, 1, i2).why_not.empty());
+}
+
+TEST_CASE("--synthetic-full makes a kept diff a full when that frees the sets below it") {
+    const std::string f1 = "20261101-000000-000-0001", d1 = "20261102-000000-000-0001",
+                      d2 = "20261103-000000-000-0001", i3 = "20261104-000000-000-0001",
+                      d4 = "20261105-000000-000-0001";
+    std::vector<store::BackupSet> sets{complete(f1), incremental(d1, f1), incremental(d2, f1),
+                                       incremental(i3, d2)};
+    sets[1].manifest->level = "diff";
+    sets[2].manifest->level = "diff";
+    // d2 keeps the full below it; made a full, it frees it.
+    store::MergeChoice choice = store::set_to_merge(sets, 2, i3, {i3});
+    REQUIRE(choice.set);
+    CHECK(choice.set->id == d2);
+    // Diffs that all hang on the full: none frees it alone.
+    sets.pop_back();
+    sets.push_back(incremental(d4, f1));
+    sets.back().manifest->level = "diff";
+    choice = store::set_to_merge(sets, 2, d4, {d4});
+    CHECK_FALSE(choice.set);
+    CHECK(choice.why_not.empty());
+}

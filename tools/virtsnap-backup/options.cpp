@@ -64,6 +64,13 @@ void check_options(Options& options, const std::vector<std::string>& domains, co
                                    util::quoted(keep));
         options.backup.keep = static_cast<unsigned>(std::stoul(keep));
     }
+    if (options.backup.synthetic_full && options.backup.keep == 0)
+        throw util::UsageError(
+            "--synthetic-full makes a set --keep keeps a full of its own, so that --keep can "
+            "remove the sets below it; it needs --keep N");
+    if (options.backup.synthetic_full && options.backup.keep == 1)
+        throw util::UsageError("--synthetic-full needs --keep 2 or more: the one set --keep 1 keeps is the "
+                               "newest, which never becomes a synthetic full");
     options.backup.verify = !no_verify;
     if (no_verify && !verify_with.empty())
         throw util::UsageError("--no-verify and --verify-with exclude each other");
@@ -160,6 +167,10 @@ std::optional<Options> parse_options(int argc, char** argv, const std::string& s
          "with --level inc or diff, take a full instead once the chain holds N sets since its full") //
         ("keep", po::value(&keep)->value_name("N"),
          "after a successful backup, remove the oldest complete sets of the domain beyond N") //
+        ("synthetic-full", po::bool_switch(&options.backup.synthetic_full),
+         "with --keep N: when the N kept sets no longer include their chain's full, make the oldest of "
+         "them a full of its own (the chain read and the disk written once, on the backup side), so the "
+         "sets below it can be removed") //
         ("commit-timeout", po::value(&commit_timeout)->value_name("DURATION"),
          "longest the merge of one disk may take before it is left for --recover (default 30m)") //
         ("bandwidth", po::value(&bandwidth)->value_name("MIB"),
