@@ -107,13 +107,7 @@ xml::DiskBackup flatten(const store::DiskChain& chain, const SyntheticFullSettin
     copy_settings.block_sums = true;
     xml::DiskBackup written;
     {
-        // Started with SIGINT, SIGTERM and SIGHUP blocked, as every thread
-        // virtsnap starts (util::start_thread): the handler runs on this one.
-        std::optional<util::JoinedThread> checking;
-        {
-            const util::HandledSignalsBlocked blocked;
-            checking.emplace(check_layers);
-        }
+        const util::JoinedThread checking(check_layers);
         written = copy::copy_disk(request, copy_settings, outputs, log);
     }
     if (check_failed)

@@ -3,6 +3,8 @@
 // beside another never outlives the data it uses, even when that other
 // work throws.
 
+#include "util/interrupt.hpp"
+
 #include <functional>
 #include <thread>
 #include <utility>
@@ -11,7 +13,9 @@ namespace virtsnap::util {
 
 class JoinedThread {
   public:
-    explicit JoinedThread(std::function<void()> work) : thread_(std::move(work)) {}
+    // Started as every thread virtsnap starts (util::start_thread): it
+    // never takes SIGINT, SIGTERM or SIGHUP.
+    explicit JoinedThread(std::function<void()> work) : thread_(start_thread(std::move(work))) {}
     ~JoinedThread() {
         if (thread_.joinable())
             thread_.join();
