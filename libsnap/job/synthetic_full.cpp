@@ -12,6 +12,7 @@
 #include "store/set_replacement.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
+#include "util/phase_times.hpp"
 #include "util/joined_thread.hpp"
 #include "util/path.hpp"
 #include "util/pause_point.hpp"
@@ -252,6 +253,7 @@ std::string merge_oldest_kept(const store::DomainLock& lock, const std::string& 
     log.info("--synthetic-full: making backup set " + id +
              " a full of its own, so that --keep no longer keeps the sets below it");
     try {
+        const util::PhaseTimer making("synthetic full");
         make_synthetic_full(lock, choice.set->path, settings, log);
     } catch (const util::Error& error) {
         rethrow_with(error, "--synthetic-full left backup set " + quoted(choice.set->path) + " as it was" +
