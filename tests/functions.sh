@@ -284,6 +284,42 @@ tb_guest_file() {
     rm -f "$copy"
 }
 
+# tb_guest_exec DOMAIN SCRIPT: runs SCRIPT with sh in the guest (its agent's
+# guest-exec); prints its standard output; fails the test when it fails.
+tb_guest_exec() {
+    local domain=$1 script=$2 request pid status
+    request=$(jq -nc --arg s "$script" '{execute: "guest-exec", arguments: {path: "/bin/sh", arg: ["-c", $s], "capture-output": true}}')
+    pid=$(virsh_ qemu-agent-command "$domain" "$request" | jq -r .return.pid) || tb_fail "guest-exec of '$script' failed"
+    for _ in $(seq 600); do
+        status=$(virsh_ qemu-agent-command "$domain" "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}")
+        if [ "$(jq -r .return.exited <<<"$status")" = true ]; then
+            [ "$(jq -r .return.exitcode <<<"$status")" = 0 ] || tb_fail "'$script' failed in the guest: $status"
+            jq -r '.return["out-data"] // ""' <<<"$status" | base64 -d
+            return 0
+        fi
+        sleep 0.2
+    done
+    tb_fail "'$script' did not end in the guest"
+}
+
+# tb_guest_sums DOMAIN: "NAME MD5" of each .bin file on the guest's vda, as
+# the guest reads it (after a sync).
+tb_guest_sums() {
+    tb_guest_exec "$1" 'sync; cd /mnt/vda && for f in *.bin; do echo "$f $(md5sum <"$f" | cut -d" " -f1)"; done'
+}
+
+# tb_image_sums IMAGE: the same, read from a qcow2 image on the host (a raw
+# copy whose journal is replayed first).
+tb_image_sums() {
+    local raw="$TB_DIR/sums.raw" name
+    qemu-img convert -q -f qcow2 -O raw "$1" "$raw"
+    e2fsck -fy "$raw" >/dev/null 2>&1 || [ $? -le 2 ] || tb_fail "e2fsck cannot repair a copy of $1"
+    for name in $(debugfs -R "ls -p /" "$raw" 2>/dev/null | awk -F/ '$6 ~ /\.bin$/ { print $6 }' | LC_ALL=C sort); do
+        echo "$name $(debugfs -R "cat /$name" "$raw" 2>/dev/null | md5sum | cut -d' ' -f1)"
+    done
+    rm -f "$raw"
+}
+
 # tb_last_record IMAGE FORMAT: the number of the last workload record on it.
 tb_last_record() {
     tb_guest_file "$1" "$2" /workload.log | awk '$1 == "record" { n = $2 } END { print n + 0 }'

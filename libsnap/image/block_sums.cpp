@@ -1,5 +1,6 @@
 #include "image/block_sums.hpp"
 
+#include "image/content_hash.hpp"
 #include "util/error.hpp"
 
 #include <xxhash.h>
@@ -115,15 +116,7 @@ std::vector<Extent> differing_blocks(const BlockSums& now, const BlockSums& befo
 }
 
 std::string block_sums_checksum(const std::string& bytes) {
-    XXH128_canonical_t canonical;
-    XXH128_canonicalFromHash(&canonical, XXH3_128bits(bytes.data(), bytes.size()));
-    static const char digits[] = "0123456789abcdef";
-    std::string text = "xxh3-128:";
-    for (unsigned char byte : canonical.digest) {
-        text += digits[byte >> 4];
-        text += digits[byte & 15];
-    }
-    return text;
+    return xxh128_text(bytes);
 }
 
 BlockSumsBuilder::BlockSumsBuilder(std::uint64_t virtual_size)

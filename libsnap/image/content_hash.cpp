@@ -44,6 +44,12 @@ std::string hex_of(const XXH128_canonical_t& canonical) {
 
 } // namespace
 
+std::string xxh128_text(const std::string& bytes) {
+    XXH128_canonical_t canonical;
+    XXH128_canonicalFromHash(&canonical, XXH3_128bits(bytes.data(), bytes.size()));
+    return hex_of(canonical);
+}
+
 bool is_zero(const char* data, std::size_t len) noexcept {
     // Zero when the first 16 bytes are zero and every byte equals the one 16
     // bytes further on: one memcmp, which the C library vectorises.

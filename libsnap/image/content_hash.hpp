@@ -26,6 +26,10 @@ namespace virtsnap::image {
 constexpr std::uint64_t hash_block_size = 4096;
 constexpr std::uint64_t default_chunk_size = 64ULL << 20;
 
+// "xxh3-128:" and the hex digits of XXH3-128 over bytes, as checksums are
+// written in manifests.
+std::string xxh128_text(const std::string& bytes);
+
 // True when the len bytes at data are all zero.
 bool is_zero(const char* data, std::size_t len) noexcept;
 

@@ -42,7 +42,9 @@ std::string render_domain(const std::vector<SetRow>& rows, std::size_t begin, st
         table.push_back({(in_chain ? "    " : "  ") + r.id, known ? r.level : "-", parent,
                          known ? util::printable(r.time, true) : "-",
                          known ? util::format_size(r.allocated) : "-", known ? r.verified : "-",
-                         util::printable(r.problem.empty() ? r.state : r.state + ": " + r.problem)});
+                         util::printable(!r.problem.empty()       ? r.state + ": " + r.problem
+                                         : r.level_reason.empty() ? r.state
+                                                                  : r.state + " (" + r.level_reason + ")")});
     };
     std::vector<std::vector<std::size_t>> below(end - begin); // each root's chain, oldest first
     for (std::size_t i = begin; i < end; ++i)

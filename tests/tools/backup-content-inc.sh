@@ -35,34 +35,9 @@ parent_of() { xmllint --xpath 'string(/virtsnap-manifest/level/@parent)' "$1/man
 by_of() { xmllint --xpath 'string(/virtsnap-manifest/level/@by)' "$1/manifest.xml"; }
 reason_of() { xmllint --xpath 'string(/virtsnap-manifest/level/@reason)' "$1/manifest.xml"; }
 kib() { du -k "$1" | cut -f1; }
-# guest SCRIPT: runs SCRIPT with sh in the guest; prints its standard output.
-guest() {
-    local request pid status
-    request=$(jq -nc --arg s "$1" '{execute: "guest-exec", arguments: {path: "/bin/sh", arg: ["-c", $s], "capture-output": true}}')
-    pid=$(virsh_ qemu-agent-command vm "$request" | jq -r .return.pid) || tb_fail "guest-exec of '$1' failed"
-    for _ in $(seq 600); do
-        status=$(virsh_ qemu-agent-command vm "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}")
-        if [ "$(jq -r .return.exited <<<"$status")" = true ]; then
-            [ "$(jq -r .return.exitcode <<<"$status")" = 0 ] || tb_fail "'$1' failed in the guest: $status"
-            jq -r '.return["out-data"] // ""' <<<"$status" | base64 -d
-            return 0
-        fi
-        sleep 0.2
-    done
-    tb_fail "'$1' did not end in the guest"
-}
-# sums: "NAME MD5" of each .bin file on vda, as the guest reads it.
-sums() { guest 'sync; cd /mnt/vda && for f in *.bin; do echo "$f $(md5sum <"$f" | cut -d" " -f1)"; done'; }
-# restored_sums IMAGE: the same, read from a restored image on the host.
-restored_sums() {
-    local raw="$TB_DIR/flat.raw" name
-    qemu-img convert -q -f qcow2 -O raw "$1" "$raw"
-    e2fsck -fy "$raw" >/dev/null 2>&1 || [ $? -le 2 ] || tb_fail "e2fsck cannot repair $1"
-    for name in $(debugfs -R "ls -p /" "$raw" 2>/dev/null | awk -F/ '$6 ~ /\.bin$/ { print $6 }' | LC_ALL=C sort); do
-        echo "$name $(debugfs -R "cat /$name" "$raw" 2>/dev/null | md5sum | cut -d' ' -f1)"
-    done
-    rm -f "$raw"
-}
+guest() { tb_guest_exec vm "$1"; }
+sums() { tb_guest_sums vm; }
+restored_sums() { tb_image_sums "$1"; }
 restart_guest() {
     virsh_ start vm >/dev/null 2>"$TB_DIR/start.err" || tb_fail "the domain does not start: $(cat "$TB_DIR/start.err")"
     tb_wait_agent vm

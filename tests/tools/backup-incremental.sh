@@ -322,7 +322,20 @@ take_ref "$f5"
 same_point "$f4"
 same_point "$f5"
 tb_tool verify -q --chain --checksums "$f5" >/dev/null 2>"$TB_DIR/errfv" || tb_fail "verify --chain of set 5: $(cat "$TB_DIR/errfv")"
+# Six more runs with --keep 3 (eleven in all): three restore points are
+# kept each time, the oldest a synthetic full, and each is the point it was.
+for _ in 1 2 3 4 5 6; do
+    sleep 1
+    f=$(tb_tool backup --state-dir "$state" -o "$fdest" --level inc --keep 3 --synthetic-full vm 2>"$TB_DIR/errfk") ||
+        tb_fail "an inc with --keep 3 --synthetic-full failed: $(cat "$TB_DIR/errfk")"
+    take_ref "$f"
+    [ "$(ls -1 "$fdest/vm" | wc -l)" -le 3 ] || tb_fail "--keep 3 --synthetic-full keeps $(fsets)"
+done
+[ "$(level_of "$fdest/vm/$(ls -1 "$fdest/vm" | head -1)")" = full ] || tb_fail "the oldest kept set is not a full: $(fsets)"
+for kept in "$fdest/vm"/*; do
+    same_point "$kept"
+done
 tb_tool commit --state-dir "$state" --end-tracking vm 2>/dev/null || tb_fail "the last --end-tracking failed"
 [ -z "$(overlays)" ] || tb_fail "overlays left after the forever-incremental runs: $(overlays)"
 # ---- end of 10 --------------------------------------------------------------
-tb_pass "full, inc, inc, copy, inc; restore, verify --chain, list; SIGKILL and --recover; offline inc; --end-tracking; --keep keeps chains; restore --until, list --tree and broken chains; a damaged full is found; --keep 2 --synthetic-full, killed after its swap"
+tb_pass "full, inc, inc, copy, inc; restore, verify --chain, list; SIGKILL and --recover; offline inc; --end-tracking; --keep keeps chains; restore --until, list --tree and broken chains; a damaged full is found; --keep 2 --synthetic-full, killed after its swap; eleven runs with --keep 3 --synthetic-full"

@@ -98,6 +98,13 @@ TEST_CASE("tree: each full set with its chain below it, branches by their parent
     CHECK(tree == expected);
 }
 
+TEST_CASE("tree: a set taken at another level than asked says why after its state") {
+    job::SetRow full = row("db", 1, "full");
+    full.level_reason = "inc asked for, full taken: the domain has no change record";
+    const std::string tree = job::render_set_tree({full});
+    CHECK(contains(tree, "complete (inc asked for, full taken: the domain has no change record)\n"));
+}
+
 TEST_CASE("tree: a name from outside cannot fake a line; no sets, no output") {
     job::SetRow bad = row("web\n  20261101-000000-000-0009  full  \x1b[2J", 1, "full");
     bad.time = "2026\n";
