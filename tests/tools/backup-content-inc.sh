@@ -17,10 +17,7 @@ state="$TB_DIR/state"
 dest="$TB_DIR/backups"
 mkdir "$TB_DIR/content"
 head -c 32M /dev/urandom >"$TB_DIR/content/old.bin"
-truncate -s 192M "$TB_DIR/vda.raw"
-mkfs.ext4 -q -F -L vda -E lazy_itable_init=0,lazy_journal_init=0 -d "$TB_DIR/content" "$TB_DIR/vda.raw"
-qemu-img convert -q -f raw -O qcow2 "$TB_DIR/vda.raw" "$TB_DIR/vda.qcow2"
-rm -f "$TB_DIR/vda.raw"
+TB_CONTENT="$TB_DIR/content" tb_image "$TB_DIR/vda.qcow2" qcow2 192M vda
 tb_image "$TB_DIR/vdb.raw" raw 64M vdb
 tb_disk_file vda "$TB_DIR/vda.qcow2" qcow2
 tb_disk_file vdb "$TB_DIR/vdb.raw" raw
@@ -160,6 +157,39 @@ grep -q "inc asked for, full taken: the domain has no change record.*; not by co
     tb_fail "the full does not say why: $(cat "$TB_DIR/damaged.err")"
 reason_of "$damaged" | grep -q "does not match the checksum" || tb_fail "the manifest does not say why: $(reason_of "$damaged")"
 
+# 6. Records that cannot carry an incremental, and no set to compare with
+# either: each a full, saying why. Another destination (whose domain
+# directory holds no set yet):
+elsewhere="$TB_DIR/elsewhere"
+full_because() { # NAME WHY: the last set is a full whose reason says WHY
+    [ "$(level_of "$set")" = full ] || tb_fail "$1: $(level_of "$set") ($(by_of "$set")), expected a full: $(cat "$TB_DIR/$1.err")"
+    grep -q "$2" "$TB_DIR/$1.err" && reason_of "$set" | grep -q "$2" ||
+        tb_fail "$1: the full does not say '$2': $(cat "$TB_DIR/$1.err")"
+}
+sleep 1
+set=$(tb_tool backup --state-dir "$state" -o "$elsewhere" --level inc vm 2>"$TB_DIR/other.err") || tb_fail "an inc to another destination failed: $(cat "$TB_DIR/other.err")"
+full_because other "continues the sets in '$dest/vm', not in '$elsewhere/vm'"
+# The previous set gone (moved away):
+mkdir "$TB_DIR/aside"
+mv "$set" "$TB_DIR/aside/"
+sleep 1
+set=$(tb_tool backup --state-dir "$state" -o "$elsewhere" --level inc vm 2>"$TB_DIR/gone.err") || tb_fail "an inc whose previous set is gone failed: $(cat "$TB_DIR/gone.err")"
+full_because gone "the previous set of the chain cannot be used"
+# A disk resized since (vdb, grown by 32 MiB while the guest runs):
+virsh_ blockresize vm vdb 96M >/dev/null || tb_fail "blockresize failed"
+sleep 1
+set=$(tb_tool backup --state-dir "$state" -o "$elsewhere" --level inc vm 2>"$TB_DIR/resized.err") || tb_fail "an inc after a resize failed: $(cat "$TB_DIR/resized.err")"
+full_because resized "disk 'vdb' was resized since the previous set"
+[ "$(qemu-img info --output=json -U "$set/vdb.qcow2" | jq '."virtual-size"')" -eq $((96 << 20)) ] || tb_fail "the full after the resize does not hold vdb's new size"
+# A disk added since (vdc, attached to the running guest):
+qemu-img create -q -f raw "$TB_DIR/vdc.raw" 16M
+virsh_ attach-disk vm "$TB_DIR/vdc.raw" vdc --driver qemu --subdriver raw --live --config >/dev/null || tb_fail "attach-disk failed"
+sleep 1
+set=$(tb_tool backup --state-dir "$state" -o "$elsewhere" --level inc vm 2>"$TB_DIR/added.err") || tb_fail "an inc after a disk was added failed: $(cat "$TB_DIR/added.err")"
+full_because added "disk 'vdc' is not in the change record"
+tb_tool restore -q "$set" -o "$TB_DIR/restored-added" >/dev/null 2>"$TB_DIR/restore.err" || tb_fail "restoring the full with the added disk: $(cat "$TB_DIR/restore.err")"
+[ "$(restored_sums "$TB_DIR/restored-added/vda.qcow2")" = "$(sums)" ] || tb_fail "the full after the added disk does not hold the guest's files"
+
 tb_tool commit --state-dir "$state" --end-tracking vm 2>"$TB_DIR/end.err" || tb_fail "the last --end-tracking failed: $(cat "$TB_DIR/end.err")"
 [ -z "$(find "$TB_DIR" -maxdepth 1 -name '*.virtsnap-*')" ] || tb_fail "overlays left at the end"
-tb_pass "inc by content after a hand-made commit and after --end-tracking: small layers on the previous set, the reason on stderr, in the manifest and in list; normal incs after them; every point restores as the guest had it; damaged block sums give a full"
+tb_pass "inc by content after a hand-made commit and after --end-tracking: small layers on the previous set, the reason on stderr, in the manifest and in list; normal incs after them; every point restores as the guest had it; damaged block sums, another destination, a missing previous set, a resized and an added disk give a full, saying why"
