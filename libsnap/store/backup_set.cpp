@@ -1,6 +1,7 @@
 #include "store/backup_set.hpp"
 
 #include "store/durable_file.hpp"
+#include "store/set_pin.hpp"
 #include "util/error.hpp"
 #include "util/file_read.hpp"
 #include "util/unique_fd.hpp"
@@ -152,6 +153,18 @@ void mark_complete(const std::string& set_dir, const std::string& snapshot_id) {
 }
 
 void remove_set(const std::string& set_dir) {
+    struct stat st {};
+    if (::lstat(set_dir.c_str(), &st) != 0) {
+        if (errno == ENOENT)
+            return;
+        throw util::SystemError("cannot read " + quoted(set_dir), errno);
+    }
+    // A link planted where a set would be is never followed into what it
+    // names, which is not a set.
+    if (!S_ISDIR(st.st_mode))
+        throw util::RefusedError(quoted(set_dir) + " is not a directory; it is left as it is");
+    // Held until the set is gone: a reader pinning it meanwhile is refused.
+    const util::UniqueFd removal = lock_set_for_removal(set_dir);
     std::optional<std::vector<std::string>> names = entries(set_dir);
     if (!names)
         return;

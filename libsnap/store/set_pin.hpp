@@ -1,0 +1,40 @@
+#pragma once
+// A backup set in use by a reader (virtsnap-mount, an instant restore) is
+// pinned: a shared flock on the set's directory. It writes nothing into the
+// set (no byte, no timestamp) and ends with the process that holds it, so a
+// reader killed with SIGKILL never leaves a set pinned for ever.
+// remove_set takes the exclusive lock before it removes a byte and refuses
+// a pinned set, so retention, a synthetic full's cleanup and a concurrent
+// backup leave it alone and say why; a reader that comes while a set is
+// being removed is refused in turn.
+
+#include "util/unique_fd.hpp"
+
+#include <string>
+#include <vector>
+
+namespace virtsnap::store {
+
+class SetPin {
+  public:
+    SetPin() = default;
+    // Pins each directory (a restore point and the sets below it). Throws
+    // RefusedError when one is being removed, SystemError when one cannot
+    // be opened (a link is refused: a set is never reached through one).
+    explicit SetPin(const std::vector<std::string>& set_dirs);
+
+  private:
+    std::vector<util::UniqueFd> dirs_;
+};
+
+// Held by remove_set while it removes a set: the exclusive lock, or a
+// RefusedError naming the set as in use.
+util::UniqueFd lock_set_for_removal(const std::string& set_dir);
+
+// True when a reader pins the set now (a probe: the answer may change).
+bool set_pinned(const std::string& set_dir);
+
+// Why a pinned set stays, for the messages of everything that removes sets.
+std::string pinned_reason(const std::string& set_dir);
+
+} // namespace virtsnap::store
