@@ -9,6 +9,7 @@
 #include "store/set_chain.hpp"
 #include "store/set_images.hpp"
 #include "store/set_layout.hpp"
+#include "store/set_pin.hpp"
 #include "store/set_replacement.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
@@ -20,6 +21,7 @@
 #include "verify/checksum_check.hpp"
 #include "verify/image_compare.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <exception>
 #include <optional>
@@ -239,6 +241,27 @@ void make_synthetic_full(const store::DomainLock& /*lock*/, const std::string& s
     }
 }
 
+namespace {
+
+// The first set of set's chain (set, its parent, ...) that a reader pins;
+// empty when none is.
+std::string pinned_in_chain(const std::vector<store::BackupSet>& sets, const store::BackupSet& set) {
+    const store::BackupSet* at = &set;
+    for (std::size_t steps = 0; at && steps <= sets.size(); ++steps) {
+        if (store::set_pinned(at->path))
+            return at->path;
+        if (!at->manifest || !at->manifest->on_parent())
+            break;
+        const std::string parent = at->manifest->parent;
+        const auto found =
+            std::find_if(sets.begin(), sets.end(), [&](const store::BackupSet& s) { return s.id == parent; });
+        at = found == sets.end() ? nullptr : &*found;
+    }
+    return "";
+}
+
+} // namespace
+
 std::string merge_oldest_kept(const store::DomainLock& lock, const std::string& domain_dir, unsigned keep,
                               const std::string& just_made, const std::vector<std::string>& pinned,
                               const SyntheticFullSettings& settings, const util::Log& log) {
@@ -247,6 +270,13 @@ std::string merge_oldest_kept(const store::DomainLock& lock, const std::string& 
     if (!choice.set) {
         if (!choice.why_not.empty())
             log.info("--synthetic-full: " + choice.why_not);
+        return "";
+    }
+    // A set a reader pins (virtsnap-mount, an instant restore) stays, and
+    // so do the sets below it: replacing it now would free nothing.
+    if (const std::string in_use = pinned_in_chain(sets, *choice.set); !in_use.empty()) {
+        log.info("--synthetic-full: backup set " + choice.set->id +
+                 " is not made a full now: " + store::pinned_reason(in_use));
         return "";
     }
     std::string id = choice.set->id;

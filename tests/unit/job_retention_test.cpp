@@ -5,6 +5,7 @@
 #include "job/retention.hpp"
 #include "store/backup_set.hpp"
 #include "store/set_layout.hpp"
+#include "store/set_pin.hpp"
 #include "temp_dir.hpp"
 #include "xml/manifest.hpp"
 
@@ -55,5 +56,24 @@ TEST_CASE("retention removes the newest sets first, and a set it cannot remove k
 
     fs::remove(domain_dir / i2 / "notes.txt");
     CHECK(job::apply_retention(domain_dir.string(), 1, f2, quiet) == 3);
+    CHECK(store::list_domain_sets(domain_dir.string()).size() == 1);
+}
+
+TEST_CASE("retention keeps a set a reader pins, and the sets it depends on, until the pin ends") {
+    const std::string f1 = "20261101-000000-000-0001", i1 = "20261102-000000-000-0001",
+                      f2 = "20261104-000000-000-0001";
+    test::TempDir dir;
+    const fs::path domain_dir = dir / "web";
+    add_set(domain_dir, f1, "full");
+    add_set(domain_dir, i1, "inc", f1);
+    add_set(domain_dir, f2, "full");
+    {
+        // virtsnap-mount of i1 pins only i1 here: f1 stays because i1 does.
+        const store::SetPin mounted({(domain_dir / i1).string()});
+        CHECK(job::apply_retention(domain_dir.string(), 1, f2, quiet) == 0);
+        for (const std::string& id : {f1, i1, f2})
+            CHECK(store::has_marker((domain_dir / id).string()));
+    }
+    CHECK(job::apply_retention(domain_dir.string(), 1, f2, quiet) == 2);
     CHECK(store::list_domain_sets(domain_dir.string()).size() == 1);
 }

@@ -13,6 +13,7 @@
 #include "store/set_block_sums.hpp"
 #include "store/set_images.hpp"
 #include "store/set_layout.hpp"
+#include "store/set_pin.hpp"
 #include "util/error.hpp"
 #include "util/subprocess.hpp"
 #include "verify/backup_verification.hpp"
@@ -216,6 +217,26 @@ TEST_CASE("--keep with --synthetic-full keeps N restore points and no set below 
     verify_set(sets, i4_id);
     // The set the change record continues is never merged.
     CHECK(job::merge_oldest_kept(lock, domain_dir, 1, i4_id, {i4_id}, {}, quiet).empty());
+}
+
+TEST_CASE("a set a reader pins, or one below it, is neither made a full nor removed while pinned") {
+    test::TempDir dir;
+    test::ChainSets sets(dir);
+    make_chain(sets);
+    const store::DomainLock lock = lock_of(dir);
+    const std::string domain_dir = sets.domain_dir().string();
+    {
+        // virtsnap-mount of i1 pins i1 and the full below it.
+        const store::SetPin mounted({sets.set_dir(i1_id).string(), sets.set_dir(f_id).string()});
+        CHECK(job::merge_oldest_kept(lock, domain_dir, 2, i3_id, {i3_id}, {}, quiet).empty());
+        CHECK(manifest_of(sets, i2_id).level == "inc");
+        CHECK(job::apply_retention(domain_dir, 2, i3_id, quiet, {i3_id}) == 0);
+        CHECK(names_in(sets.domain_dir()) == std::vector<std::string>{f_id, i1_id, i2_id, i3_id});
+    }
+    // Unmounted: the next run makes i2 a full and removes what is below.
+    CHECK(job::merge_oldest_kept(lock, domain_dir, 2, i3_id, {i3_id}, {}, quiet) == i2_id);
+    CHECK(job::apply_retention(domain_dir, 2, i3_id, quiet, {i3_id}) == 2);
+    CHECK(names_in(sets.domain_dir()) == std::vector<std::string>{i2_id, i3_id});
 }
 
 TEST_CASE("a synthetic full that cannot be made leaves everything as it was") {
