@@ -77,3 +77,31 @@ TEST_CASE("an incremental set whose parent set is missing is bad input, not a mi
     CHECK_THROWS_WITH_AS(verify::verify_backup(manifest, c.checksums(), quiet),
                          doctest::Contains(("the parent set " + inc1_id).c_str()), util::InputError);
 }
+
+TEST_CASE("--checksums checks a set's block sums too; damaged ones are a mismatch") {
+    test::TempDir dir;
+    test::ChainSets sets(dir);
+    xml::Manifest full = sets.add_full(full_id, {"write -P 0x61 0 256k"}, false, true);
+    REQUIRE(full.disks.front().backup->block_sums);
+    verify::VerifySettings settings;
+    settings.dir = sets.set_dir(full_id).string();
+    settings.checksums = true;
+    xml::Manifest manifest = full;
+    verify::verify_backup(manifest, settings, quiet);
+    CHECK(manifest.disks.front().verifications.back().kind == "block-sums");
+    CHECK(manifest.disks.front().verifications.back().result == "ok");
+
+    // One digest changed: the image is intact, the sums are not.
+    const std::filesystem::path blocks = sets.set_dir(full_id) / full.disks.front().backup->block_sums->name;
+    std::string bytes = test::read_file(blocks);
+    bytes[bytes.size() - 1] = static_cast<char>(bytes[bytes.size() - 1] ^ 1);
+    test::write_file(blocks, bytes);
+    manifest = full;
+    CHECK_THROWS_AS(verify::verify_backup(manifest, settings, quiet), util::VerificationMismatch);
+    CHECK(manifest.disks.front().verifications.back().kind == "block-sums");
+    CHECK(manifest.disks.front().verifications.back().result == "mismatch");
+    // Without --checksums they are not read.
+    settings.checksums = false;
+    manifest = full;
+    verify::verify_backup(manifest, settings, quiet);
+}
