@@ -4,6 +4,7 @@
 #include "copy/output_files.hpp"
 #include "store/set_images.hpp"
 #include "store/set_layout.hpp"
+#include "store/set_pin.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "util/joined_thread.hpp"
@@ -209,6 +210,9 @@ std::vector<std::string> restore_disks(const store::BackupSet& set, const Restor
             throw util::RefusedError("domain " + quoted(settings.define_name) +
                                      " already exists; nothing was restored (choose another --define name)");
     }
+    // Pinned while read, so a backup's retention running meanwhile leaves
+    // the restore point and the sets below it alone.
+    const store::SetPin pinned = store::pin_chain(set.path, *set.manifest);
     // An incremental set's disks through every set below it, each image
     // checked before QEMU opens it.
     const std::vector<store::DiskChain> chains = store::check_set_images(set, disks);

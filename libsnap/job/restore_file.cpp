@@ -3,6 +3,7 @@
 #include "store/durable_file.hpp"
 #include "store/set_images.hpp"
 #include "store/set_layout.hpp"
+#include "store/set_pin.hpp"
 #include "util/error.hpp"
 #include "util/path.hpp"
 #include "util/unique_fd.hpp"
@@ -74,6 +75,7 @@ void restore_file(const store::BackupSet& set, const std::vector<const xml::Mani
     if (::access(host_path.c_str(), F_OK) == 0 && !force)
         throw util::RefusedError(quoted(host_path) +
                                  " already exists; nothing was restored (--force replaces it)");
+    const store::SetPin pinned = store::pin_chain(set.path, *set.manifest);
     store::check_set_images(set, disks);
     verify::GuestfsSession session;
     for (const xml::ManifestDisk* disk : disks)

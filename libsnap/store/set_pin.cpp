@@ -1,5 +1,6 @@
 #include "store/set_pin.hpp"
 
+#include "store/set_chain.hpp"
 #include "util/error.hpp"
 
 #include <cerrno>
@@ -12,8 +13,11 @@ using util::quoted;
 
 namespace {
 
-util::UniqueFd open_set_dir(const std::string& set_dir) {
-    util::UniqueFd fd(::open(set_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+// follow: a reader pins what it reads, also through a link the user named;
+// a removal never follows one.
+util::UniqueFd open_set_dir(const std::string& set_dir, bool follow) {
+    util::UniqueFd fd(
+        ::open(set_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW)));
     if (!fd)
         throw util::SystemError("cannot open the backup set " + quoted(set_dir), errno);
     return fd;
@@ -34,12 +38,24 @@ bool try_lock(int fd, int operation, const std::string& set_dir) {
 } // namespace
 
 SetPin::SetPin(const std::vector<std::string>& set_dirs) {
-    for (const std::string& set_dir : set_dirs) {
-        util::UniqueFd fd = open_set_dir(set_dir);
-        if (!try_lock(fd.get(), LOCK_SH, set_dir))
-            throw util::RefusedError("the backup set " + quoted(set_dir) + " is being removed");
-        dirs_.push_back(std::move(fd));
-    }
+    for (const std::string& set_dir : set_dirs)
+        add(set_dir);
+}
+
+void SetPin::add(const std::string& set_dir) {
+    util::UniqueFd fd = open_set_dir(set_dir, true);
+    if (!try_lock(fd.get(), LOCK_SH, set_dir))
+        throw util::RefusedError("the backup set " + quoted(set_dir) + " is being removed");
+    dirs_.push_back(std::move(fd));
+}
+
+SetPin pin_chain(const std::string& set_dir, const xml::Manifest& manifest) {
+    SetPin pin({set_dir});
+    // Read after the set is pinned: a parent removed meanwhile is missing
+    // here, and one being removed refuses its pin.
+    for (const BackupSet& parent : parent_sets(set_dir, manifest))
+        pin.add(parent.path);
+    return pin;
 }
 
 std::string pinned_reason(const std::string& set_dir) {
@@ -49,7 +65,7 @@ std::string pinned_reason(const std::string& set_dir) {
 }
 
 util::UniqueFd lock_set_for_removal(const std::string& set_dir) {
-    util::UniqueFd fd = open_set_dir(set_dir);
+    util::UniqueFd fd = open_set_dir(set_dir, false);
     if (!try_lock(fd.get(), LOCK_EX, set_dir))
         throw util::RefusedError(pinned_reason(set_dir));
     return fd;

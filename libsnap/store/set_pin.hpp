@@ -9,6 +9,7 @@
 // being removed is refused in turn.
 
 #include "util/unique_fd.hpp"
+#include "xml/manifest.hpp"
 
 #include <string>
 #include <vector>
@@ -18,14 +19,23 @@ namespace virtsnap::store {
 class SetPin {
   public:
     SetPin() = default;
-    // Pins each directory (a restore point and the sets below it). Throws
-    // RefusedError when one is being removed, SystemError when one cannot
-    // be opened (a link is refused: a set is never reached through one).
+    // Pins each directory (a restore point and the sets below it), through
+    // a link if one is named. Throws RefusedError when one is being
+    // removed, SystemError when one cannot be opened.
     explicit SetPin(const std::vector<std::string>& set_dirs);
+
+    // Pins one more directory, as the constructor does.
+    void add(const std::string& set_dir);
 
   private:
     std::vector<util::UniqueFd> dirs_;
 };
+
+// A restore point (the set in set_dir, whose manifest is manifest) pinned
+// with every set below it (store::parent_sets): the set first, then each
+// parent as its chain names it. Throws what parent_sets throws for a broken
+// chain, and what SetPin throws.
+SetPin pin_chain(const std::string& set_dir, const xml::Manifest& manifest);
 
 // Held by remove_set while it removes a set: the exclusive lock, or a
 // RefusedError naming the set as in use.

@@ -1,6 +1,7 @@
 // A set pinned by a reader is never removed while the reader lives, and a
 // reader never pins a set that is being removed.
 
+#include "chain_sets.hpp"
 #include "store/backup_set.hpp"
 #include "store/set_layout.hpp"
 #include "store/set_pin.hpp"
@@ -59,13 +60,31 @@ TEST_CASE("a set being removed cannot be pinned") {
     CHECK_THROWS_AS(store::SetPin(std::vector<std::string>{dir.string()}), util::RefusedError);
 }
 
-TEST_CASE("a link is neither pinned nor followed by remove_set") {
+TEST_CASE("a link names what a reader pins, and is never followed by remove_set") {
     test::TempDir tmp;
     const fs::path target = make_set(tmp, "elsewhere");
     const fs::path link = tmp / "20261101-000000-000-0001";
     fs::create_directory_symlink(target, link);
-    CHECK_THROWS_AS(store::SetPin(std::vector<std::string>{link.string()}), util::SystemError);
     CHECK_THROWS_AS(store::remove_set(link.string()), util::RefusedError);
     CHECK(fs::exists(target / store::set_marker_file));
     CHECK(fs::is_symlink(link));
+    const store::SetPin pin(std::vector<std::string>{link.string()});
+    CHECK(store::set_pinned(target.string()));
+}
+
+TEST_CASE("pin_chain pins a restore point and every set below it") {
+    test::TempDir tmp;
+    test::ChainSets sets(tmp);
+    sets.add_full(test::chain_set_id(1), {"write -P 0x61 0 64k"});
+    sets.add_inc(test::chain_set_id(2), test::chain_set_id(1), {"write -P 0x62 0 4k"});
+    const xml::Manifest inc =
+        sets.add_inc(test::chain_set_id(3), test::chain_set_id(2), {"write -P 0x63 0 4k"});
+    const fs::path other = make_set(tmp, "20261201-000000-000-0001");
+    {
+        const store::SetPin pin = store::pin_chain(sets.set_dir(test::chain_set_id(3)).string(), inc);
+        for (int n = 1; n <= 3; ++n)
+            CHECK(store::set_pinned(sets.set_dir(test::chain_set_id(n)).string()));
+        CHECK_FALSE(store::set_pinned(other.string()));
+    }
+    CHECK_FALSE(store::set_pinned(sets.set_dir(test::chain_set_id(1)).string()));
 }

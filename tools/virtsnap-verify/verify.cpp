@@ -3,6 +3,7 @@
 #include "cli/manifest_io.hpp"
 #include "job/pipeline.hpp"
 #include "options.hpp"
+#include "store/set_pin.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "verify/backup_verification.hpp"
@@ -25,6 +26,11 @@ cli::ExitStatus run_verify(int argc, char** argv) {
 
     xml::Manifest manifest = options.backup_dir.empty() ? cli::read_manifest(options.manifest)
                                                         : job::read_backup_manifest(options.backup_dir);
+    // A backup directory is pinned (with the sets below an incremental one)
+    // while it is read, so a backup's retention leaves it alone meanwhile.
+    std::optional<store::SetPin> pinned;
+    if (!options.backup_dir.empty())
+        pinned.emplace(store::pin_chain(options.backup_dir, manifest));
     try {
         cli::refuse_if_failed(manifest, "nothing was verified");
         verify::VerifySettings settings;
