@@ -12,10 +12,13 @@
 #include "virt/connection.hpp"
 #include "virt/image_users.hpp"
 #include "xml/disk_source_edit.hpp"
+#include "xml/document.hpp"
+#include "xml/domain_disks.hpp"
 #include "xml/domain_identity.hpp"
 #include "xml/restricted_definition.hpp"
 #include "xml/snapshot_xml.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <optional>
 #include <sys/stat.h>
@@ -44,11 +47,38 @@ std::string image_name(const xml::ManifestDisk& disk, const RestoreSettings& set
 }
 
 // The definition saved with the set: the persistent one, else the live one.
-std::optional<std::string> saved_definition(const store::BackupSet& set) {
-    for (const char* name : {store::set_domain_xml_file, store::set_live_domain_xml_file})
-        if (std::optional<std::string> text = store::read_set_definition(set, name))
-            return text;
-    return std::nullopt;
+// The first of disks that the domain XML text has no disk for; null when
+// it has all.
+const xml::ManifestDisk* first_missing(const std::string& text, const std::string& what,
+                                       const std::vector<const xml::ManifestDisk*>& disks) {
+    const std::vector<xml::Disk> held = xml::parse_domain_disks(xml::Document::parse(text, what));
+    for (const xml::ManifestDisk* disk : disks)
+        if (std::none_of(held.begin(), held.end(),
+                         [&](const xml::Disk& d) { return d.target == disk->target; }))
+            return disk;
+    return nullptr;
+}
+
+// The definition saved with the set: the persistent one (the live one of a
+// transient domain), unless it lacks a disk being restored that the live
+// one holds: a disk attached to the running domain only (virsh attach-disk
+// --live) is backed up, and only the live definition describes it.
+std::optional<std::string> saved_definition(const store::BackupSet& set,
+                                            const std::vector<const xml::ManifestDisk*>& disks,
+                                            const util::Log& log) {
+    std::optional<std::string> persistent = store::read_set_definition(set, store::set_domain_xml_file);
+    std::optional<std::string> live = store::read_set_definition(set, store::set_live_domain_xml_file);
+    if (!persistent || !live)
+        return persistent ? persistent : live;
+    const std::string where = quoted(set.path + "/" + store::set_domain_xml_file);
+    const xml::ManifestDisk* missing = first_missing(*persistent, "saved definition " + where, disks);
+    if (!missing ||
+        first_missing(*live, "saved definition " + quoted(set.path + "/" + store::set_live_domain_xml_file),
+                      disks))
+        return persistent;
+    log.warn("the saved persistent definition " + where + " has no disk " + quoted(missing->target) +
+             " (attached to the running domain only); the saved live definition is used");
+    return live;
 }
 
 // Refuses, before anything is written, to replace a file without --force,
@@ -216,7 +246,7 @@ std::vector<std::string> restore_disks(const store::BackupSet& set, const Restor
     // An incremental set's disks through every set below it, each image
     // checked before QEMU opens it.
     const std::vector<store::DiskChain> chains = store::check_set_images(set, disks);
-    std::optional<std::string> definition = saved_definition(set);
+    std::optional<std::string> definition = saved_definition(set, disks, log);
     if (define && !definition)
         throw util::RefusedError(
             "backup set " + quoted(set.path) +

@@ -6,6 +6,7 @@
 #include "copy/output_files.hpp"
 #include "job/restore_disks.hpp"
 #include "store/set_images.hpp"
+#include "store/set_layout.hpp"
 #include "util/error.hpp"
 #include "util/subprocess.hpp"
 
@@ -71,4 +72,41 @@ TEST_CASE("a damaged layer in a parent set stops the restore before anything is 
                          doctest::Contains(("in its parent set " + full_id + ": checksum mismatch").c_str()),
                          util::VerificationMismatch);
     CHECK_FALSE(fs::exists(dir / ("out-" + inc1_id + "-raw") / "vda.raw"));
+}
+
+namespace {
+
+std::string domain_xml(const std::string& disks) {
+    return "<domain type='qemu'><name>web</name><uuid>" + std::string(test::chain_domain_uuid) +
+           "</uuid><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os><devices>" + disks +
+           "</devices></domain>";
+}
+
+const std::string vda_disk = "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+                             "<source file='/var/lib/libvirt/images/web-vda.qcow2'/>"
+                             "<target dev='vda' bus='virtio'/></disk>";
+
+} // namespace
+
+TEST_CASE("a disk attached to the running domain only is restored with the saved live definition") {
+    test::TempDir dir;
+    test::ChainSets sets(dir);
+    sets.add_full(full_id, {"write -P 0x61 0 64k"});
+    const fs::path set_dir = sets.set_dir(full_id);
+    test::write_file(set_dir / store::set_domain_xml_file, domain_xml(""));
+    test::write_file(set_dir / store::set_live_domain_xml_file, domain_xml(vda_disk));
+    job::RestoreSettings settings;
+    settings.output_dir = (dir / "out").string();
+    // A connection that fails: the restore goes on without libvirt.
+    settings.connect_uri = "test://" + (dir / "no-such-driver-file.xml").string();
+    job::restore_disks(store::read_set(set_dir.string()), settings, quiet);
+    const std::string written = test::read_file(dir / "out" / store::set_domain_xml_file);
+    CHECK(written.find((dir / "out" / "vda.qcow2").string()) != std::string::npos);
+    CHECK(written.find("web-vda.qcow2") == std::string::npos);
+
+    // When neither holds it, the persistent one is used, and says so.
+    test::write_file(set_dir / store::set_live_domain_xml_file, domain_xml(""));
+    settings.output_dir = (dir / "out2").string();
+    CHECK_THROWS_WITH_AS(job::restore_disks(store::read_set(set_dir.string()), settings, quiet),
+                         doctest::Contains("has no disk 'vda'"), util::InputError);
 }
