@@ -229,6 +229,35 @@ std::vector<Run> process_window(const CopyPlan& plan, std::uint64_t window_start
     return runs;
 }
 
+// The whole clusters of zeros inside runs, taken out of them: returned as
+// runs of their own, to be written as zero clusters.
+std::vector<Run> take_zero_clusters(std::vector<Run>& runs, std::uint64_t cluster, const char* buffer) {
+    std::vector<Run> data, zeroes;
+    auto add = [](std::vector<Run>& to, std::uint64_t offset, std::uint64_t length, std::uint64_t in_buffer) {
+        if (length == 0)
+            return;
+        if (!to.empty() && to.back().offset + to.back().length == offset)
+            to.back().length += length;
+        else
+            to.push_back({offset, length, in_buffer});
+    };
+    for (const Run& run : runs) {
+        const std::uint64_t end = run.offset + run.length;
+        std::uint64_t at = run.offset;
+        for (std::uint64_t c = align_up(run.offset, cluster); c + cluster <= end; c += cluster) {
+            const std::uint64_t in_buffer = run.in_buffer + (c - run.offset);
+            if (!image::is_zero(buffer + in_buffer, cluster))
+                continue;
+            add(data, at, c - at, run.in_buffer + (at - run.offset));
+            add(zeroes, c, cluster, 0);
+            at = c + cluster;
+        }
+        add(data, at, end - at, run.in_buffer + (at - run.offset));
+    }
+    runs = std::move(data);
+    return zeroes;
+}
+
 } // namespace
 
 std::uint64_t CopyPlan::data_length() const noexcept {
@@ -372,9 +401,16 @@ CopyStats copy_content(const CopyPlan& plan, SourceReader& reader, image::ImageW
         Task task;
         task.buffer = index;
         task.runs = process_window(plan, window_start, window_end, pieces, buffer, hasher);
+        Task zeroes;
+        if (plan.write_zero_blocks && plan.zero_clusters > 0)
+            zeroes.runs = take_zero_clusters(task.runs, plan.zero_clusters, buffer);
         hashing += std::chrono::steady_clock::now() - begin;
         for (const Piece& piece : pieces)
             done += piece.end - piece.start;
+        // Before the data: a cluster is never partly data and partly zero
+        // cluster, so the order does not matter to the image.
+        if (!zeroes.runs.empty())
+            pipeline.submit(std::move(zeroes));
         pipeline.submit(std::move(task));
         position = window_end;
         while (next < plan.data.size() && plan.data[next].end() <= position)

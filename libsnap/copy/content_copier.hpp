@@ -2,7 +2,8 @@
 // The copy engine: reads the data ranges of an image map, hashes the content
 // (verify/content_hash) as it is read and hands what must be written to a
 // writer thread, so reading and writing overlap. Holes are never read;
-// blocks of zeros are not written unless they must hide a backing image.
+// blocks of zeros are not written unless they must hide a backing image,
+// and then a whole cluster of them as a zero cluster where the writer can.
 
 #include "copy/source_reader.hpp"
 #include "image/content_hash.hpp"
@@ -27,6 +28,11 @@ struct CopyPlan {
     bool write_zero_blocks = false;
     // Smallest unit written (4 KiB; a whole cluster for compressed qcow2).
     std::uint64_t write_unit = image::hash_block_size;
+    // With write_zero_blocks: the cluster size of a writer that makes a
+    // whole cluster of zeros a zero cluster (image::Qcow2FileWriter), so a
+    // layer stores the zeros a guest wrote over older data as metadata, not
+    // as data; 0: zeros are written as data.
+    std::uint64_t zero_clusters = 0;
 
     std::uint64_t data_length() const noexcept;
 };

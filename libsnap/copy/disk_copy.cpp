@@ -93,6 +93,7 @@ xml::BackupFile copy_layer(const SourceChain& source, const LayerJob& job, const
         layout.backing = job.backing;
         layout.backing_format = job.backing.empty() ? "" : "qcow2";
         writer = std::make_unique<image::Qcow2FileWriter>(std::move(fd), partial, layout);
+        plan.zero_clusters = layout.cluster_size;
     } else {
         fd.reset();
         // Over the file made above, so the image keeps its mode 0600.

@@ -178,6 +178,31 @@ TEST_CASE("copy engine: a layer over a backing image writes its zeros too") {
     CHECK(bottom.data.size() == 1);
 }
 
+TEST_CASE("copy engine: a layer whose writer has zero clusters stores whole clusters of zeros as them") {
+    std::string disk = sample_disk();
+    std::memset(&disk[MiB + 4096], 'd', 10); // inside the cluster at 1 MiB
+    std::vector<image::Extent> map{data_extent(0, 2 * MiB), data_extent(3 * MiB, MiB + 65536)};
+    copy::CopyPlan plan = copy::plan_layer(map, disk.size(), true);
+    plan.zero_clusters = 65536;
+    MemoryWriter writer(disk.size());
+    const Result with = run(plan, disk, &writer);
+    // Data: the clusters holding 'a' and 'd', and the one holding 'b'
+    // (3 MiB + 12 KiB); every other cluster of the extents is a zero write.
+    CHECK(writer.writes ==
+          std::map<std::uint64_t, std::uint64_t>{{0, 65536}, {MiB, 65536}, {3 * MiB, 65536}});
+    // (One write per 2 MiB window of the engine.)
+    CHECK(writer.zeroes == std::map<std::uint64_t, std::uint64_t>{{65536, MiB - 65536},
+                                                                  {MiB + 65536, MiB - 65536},
+                                                                  {3 * MiB + 65536, MiB - 65536},
+                                                                  {4 * MiB, 65536}});
+    CHECK(writer.image.substr(0, 4 * MiB + 65536) == disk.substr(0, 4 * MiB + 65536));
+    // The checksums are those of the content, however the zeros are stored.
+    plan.zero_clusters = 0;
+    MemoryWriter plain(disk.size());
+    CHECK(run(plan, disk, &plain).checksum == with.checksum);
+    CHECK(plain.zeroes.empty());
+}
+
 TEST_CASE("copy engine: a diff layer holds every changed range as the whole chain reads there") {
     const std::string disk = sample_disk();
     std::vector<image::Extent> map;
