@@ -55,16 +55,20 @@ for disk in vda vdb; do
     qemu-img info -U "${sets[3]}/$disk.qcow2" | grep -q "backing file: ../${ids[0]}/$disk.qcow2" ||
         tb_fail "the diff's $disk does not name the full's image: $(qemu-img info -U "${sets[3]}/$disk.qcow2")"
 done
-# Sizes: an inc holds about its own writes; the diff holds the 4 MiB
-# written since and the ranges the incs changed that still matter: a.bin's
-# 8 MiB (zeros now, written whole as a layer's data is), not the trimmed
-# b.bin and old.bin (zero clusters); less than the full.
+# Sizes: an inc holds about its own writes, and the zeros the guest wrote
+# over a.bin as zero clusters (metadata, no data); the diff holds the 4 MiB
+# written since and the ranges the incs changed that still matter, a.bin's
+# zeros and the trimmed b.bin and old.bin as zero clusters; less than the
+# full.
 kib() { du -k "$1" | cut -f1; }
 full_kib=$(kib "${sets[0]}/vda.qcow2") inc_kib=$(kib "${sets[1]}/vda.qcow2") diff_kib=$(kib "${sets[3]}/vda.qcow2")
+zeros_kib=$(kib "${sets[2]}/vda.qcow2")
 [ "$inc_kib" -ge 8192 ] && [ "$inc_kib" -lt 16384 ] || tb_fail "the inc of 8 MiB written takes $inc_kib KiB"
-[ "$diff_kib" -ge 12288 ] && [ "$diff_kib" -lt $((full_kib * 2 / 3)) ] ||
+[ "$zeros_kib" -ge 8192 ] && [ "$zeros_kib" -lt 12288 ] ||
+    tb_fail "the inc of 8 MiB of data and 8 MiB of zeros written takes $zeros_kib KiB"
+[ "$diff_kib" -ge 4096 ] && [ "$diff_kib" -lt 8192 ] && [ "$diff_kib" -lt $((full_kib * 2 / 3)) ] ||
     tb_fail "the diff takes $diff_kib KiB (the full $full_kib KiB)"
-tb_log "vda: full $full_kib KiB, inc $inc_kib KiB, diff $diff_kib KiB"
+tb_log "vda: full $full_kib KiB, inc $inc_kib KiB, inc with zeros $zeros_kib KiB, diff $diff_kib KiB"
 
 # Every point restored on its own: the guest's files at that backup, and
 # a workload log that grows without a gap.
