@@ -7,7 +7,8 @@
 # stderr), its console goes to the restore's directory, and it boots. A
 # subset of the disks is refused with --define (two domains on one image),
 # and an image of the running domain is recognised by its inode, even
-# through a bind mount.
+# through a bind mount. A disk attached to the running domain only is
+# restored with the saved live definition.
 . "$(dirname "$0")/../functions.sh"
 tb_init
 
@@ -74,4 +75,22 @@ mount --bind "$images" "$TB_DIR/bind"
 inode=$(stat -c %i "$images/vda.qcow2")
 tb_expect_error 5 "image of running domain 'vm'" restore "$set" --disk vda --force -o "$TB_DIR/bind"
 [ "$(stat -c %i "$images/vda.qcow2")" = "$inode" ] || tb_fail "the running domain's image was replaced"
-tb_pass "--define defines only the restored disks and harmless devices, refuses a subset, and knows images by inode"
+umount "$TB_DIR/bind"
+
+# A disk attached to the running domain only: backed up, and restored with
+# the saved live definition, which alone describes it.
+tb_image "$images/vdc.raw" raw 16M vdc
+virsh_ attach-disk vm "$images/vdc.raw" vdc --live --targetbus virtio --driver qemu --subdriver raw >/dev/null ||
+    tb_fail "cannot attach vdc"
+set=$(tb_tool backup -q --state-dir "$state" -o "$TB_DIR/sets" vm) || tb_fail "the backup with vdc failed"
+grep -q "dev='vdc'" "$set/domain.xml" && tb_fail "vdc is in the saved persistent definition: the test does not test"
+TB_DOMAINS+=(vm-live)
+tb_tool restore "$set" -o "$TB_DIR/live" --define vm-live >/dev/null 2>"$TB_DIR/err" ||
+    tb_fail "the restore of a set with a disk attached live only failed: $(cat "$TB_DIR/err")"
+grep -q "has no disk 'vdc' (attached to the running domain only)" "$TB_DIR/err" || tb_fail "no warning: $(cat "$TB_DIR/err")"
+virsh_ dumpxml --inactive vm-live | grep -qF "$(realpath "$TB_DIR/live")/vdc.raw" ||
+    tb_fail "the defined domain has no restored vdc: $(virsh_ dumpxml --inactive vm-live)"
+virsh_ start vm-live >/dev/null 2>"$TB_DIR/start.err" || tb_fail "vm-live does not start: $(cat "$TB_DIR/start.err")"
+tb_wait_agent vm-live
+virsh_ destroy vm-live >/dev/null
+tb_pass "--define defines only the restored disks and harmless devices, refuses a subset, knows images by inode, and restores a disk attached live only"
