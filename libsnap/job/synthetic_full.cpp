@@ -158,7 +158,7 @@ std::vector<const xml::ManifestDisk*> every_disk(const xml::Manifest& manifest) 
 
 } // namespace
 
-void make_synthetic_full(const store::DomainLock& /*lock*/, const std::string& set_dir,
+bool make_synthetic_full(const store::DomainLock& /*lock*/, const std::string& set_dir,
                          const SyntheticFullSettings& settings, const util::Log& log) {
     const store::BackupSet set = store::read_set(set_dir);
     const xml::Manifest& manifest = *set.manifest;
@@ -231,7 +231,16 @@ void make_synthetic_full(const store::DomainLock& /*lock*/, const std::string& s
     store::check_set_images(built, every_disk(*built.manifest));
     util::pause_point("synthetic-complete");
 
-    const std::string old_content = store::swap_in_replacement(domain_dir, set.id, settings.exchange);
+    // A reader that pinned the set while it was being rebuilt keeps it:
+    // the swap would change the files under it by name.
+    std::string old_content;
+    try {
+        const util::UniqueFd swapping = store::lock_set_exclusively(set_dir);
+        old_content = store::swap_in_replacement(domain_dir, set.id, settings.exchange);
+    } catch (const util::RefusedError& error) {
+        log.info(std::string(error.what()) + "; it is made a full at the next backup");
+        return false;
+    }
     log.info(it + " is now a full of its own, of the same point (merged from sets " + span + ")");
     util::pause_point("synthetic-swapped");
     try {
@@ -239,6 +248,7 @@ void make_synthetic_full(const store::DomainLock& /*lock*/, const std::string& s
     } catch (const util::Error& error) {
         log.warn(std::string(error.what()) + "; the next backup of the domain removes it");
     }
+    return true;
 }
 
 namespace {
@@ -284,7 +294,8 @@ std::string merge_oldest_kept(const store::DomainLock& lock, const std::string& 
              " a full of its own, so that --keep no longer keeps the sets below it");
     try {
         const util::PhaseTimer making("synthetic full");
-        make_synthetic_full(lock, choice.set->path, settings, log);
+        if (!make_synthetic_full(lock, choice.set->path, settings, log))
+            return "";
     } catch (const util::Error& error) {
         rethrow_with(error, "--synthetic-full left backup set " + quoted(choice.set->path) + " as it was" +
                                 (just_made.empty() ? "" : " (the new set " + just_made + " is complete)") +

@@ -45,8 +45,10 @@ struct SyntheticFullSettings {
 // is neither, or its checksums are in chunks a full would not
 // have), InputError (a set of its chain is damaged), VerificationMismatch
 // (a layer's checksums, or the new images against the chain), SystemError,
-// Interrupted.
-void make_synthetic_full(const store::DomainLock& lock, const std::string& set_dir,
+// Interrupted. Returns false, with the set as it was, when a reader pinned
+// the set (store/set_pin.hpp) before the swap: its files must not change
+// under it; the next run makes the full.
+bool make_synthetic_full(const store::DomainLock& lock, const std::string& set_dir,
                          const SyntheticFullSettings& settings, const util::Log& log);
 
 // After a backup with --keep keep (just_made: the new set; pinned: as

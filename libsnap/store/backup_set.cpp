@@ -152,7 +152,11 @@ void mark_complete(const std::string& set_dir, const std::string& snapshot_id) {
     write_durable(set_dir + "/" + set_marker_file, snapshot_id + "\n");
 }
 
-void remove_set(const std::string& set_dir) {
+void remove_set(const std::string& named) {
+    // With a trailing slash, lstat would look through a link.
+    std::string set_dir = named;
+    while (set_dir.size() > 1 && set_dir.back() == '/')
+        set_dir.pop_back();
     struct stat st {};
     if (::lstat(set_dir.c_str(), &st) != 0) {
         if (errno == ENOENT)
@@ -164,7 +168,7 @@ void remove_set(const std::string& set_dir) {
     if (!S_ISDIR(st.st_mode))
         throw util::RefusedError(quoted(set_dir) + " is not a directory; it is left as it is");
     // Held until the set is gone: a reader pinning it meanwhile is refused.
-    const util::UniqueFd removal = lock_set_for_removal(set_dir);
+    const util::UniqueFd removal = lock_set_exclusively(set_dir);
     std::optional<std::vector<std::string>> names = entries(set_dir);
     if (!names)
         return;

@@ -4,8 +4,11 @@
 #include "util/error.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <thread>
 
 namespace virtsnap::store {
 
@@ -35,6 +38,14 @@ bool try_lock(int fd, int operation, const std::string& set_dir) {
     return true;
 }
 
+// "/a/b/" is "/a/b": with a trailing slash, lstat and O_NOFOLLOW look
+// through a link.
+std::string without_trailing_slashes(std::string path) {
+    while (path.size() > 1 && path.back() == '/')
+        path.pop_back();
+    return path;
+}
+
 } // namespace
 
 SetPin::SetPin(const std::vector<std::string>& set_dirs) {
@@ -44,13 +55,37 @@ SetPin::SetPin(const std::vector<std::string>& set_dirs) {
 
 void SetPin::add(const std::string& set_dir) {
     util::UniqueFd fd = open_set_dir(set_dir, true);
-    if (!try_lock(fd.get(), LOCK_SH, set_dir))
-        throw util::RefusedError("the backup set " + quoted(set_dir) + " is being removed");
+    // set_pinned probes with the exclusive lock for an instant: a reader
+    // waits a little before it takes a conflict for a removal.
+    bool locked = false;
+    for (int attempt = 0; attempt < 100 && !(locked = try_lock(fd.get(), LOCK_SH, set_dir)); ++attempt)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!locked)
+        throw util::RefusedError("the backup set " + quoted(set_dir) + " is being removed or replaced");
+    // The directory locked must still be the one the name leads to: removed
+    // (unlinked) or replaced (a synthetic full swapped in) while this was
+    // opening it, it is not what a reader will read by name.
+    struct stat held {};
+    struct stat named {};
+    if (::fstat(fd.get(), &held) != 0)
+        throw util::SystemError("cannot read the backup set " + quoted(set_dir), errno);
+    if (held.st_nlink == 0 || ::stat(set_dir.c_str(), &named) != 0 || named.st_dev != held.st_dev ||
+        named.st_ino != held.st_ino)
+        throw util::RefusedError("the backup set " + quoted(set_dir) +
+                                 " was removed or replaced while it was being opened");
     dirs_.push_back(std::move(fd));
 }
 
 SetPin pin_chain(const std::string& set_dir, const xml::Manifest& manifest) {
     SetPin pin({set_dir});
+    // What was read before the pin must be what is pinned: a synthetic full
+    // may have replaced the set (same id, now a full) in between.
+    const BackupSet now = read_set(set_dir);
+    if (now.manifest->snapshot_id != manifest.snapshot_id || now.manifest->level != manifest.level ||
+        now.manifest->parent != manifest.parent)
+        throw util::RefusedError("the backup set " + quoted(set_dir) +
+                                 " was replaced while it was being opened (--synthetic-full made it a full); "
+                                 "run the command again");
     // Read after the set is pinned: a parent removed meanwhile is missing
     // here, and one being removed refuses its pin.
     for (const BackupSet& parent : parent_sets(set_dir, manifest))
@@ -60,14 +95,16 @@ SetPin pin_chain(const std::string& set_dir, const xml::Manifest& manifest) {
 
 std::string pinned_reason(const std::string& set_dir) {
     return "the backup set " + quoted(set_dir) +
-           " is in use (mounted or exported by virtsnap-mount, or read by an instant restore); it is left as "
-           "it is";
+           " is in use (read by virtsnap-restore or virtsnap-verify, mounted or exported by virtsnap-mount, "
+           "or "
+           "backing an instant restore); it is left as it is";
 }
 
-util::UniqueFd lock_set_for_removal(const std::string& set_dir) {
-    util::UniqueFd fd = open_set_dir(set_dir, false);
-    if (!try_lock(fd.get(), LOCK_EX, set_dir))
-        throw util::RefusedError(pinned_reason(set_dir));
+util::UniqueFd lock_set_exclusively(const std::string& set_dir) {
+    const std::string path = without_trailing_slashes(set_dir);
+    util::UniqueFd fd = open_set_dir(path, false);
+    if (!try_lock(fd.get(), LOCK_EX, path))
+        throw util::RefusedError(pinned_reason(path));
     return fd;
 }
 

@@ -21,7 +21,8 @@ class SetPin {
     SetPin() = default;
     // Pins each directory (a restore point and the sets below it), through
     // a link if one is named. Throws RefusedError when one is being
-    // removed, SystemError when one cannot be opened.
+    // removed or replaced (or was, while it was being opened), SystemError
+    // when one cannot be opened.
     explicit SetPin(const std::vector<std::string>& set_dirs);
 
     // Pins one more directory, as the constructor does.
@@ -33,13 +34,16 @@ class SetPin {
 
 // A restore point (the set in set_dir, whose manifest is manifest) pinned
 // with every set below it (store::parent_sets): the set first, then each
-// parent as its chain names it. Throws what parent_sets throws for a broken
-// chain, and what SetPin throws.
+// parent as its chain names it. RefusedError when the set there is no
+// longer the one manifest describes (replaced by a synthetic full since it
+// was read); otherwise throws what parent_sets throws for a broken chain,
+// and what SetPin throws.
 SetPin pin_chain(const std::string& set_dir, const xml::Manifest& manifest);
 
-// Held by remove_set while it removes a set: the exclusive lock, or a
+// Held by remove_set while it removes a set, and by a synthetic full while
+// it swaps a set out: the exclusive lock (never through a link), or a
 // RefusedError naming the set as in use.
-util::UniqueFd lock_set_for_removal(const std::string& set_dir);
+util::UniqueFd lock_set_exclusively(const std::string& set_dir);
 
 // True when a reader pins the set now (a probe: the answer may change).
 bool set_pinned(const std::string& set_dir);

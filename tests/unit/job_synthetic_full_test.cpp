@@ -239,6 +239,31 @@ TEST_CASE("a set a reader pins, or one below it, is neither made a full nor remo
     CHECK(names_in(sets.domain_dir()) == std::vector<std::string>{i2_id, i3_id});
 }
 
+TEST_CASE("a reader that pins the set while its full is built keeps it as it was; one that read it before is "
+          "refused") {
+    test::TempDir dir;
+    test::ChainSets sets(dir);
+    make_chain(sets);
+    const store::DomainLock lock = lock_of(dir);
+    const std::string k = sets.set_dir(i2_id).string();
+    const xml::Manifest before = manifest_of(sets, i2_id);
+    {
+        const store::SetPin reading({k});
+        CHECK_FALSE(job::make_synthetic_full(lock, k, {}, quiet));
+        CHECK(manifest_of(sets, i2_id).level == "inc");
+        CHECK(names_in(sets.domain_dir()) == std::vector<std::string>{f_id, i1_id, i2_id, i3_id});
+    }
+    CHECK(job::make_synthetic_full(lock, k, {}, quiet));
+    sets.made_full(i2_id);
+    CHECK(manifest_of(sets, i2_id).level == "full");
+    // A restore that read the inc's manifest before the swap must not read
+    // the full's files as the inc's.
+    CHECK_THROWS_WITH_AS(store::pin_chain(k, before),
+                         doctest::Contains("was replaced while it was being opened"), util::RefusedError);
+    const store::SetPin now = store::pin_chain(k, manifest_of(sets, i2_id));
+    CHECK(restored(dir, sets, i2_id) == sets.expected(i2_id));
+}
+
 TEST_CASE("a synthetic full that cannot be made leaves everything as it was") {
     test::TempDir dir;
     test::ChainSets sets(dir);

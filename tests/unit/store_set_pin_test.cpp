@@ -56,7 +56,7 @@ TEST_CASE("two readers pin one set; it stays until both are gone") {
 TEST_CASE("a set being removed cannot be pinned") {
     test::TempDir tmp;
     const fs::path dir = make_set(tmp, "20261101-000000-000-0001");
-    const util::UniqueFd removal = store::lock_set_for_removal(dir.string());
+    const util::UniqueFd removal = store::lock_set_exclusively(dir.string());
     CHECK_THROWS_AS(store::SetPin(std::vector<std::string>{dir.string()}), util::RefusedError);
 }
 

@@ -29,10 +29,10 @@ cli::ExitStatus run_verify(int argc, char** argv) {
     // A backup directory is pinned (with the sets below an incremental one)
     // while it is read, so a backup's retention leaves it alone meanwhile.
     std::optional<store::SetPin> pinned;
-    if (!options.backup_dir.empty())
-        pinned.emplace(store::pin_chain(options.backup_dir, manifest));
     try {
         cli::refuse_if_failed(manifest, "nothing was verified");
+        if (!options.backup_dir.empty())
+            pinned.emplace(store::pin_chain(options.backup_dir, manifest));
         verify::VerifySettings settings;
         settings.dir = options.backup_dir;
         settings.source = options.source;
