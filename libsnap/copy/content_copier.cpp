@@ -334,6 +334,17 @@ std::vector<image::Extent> merged_ranges(std::vector<image::Extent> ranges) {
     return merged;
 }
 
+std::vector<image::Extent> whole_clusters(std::vector<image::Extent> ranges, std::uint64_t unit,
+                                          std::uint64_t virtual_size) {
+    for (image::Extent& range : ranges) {
+        const std::uint64_t start = align_down(range.start, unit);
+        const std::uint64_t end = std::min(align_up(range.end(), unit), virtual_size);
+        range.start = start;
+        range.length = end > start ? end - start : 0;
+    }
+    return merged_ranges(std::move(ranges));
+}
+
 CopyPlan plan_changed(const std::vector<image::Extent>& map, const std::vector<image::Extent>& changed,
                       std::uint64_t virtual_size) {
     CopyPlan plan;

@@ -51,6 +51,10 @@ CopyPlan plan_changed(const std::vector<image::Extent>& map, const std::vector<i
 // ranges sorted and each run of overlapping or touching ones made one
 // (only start and length are kept).
 std::vector<image::Extent> merged_ranges(std::vector<image::Extent> ranges);
+// merged_ranges of ranges, each first widened to whole units (a cluster
+// size), the last cut at virtual_size.
+std::vector<image::Extent> whole_clusters(std::vector<image::Extent> ranges, std::uint64_t unit,
+                                          std::uint64_t virtual_size);
 
 using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
 

@@ -316,6 +316,12 @@ xml::DiskBackup copy_disk(const DiskCopyRequest& request, const CopySettings& se
         }
         LayerJob job;
         job.map = source.map(0);
+        // The layer's clusters are the kept overlay's; a range that covers
+        // part of one is written whole, read as the chain reads there, or the
+        // rest of the cluster would read as zeros instead of what is below.
+        const std::optional<xml::Qcow2Options> layer_options = options_of(source.info(0));
+        const std::uint64_t layer_cluster =
+            layer_options ? layer_options->cluster_size : default_cluster_size;
         std::optional<image::BlockSums> now;
         if (settings.by_content) {
             if (!parent_sums)
@@ -331,7 +337,8 @@ xml::DiskBackup copy_disk(const DiskCopyRequest& request, const CopySettings& se
                       util::format_size(changed_bytes) + " in blocks that differ from set " +
                       settings.incremental_parent + " (" + std::to_string(parent_sums->unknown()) +
                       " unknown there) go into the layer");
-            job.plan = plan_changed(job.map, changed, source.size());
+            job.plan =
+                plan_changed(job.map, whole_clusters(changed, layer_cluster, source.size()), source.size());
         } else if (settings.changed_since_parent) {
             auto below = settings.changed_since_parent->find(request.target);
             if (below == settings.changed_since_parent->end())
@@ -341,11 +348,12 @@ xml::DiskBackup copy_disk(const DiskCopyRequest& request, const CopySettings& se
             for (const image::Extent& extent : job.map)
                 if (extent.depth == 0 && (extent.present || extent.data || extent.zero))
                     changed.push_back(extent);
-            job.plan = plan_changed(job.map, merged_ranges(std::move(changed)), source.size());
+            job.plan =
+                plan_changed(job.map, whole_clusters(changed, layer_cluster, source.size()), source.size());
         } else {
             job.plan = plan_layer(job.map, source.size(), true);
         }
-        job.options = options_of(source.info(0));
+        job.options = layer_options;
         job.name = names[0];
         // The parent's image of the disk, beside this set: relative, so a
         // destination moved or mounted elsewhere keeps its chains.

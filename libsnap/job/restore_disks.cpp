@@ -247,6 +247,11 @@ std::vector<std::string> restore_disks(const store::BackupSet& set, const Restor
     // checked before QEMU opens it.
     const std::vector<store::DiskChain> chains = store::check_set_images(set, disks);
     std::optional<std::string> definition = saved_definition(set, disks, log);
+    // Before hours of copying, not after.
+    if (definition)
+        if (const xml::ManifestDisk* missing = first_missing(*definition, "the saved definition", disks))
+            throw util::InputError("the saved definition of backup set " + quoted(set.path) +
+                                   " has no disk " + quoted(missing->target) + "; nothing was restored");
     if (define && !definition)
         throw util::RefusedError(
             "backup set " + quoted(set.path) +

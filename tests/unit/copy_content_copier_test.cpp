@@ -1,9 +1,14 @@
 #include "copy/content_copier.hpp"
+#include "image/qcow2_file_writer.hpp"
+#include "temp_dir.hpp"
 #include "util/error.hpp"
+#include "util/subprocess.hpp"
 
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <fcntl.h>
+#include <filesystem>
 #include <map>
 
 using namespace virtsnap;
@@ -203,6 +208,35 @@ TEST_CASE("copy engine: a layer whose writer has zero clusters stores whole clus
     CHECK(plain.zeroes.empty());
 }
 
+TEST_CASE("copy engine: a layer with zero clusters over a backing image reads, through QEMU, as the disk") {
+    test::TempDir dir;
+    const std::string base = (dir / "base.qcow2").string();
+    const std::string layer = (dir / "layer.qcow2").string();
+    const std::string disk = sample_disk(); // 8 MiB, mostly zeros
+    util::run_checked({"qemu-img", "create", "-q", "-f", "qcow2", base, "8M"});
+    util::run_checked({"qemu-io", "-f", "qcow2", "-c", "write -P 0xab 0 8M", base});
+    image::Qcow2Layout layout;
+    layout.virtual_size = disk.size();
+    layout.cluster_size = 65536;
+    layout.backing = "base.qcow2";
+    layout.backing_format = "qcow2";
+    util::UniqueFd fd(::open(layer.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    REQUIRE(fd);
+    image::Qcow2FileWriter writer(std::move(fd), layer, layout);
+    // The layer holds the whole disk: every zero must hide the backing.
+    copy::CopyPlan plan = copy::plan_layer({data_extent(0, disk.size())}, disk.size(), true);
+    plan.zero_clusters = layout.cluster_size;
+    MemoryReader reader(disk);
+    copy::copy_content(plan, reader, &writer, nullptr, nullptr);
+    util::run_checked({"qemu-img", "check", "-q", "-f", "qcow2", layer});
+    const std::string raw = (dir / "layer.raw").string();
+    util::run_checked({"qemu-img", "convert", "-f", "qcow2", "-O", "raw", layer, raw});
+    CHECK(test::read_file(raw) == disk);
+    // Three clusters of data (blocks 'a', 'b', 'c') and the metadata, not
+    // 8 MiB of zeros.
+    CHECK(std::filesystem::file_size(layer) <= 8 * 65536);
+}
+
 TEST_CASE("copy engine: a diff layer holds every changed range as the whole chain reads there") {
     const std::string disk = sample_disk();
     std::vector<image::Extent> map;
@@ -250,4 +284,17 @@ TEST_CASE("content hash: blocks out of order are an internal error") {
     hasher.add_block(8192, block.data(), block.size());
     CHECK_THROWS_AS(hasher.add_block(4096, block.data(), block.size()), util::Error);
     CHECK_THROWS_AS(hasher.add_block(12345, block.data(), block.size()), util::Error);
+}
+
+TEST_CASE(
+    "copy engine: changed ranges widen to whole clusters of the layer, the last cut at the disk's end") {
+    const std::vector<image::Extent> ranges =
+        copy::whole_clusters({data_extent(3 * MiB + 4096, 65536), data_extent(0, 4096),
+                              data_extent(2 * MiB - 1, 2), data_extent(8 * MiB - 100, 100)},
+                             2 * MiB, 8 * MiB - 10);
+    REQUIRE(ranges.size() == 2);
+    CHECK(ranges[0].start == 0);
+    CHECK(ranges[0].length == 4 * MiB); // 0-2 MiB, 2-4 MiB touching, merged
+    CHECK(ranges[1].start == 6 * MiB);
+    CHECK(ranges[1].length == 2 * MiB - 10);
 }
