@@ -159,8 +159,9 @@ void mount_restore_point(const PinnedPoint& point, const MountSettings& settings
     mount_filesystems(session, log);
     util::throw_if_interrupted();
 
-    const std::string options =
-        "fsname=" + std::string(mount_fsname) + ":" + std::to_string(::getpid()) + ",subtype=" + mount_fsname;
+    // ro: the kernel itself refuses writes, before they reach libguestfs.
+    const std::string options = "ro,fsname=" + std::string(mount_fsname) + ":" + std::to_string(::getpid()) +
+                                ",subtype=" + mount_fsname;
     if (guestfs_mount_local(session.get(), mount_point.c_str(), GUESTFS_MOUNT_LOCAL_READONLY, 1,
                             GUESTFS_MOUNT_LOCAL_OPTIONS, options.c_str(), -1) == -1)
         session.fail("mount on " + quoted(mount_point));

@@ -35,14 +35,14 @@ std::vector<std::pair<std::string, std::string>> mount_each_filesystem(GuestfsSe
         if (type == "unknown" || type == "swap")
             continue;
         const std::string directory = "/" + filesystem_directory(device);
-        // Nothing is mounted on / here, so the directory is made in the
-        // appliance's own root, never in a guest filesystem.
-        if (guestfs_mkdir_p(g, directory.c_str()) == -1)
+        // Nothing is mounted on /: the directory is made in the
+        // appliance's own root (mkdir would need a root filesystem).
+        if (guestfs_mkmountpoint(g, directory.c_str()) == -1)
             session.fail("make the directory " + directory);
         if (guestfs_mount_ro(g, device.c_str(), directory.c_str()) == -1) {
             // Not mountable (a bare partition table entry, an odd type):
             // left out, as the filesystem check leaves it out.
-            (void)guestfs_rmdir(g, directory.c_str());
+            (void)guestfs_rmmountpoint(g, directory.c_str());
             continue;
         }
         mounted.emplace_back(device, directory);
