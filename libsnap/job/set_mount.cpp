@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <fstream>
 #include <optional>
 #include <sys/stat.h>
 #include <thread>
@@ -111,6 +112,20 @@ void mount_filesystems(verify::GuestfsSession& session, const util::Log& log) {
         log.debug("no OS found: " + device + " on " + directory);
 }
 
+// Whether process pid still runs: a zombie has ended (its parent, a shell
+// that started it in the background, may not have reaped it yet).
+bool process_running(long pid) {
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM)
+        return false;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line))
+        return false;
+    // "PID (COMM) STATE ...": COMM may hold spaces and parentheses.
+    const size_t close = line.rfind(')');
+    return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
+}
+
 } // namespace
 
 long mount_owner(const std::string& fstype, const std::string& source) {
@@ -196,7 +211,7 @@ void unmount_restore_point(const std::string& mount_point, const util::Log& log)
               ") to end");
     // Bounded: the PID may have been reused by a process that stays.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
-    while (::kill(static_cast<pid_t>(owner), 0) == 0 || errno == EPERM) {
+    while (process_running(owner)) {
         if (std::chrono::steady_clock::now() > deadline) {
             log.warn("virtsnap-mount (process " + std::to_string(owner) + ") has not ended after a minute");
             return;
