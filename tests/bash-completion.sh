@@ -18,7 +18,7 @@ complete_words() { # WORD... : COMPREPLY for the last word, one per line
     printf '%s\n' "${COMPREPLY[@]}" | sort
 }
 
-for tool in create commit copy verify backup list restore; do
+for tool in create commit copy verify backup list restore mount; do
     expected=$("$build/tools/virtsnap-$tool" --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
     [ "$(complete_words "virtsnap-$tool" --)" = "$expected" ] || fail "virtsnap-$tool: -- offers $(complete_words "virtsnap-$tool" -- | paste -sd' ')"
 done

@@ -18,7 +18,7 @@ rm -f "$root.log"
 [ "$(ls -A "$root")" = opt ] || fail "installed outside the prefix: $(ls -A "$root")"
 [ "$(ls -A "$root/opt")" = virtsnap-test ] || fail "installed outside the prefix: $(ls -A "$root/opt")"
 prefix="$root/opt/virtsnap-test"
-for tool in create commit copy verify backup list restore; do
+for tool in create commit copy verify backup list restore mount; do
     binary="$prefix/bin/virtsnap-$tool"
     [ -x "$binary" ] || fail "virtsnap-$tool is not installed: $(find "$prefix" -type f)"
     "$binary" --version | grep -q "^virtsnap-$tool " || fail "the installed virtsnap-$tool does not run"

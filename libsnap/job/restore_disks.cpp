@@ -8,6 +8,7 @@
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "util/joined_thread.hpp"
+#include "verify/chain_checksums.hpp"
 #include "verify/checksum_check.hpp"
 #include "virt/connection.hpp"
 #include "virt/image_users.hpp"
@@ -145,18 +146,7 @@ void rebuild_disk(const store::DiskChain& chain, const std::string& format, copy
     std::exception_ptr check_failed;
     auto check_layers = [&] {
         try {
-            for (size_t k = 0; k < chain.sets.size() && damage.empty(); ++k) {
-                const xml::DiskBackup seen = chain.backup(k);
-                for (size_t i = 0; i < chain.backups[k].files.size(); ++i) {
-                    verify::CheckOutcome outcome =
-                        verify::check_checksums(chain.sets[k].path, seen, i, chain.virtual_size);
-                    if (!outcome.ok) {
-                        damage =
-                            (k == 0 ? "" : "in its parent set " + chain.sets[k].id + ": ") + outcome.detail;
-                        break;
-                    }
-                }
-            }
+            damage = verify::chain_damage(chain);
         } catch (...) {
             check_failed = std::current_exception();
         }

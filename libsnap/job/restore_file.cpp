@@ -7,9 +7,9 @@
 #include "util/error.hpp"
 #include "util/path.hpp"
 #include "util/unique_fd.hpp"
+#include "verify/guest_mounts.hpp"
 #include "verify/guestfs_session.hpp"
 
-#include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
@@ -19,26 +19,6 @@ namespace virtsnap::job {
 using util::quoted;
 
 namespace {
-
-// Mounts an inspected OS's filesystems read-only, shortest mount point
-// first; true when an OS was found.
-bool mount_inspected(verify::GuestfsSession& session) {
-    guestfs_h* g = session.get();
-    std::vector<std::string> roots = session.take_list(guestfs_inspect_os(g), "inspect the disks");
-    if (roots.empty())
-        return false;
-    std::vector<std::string> flat =
-        session.take_list(guestfs_inspect_get_mountpoints(g, roots.front().c_str()), "read the mount points");
-    std::vector<std::pair<std::string, std::string>> mounts;
-    for (size_t i = 0; i + 1 < flat.size(); i += 2)
-        mounts.emplace_back(flat[i], flat[i + 1]);
-    std::sort(mounts.begin(), mounts.end(),
-              [](const auto& a, const auto& b) { return a.first.size() < b.first.size(); });
-    for (const auto& [point, device] : mounts)
-        if (guestfs_mount_ro(g, device.c_str(), point.c_str()) == -1)
-            session.fail("mount " + device + " on " + point);
-    return true;
-}
 
 // Without an OS: the one filesystem that holds the file, mounted on /.
 void mount_holder(verify::GuestfsSession& session, const std::string& guest_path) {
@@ -82,7 +62,7 @@ void restore_file(const store::BackupSet& set, const std::vector<const xml::Mani
         session.add_read_only(set.path + "/" + disk->backup->files.front().name, disk->backup->format);
     log.info("starting the libguestfs appliance");
     session.launch();
-    if (!mount_inspected(session))
+    if (!verify::mount_inspected(session))
         mount_holder(session, guest_path);
     if (guestfs_is_file(session.get(), guest_path.c_str()) != 1)
         throw util::InputError("the backup holds no regular file " + quoted(guest_path));

@@ -68,7 +68,7 @@ wants=/etc/systemd/system/timers.target.wants
     tb_fail "the role did not enable virtsnap-backup@pkg.timer: $(ls -la "$wants")"
 [ ! -e "$wants/virtsnap-backup-all.timer" ] || tb_fail "the role enabled the timer for every domain"
 dpkg -s virtsnap | grep -q '^Depends: .*libvirt0' || tb_fail "the package does not depend on libvirt0: $(dpkg -s virtsnap | grep Depends)"
-for tool in create commit copy verify backup list restore; do
+for tool in create commit copy verify backup list restore mount; do
     /usr/bin/virtsnap-$tool --version | grep -q "^virtsnap-$tool " || tb_fail "the installed virtsnap-$tool does not run"
     man -w virtsnap-$tool >/dev/null || tb_fail "man -w virtsnap-$tool finds no page"
     [ -f /usr/share/bash-completion/completions/virtsnap-$tool ] || tb_fail "no bash completion for virtsnap-$tool"
