@@ -14,10 +14,7 @@ PinnedPoint pin_restore_point(const std::string& set_path, const std::vector<std
     point.pin = store::SetPin({set_path});
     point.set = store::read_set(set_path);
     point.disks = chosen_disks(point.set, targets);
-    std::vector<std::string> below;
-    for (const store::BackupSet& parent : store::parent_sets(point.set.path, *point.set.manifest))
-        below.push_back(parent.path);
-    point.pin_below = store::SetPin(below);
+    point.pin_below = store::pin_chain(point.set.path, *point.set.manifest);
     // Read again under the pins: a parent replaced between the two reads
     // (a synthetic full) is what is checked and shown.
     point.chains = store::check_set_images(point.set, point.disks);

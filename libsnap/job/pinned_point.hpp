@@ -17,8 +17,8 @@ namespace virtsnap::job {
 struct PinnedPoint {
     // Declared first so they are released last, after everything read
     // under them.
-    store::SetPin pin;
-    store::SetPin pin_below;
+    store::SetPin pin;       // the set, before it is read
+    store::SetPin pin_below; // the set as read and every set below it (store::pin_chain)
     store::BackupSet set;
     std::vector<const xml::ManifestDisk*> disks; // as chosen, in the manifest's order
     std::vector<store::DiskChain> chains;        // each disk's, checked (store::check_set_images)

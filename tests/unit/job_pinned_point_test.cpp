@@ -52,7 +52,7 @@ TEST_CASE("a set being removed is refused before it is read") {
     // Without its marker the set would be refused as incomplete, were it
     // read first: the pin comes first, so it is refused as being removed.
     fs::remove(sets.set_dir(full_id) / store::set_marker_file);
-    const util::UniqueFd removing = store::lock_set_for_removal(sets.set_dir(full_id).string());
+    const util::UniqueFd removing = store::lock_set_exclusively(sets.set_dir(full_id).string());
     CHECK_THROWS_WITH_AS(job::pin_restore_point(sets.set_dir(full_id).string(), {}),
                          doctest::Contains("is being removed"), util::RefusedError);
 }
