@@ -93,6 +93,57 @@ std::set<std::string> trusted_boot_files(const virt::Connection& conn) {
 
 } // namespace
 
+std::string chain_damage(const store::DiskChain& chain) {
+    for (size_t k = 0; k < chain.sets.size(); ++k) {
+        const xml::DiskBackup seen = chain.backup(k);
+        for (size_t i = 0; i < chain.backups[k].files.size(); ++i) {
+            verify::CheckOutcome outcome =
+                verify::check_checksums(chain.sets[k].path, seen, i, chain.virtual_size);
+            if (!outcome.ok)
+                return (k == 0 ? "" : "in its parent set " + chain.sets[k].id + ": ") + outcome.detail;
+        }
+    }
+    return "";
+}
+
+void refuse_defined_name(const virt::Connection& conn, const std::string& name) {
+    bool exists = true;
+    try {
+        conn.lookup(name);
+    } catch (const util::LibvirtError&) {
+        exists = false;
+    }
+    if (exists)
+        throw util::RefusedError("domain " + quoted(name) +
+                                 " already exists; nothing was restored (choose another --define name)");
+}
+
+std::optional<std::string> restored_definition(const store::BackupSet& set,
+                                               const std::vector<RestoredDisk>& images,
+                                               const std::string& define_name, const virt::Connection* conn,
+                                               const std::string& dir, const util::Log& log) {
+    std::optional<std::string> definition = saved_definition(set);
+    if (!definition)
+        return definition;
+    xml::DefinitionLimits limits;
+    limits.files_dir = dir;
+    for (const RestoredDisk& image : images) {
+        limits.disks[image.target] = {image.path, image.format};
+        *definition = xml::with_disk_source(*definition, image.target, "file", image.path, image.format,
+                                            "the saved definition");
+    }
+    if (define_name.empty())
+        return definition;
+    *definition = xml::as_new_domain(*definition, define_name, "the saved definition");
+    if (conn)
+        limits.trusted_boot_files = trusted_boot_files(*conn);
+    xml::RestrictedDefinition restricted =
+        xml::restrict_definition(*definition, limits, "the saved definition");
+    for (const std::string& item : restricted.left_out)
+        log.warn("left out of domain " + quoted(define_name) + ": " + item);
+    return restricted.xml;
+}
+
 void rebuild_disk(const store::DiskChain& chain, const std::string& format, copy::OutputFiles& outputs,
                   const util::Log& log) {
     const xml::DiskBackup whole = chain.backup();
@@ -106,26 +157,14 @@ void rebuild_disk(const store::DiskChain& chain, const std::string& format, copy
     for (size_t i = 0; i < paths.size(); ++i)
         request.chain.push_back({paths[i], i == 0 ? whole.format : "qcow2"});
 
-    // Each set's files against its own manifest, as verifying that set
-    // would check them. It runs beside the copy, which reads the same files
-    // (once from the storage, mostly); the images are published only once
-    // every check has passed.
+    // Each set's files against its own manifest (chain_damage). It runs
+    // beside the copy, which reads the same files (once from the storage,
+    // mostly); the images are published only once every check has passed.
     std::string damage;
     std::exception_ptr check_failed;
     auto check_layers = [&] {
         try {
-            for (size_t k = 0; k < chain.sets.size() && damage.empty(); ++k) {
-                const xml::DiskBackup seen = chain.backup(k);
-                for (size_t i = 0; i < chain.backups[k].files.size(); ++i) {
-                    verify::CheckOutcome outcome =
-                        verify::check_checksums(chain.sets[k].path, seen, i, chain.virtual_size);
-                    if (!outcome.ok) {
-                        damage =
-                            (k == 0 ? "" : "in its parent set " + chain.sets[k].id + ": ") + outcome.detail;
-                        break;
-                    }
-                }
-            }
+            damage = chain_damage(chain);
         } catch (...) {
             check_failed = std::current_exception();
         }
@@ -198,22 +237,12 @@ std::vector<std::string> restore_disks(const store::BackupSet& set, const Restor
             throw;
         log.warn(std::string(error.what()) + "; going on without libvirt");
     }
-    if (conn && define) {
-        bool exists = true;
-        try {
-            conn->lookup(settings.define_name);
-        } catch (const util::LibvirtError&) {
-            exists = false;
-        }
-        if (exists)
-            throw util::RefusedError("domain " + quoted(settings.define_name) +
-                                     " already exists; nothing was restored (choose another --define name)");
-    }
+    if (conn && define)
+        refuse_defined_name(*conn, settings.define_name);
     // An incremental set's disks through every set below it, each image
     // checked before QEMU opens it.
     const std::vector<store::DiskChain> chains = store::check_set_images(set, disks);
-    std::optional<std::string> definition = saved_definition(set);
-    if (define && !definition)
+    if (define && !saved_definition(set))
         throw util::RefusedError(
             "backup set " + quoted(set.path) +
             " holds no domain definition, so --define has nothing to define; nothing was restored");
@@ -234,8 +263,7 @@ std::vector<std::string> restore_disks(const store::BackupSet& set, const Restor
     check_outputs(paths, settings, conn);
 
     copy::OutputFiles outputs(dir);
-    xml::DefinitionLimits limits;
-    limits.files_dir = dir;
+    std::vector<RestoredDisk> images;
     for (size_t i = 0; i < disks.size(); ++i) {
         const xml::ManifestDisk* disk = disks[i];
         util::throw_if_interrupted();
@@ -243,11 +271,10 @@ std::vector<std::string> restore_disks(const store::BackupSet& set, const Restor
         const std::string path = dir + "/" + image_name(*disk, settings);
         rebuild_disk(chains[i], format, outputs, log);
         log.info("disk " + disk->target + " restored to " + quoted(path) + " (checksums match the backup)");
-        limits.disks[disk->target] = {path, format};
-        if (definition)
-            *definition = xml::with_disk_source(*definition, disk->target, "file", path, format,
-                                                "the saved definition");
+        images.push_back({disk->target, path, format});
     }
+    std::optional<std::string> definition =
+        restored_definition(set, images, settings.define_name, conn ? &*conn : nullptr, dir, log);
     paths.pop_back(); // domain.xml, when there is one
     if (!definition) {
         log.warn("backup set " + quoted(set.path) +
@@ -255,15 +282,7 @@ std::vector<std::string> restore_disks(const store::BackupSet& set, const Restor
         outputs.publish_all(settings.force);
         return paths;
     }
-    if (define) {
-        *definition = xml::as_new_domain(*definition, settings.define_name, "the saved definition");
-        limits.trusted_boot_files = trusted_boot_files(*conn);
-        xml::RestrictedDefinition restricted =
-            xml::restrict_definition(*definition, limits, "the saved definition");
-        for (const std::string& item : restricted.left_out)
-            log.warn("left out of domain " + quoted(settings.define_name) + ": " + item);
-        *definition = restricted.xml;
-    } else if (disks.size() < set.manifest->disks.size()) {
+    if (!define && disks.size() < set.manifest->disks.size()) {
         log.info("disks not restored keep their original sources in " +
                  quoted(dir + "/" + store::set_domain_xml_file));
     }
