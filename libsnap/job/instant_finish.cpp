@@ -133,7 +133,10 @@ void complete_instant(const store::InstantRecord& record, const virt::Connection
     }
     for (const std::string& path : store::restore_owners(record.owners))
         log.info("gave " + quoted(path) + " its owner and mode back");
+    const std::vector<store::InstantRecord> others = store::instant_records(settings.state_dir);
     for (const std::string& dir : record.searchable) {
+        if (store::searchable_elsewhere(others, record.domain_name, dir))
+            continue; // another instant restore still needs it
         try {
             store::revoke_search(dir);
         } catch (const util::SystemError& error) {

@@ -163,11 +163,15 @@ void instant_restore(const store::BackupSet& set, const InstantSettings& setting
     // QEMU's user must reach the images through the sets' directories and
     // those above them (a backup makes its directories 0700): search
     // permission, recorded first so that --finish takes it away again.
+    // Another instant restore of these sets may have granted it already:
+    // then this one shares it, so that the last to end takes it away.
+    const std::vector<store::InstantRecord> others = store::instant_records(settings.state_dir);
     for (const std::string& set_dir : record.set_dirs)
         for (std::string up = set_dir; up.size() > 1;
              up = up.substr(0, std::max<std::size_t>(up.rfind('/'), 1))) {
             struct stat st {};
-            if (::stat(up.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0 &&
+            if (::stat(up.c_str(), &st) == 0 &&
+                ((st.st_mode & S_IXOTH) == 0 || store::searchable_elsewhere(others, name, up)) &&
                 std::find(record.searchable.begin(), record.searchable.end(), up) == record.searchable.end())
                 record.searchable.push_back(up);
         }

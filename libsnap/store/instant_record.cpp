@@ -175,12 +175,13 @@ void remove_instant_record(const std::string& state_dir, const std::string& doma
     remove_durable(instant_record_path(state_dir, domain_name));
 }
 
-InstantPins instant_pins(const std::string& state_dir, const std::string& domain_dir) {
-    InstantPins pins;
+namespace {
+
+std::vector<std::string> record_names(const std::string& state_dir) {
+    std::vector<std::string> names;
     std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(state_dir.c_str()), ::closedir);
     if (!dir)
-        return pins; // no state directory: no record
-    std::vector<std::string> names;
+        return names; // no state directory: no record
     while (const dirent* entry = ::readdir(dir.get())) {
         const std::string name = entry->d_name;
         if (name.size() > std::string(suffix).size() &&
@@ -188,6 +189,33 @@ InstantPins instant_pins(const std::string& state_dir, const std::string& domain
             names.push_back(name.substr(0, name.size() - std::string(suffix).size()));
     }
     std::sort(names.begin(), names.end());
+    return names;
+}
+
+} // namespace
+
+std::vector<InstantRecord> instant_records(const std::string& state_dir) {
+    std::vector<InstantRecord> records;
+    for (const std::string& name : record_names(state_dir)) {
+        try {
+            if (std::optional<InstantRecord> record = load_instant_record(state_dir, name))
+                records.push_back(std::move(*record));
+        } catch (const util::Error&) {}
+    }
+    return records;
+}
+
+bool searchable_elsewhere(const std::vector<InstantRecord>& records, const std::string& domain_name,
+                          const std::string& dir) {
+    return std::any_of(records.begin(), records.end(), [&](const InstantRecord& record) {
+        return record.domain_name != domain_name &&
+               std::find(record.searchable.begin(), record.searchable.end(), dir) != record.searchable.end();
+    });
+}
+
+InstantPins instant_pins(const std::string& state_dir, const std::string& domain_dir) {
+    InstantPins pins;
+    const std::vector<std::string> names = record_names(state_dir);
     const std::string domain = resolved(domain_dir);
     for (const std::string& name : names) {
         try {

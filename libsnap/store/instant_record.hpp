@@ -58,6 +58,16 @@ std::optional<InstantRecord> load_instant_record(const std::string& state_dir,
                                                  const std::string& domain_name);
 void remove_instant_record(const std::string& state_dir, const std::string& domain_name);
 
+// Every record in state_dir that reads back (others are skipped: see
+// instant_pins for their warnings), by domain name.
+std::vector<InstantRecord> instant_records(const std::string& state_dir);
+
+// Whether another record than domain_name's lists dir as searchable: two
+// instant restores of one set share the permission, and the last to end
+// takes it away.
+bool searchable_elsewhere(const std::vector<InstantRecord>& records, const std::string& domain_name,
+                          const std::string& dir);
+
 // The set ids in domain_dir that instant-restore records in state_dir name:
 // the sets retention and a synthetic full must keep. A record that cannot
 // be read is named in warnings (each with why it was skipped).
