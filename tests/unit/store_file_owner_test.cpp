@@ -66,3 +66,18 @@ TEST_CASE("a link in a recorded file's place is refused, a missing file skipped"
     fs::remove(file);
     CHECK(store::restore_owners({owner}).empty());
 }
+
+TEST_CASE("search permission on a directory is granted and taken away, never through a link") {
+    test::TempDir dir;
+    const fs::path set = dir / "set";
+    fs::create_directory(set);
+    REQUIRE(::chmod(set.c_str(), 0700) == 0);
+    CHECK(store::grant_search(set.string()));
+    CHECK((stat_of(set).st_mode & 07777) == 0701);
+    CHECK_FALSE(store::grant_search(set.string()));
+    store::revoke_search(set.string());
+    CHECK((stat_of(set).st_mode & 07777) == 0700);
+    fs::create_directory_symlink(set, dir / "link");
+    CHECK_THROWS_AS(store::grant_search((dir / "link").string()), util::SystemError);
+    CHECK((stat_of(set).st_mode & 07777) == 0700);
+}

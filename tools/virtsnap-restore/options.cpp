@@ -60,12 +60,11 @@ std::optional<Options> parse_options(int argc, char** argv) {
          "while it runs") //
         ("bandwidth", po::value(&bandwidth)->value_name("MIB"),
          "with --instant or --finish: pull at most MIB MiB/s per disk (default: no limit)") //
-        (
-            "finish", po::value(&options.finish)->value_name("NAME")->notifier([&](const std::string&) {
-                finish_given = true;
-            }),
-            "complete the instant restore of domain NAME that was interrupted (or see there is nothing to "
-            "do)") //
+        ("finish", po::value(&options.finish)->value_name("NAME")->notifier([&](const std::string&) {
+            finish_given = true;
+        }),
+         "complete the instant restore of domain NAME that was interrupted (or see there is nothing to "
+         "do)") //
         ("state-dir", po::value(&options.state_dir)->value_name("DIR"),
          "where instant-restore records live (default /var/lib/virtsnap)");
     line.hidden.add_options()("args", po::value(&args));
