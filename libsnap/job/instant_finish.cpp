@@ -9,13 +9,26 @@
 #include "util/subprocess.hpp"
 #include "virt/block_pull.hpp"
 
+#include "util/unique_fd.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
 #include <optional>
+#include <unistd.h>
 
 namespace virtsnap::job {
 
 using util::quoted;
 
 namespace {
+
+// fsync through a descriptor of our own: the pages QEMU wrote reach the
+// storage without the guest waiting for them.
+void sync_file(const std::string& path) {
+    util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd || ::fsync(fd.get()) != 0)
+        throw util::SystemError("cannot write " + quoted(path) + " back to its storage", errno);
+}
 
 bool has_backing(const std::string& image) {
     const std::vector<image::ImageInfo> chain = image::query_image_chain(image, "qcow2");
@@ -87,6 +100,15 @@ void pull_online(const virt::Connection& conn, const virt::Domain& domain, const
     util::Progress progress(log, "pulling the data of domain " + record.domain_name, true);
     virt::wait_for_pulls(domain, events, targets, progress);
     progress.finish("the data of every disk of domain " + record.domain_name + " is in its own image");
+    // The data first, from here, while the guest runs; then QEMU's own
+    // caches, in a pause that little is left for.
+    for (const store::InstantRecord::Disk& disk : record.disks)
+        sync_file(disk.image);
+    if (virt::flush_by_pause(domain))
+        log.debug("domain " + record.domain_name + " paused and resumed: QEMU wrote its images back");
+    else
+        log.warn("domain " + quoted(record.domain_name) +
+                 " is not running: its images are written back when QEMU resumes or stops it");
 }
 
 void rebase_offline(const store::InstantRecord& record, const util::Log& log) {
@@ -117,6 +139,11 @@ void complete_instant(const store::InstantRecord& record, const virt::Connection
         throw util::Interrupted(std::string(interrupted.what()) + "; domain " + quoted(record.domain_name) +
                                 " runs on, its block jobs left to QEMU; 'virtsnap-restore --finish " +
                                 record.domain_name + "' completes the restore");
+    } catch (const util::RefusedError&) {
+        throw;
+    } catch (const util::Error& error) {
+        throw util::Error(std::string(error.what()) + "; the record is kept: 'virtsnap-restore --finish " +
+                          record.domain_name + "' retries");
     }
     for (const store::InstantRecord::Disk& disk : record.disks)
         if (has_backing(disk.image))

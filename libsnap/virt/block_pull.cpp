@@ -65,4 +65,19 @@ void wait_for_pulls(const Domain& domain, BlockJobEvents& events, const std::vec
     }
 }
 
+bool flush_by_pause(const Domain& domain) {
+    int state = 0, reason = 0;
+    if (virDomainGetState(domain.get(), &state, &reason, 0) < 0)
+        throw_last_error("cannot read the state of domain " + quoted(domain.name()));
+    if (state != VIR_DOMAIN_RUNNING)
+        return false;
+    if (virDomainSuspend(domain.get()) < 0)
+        throw_last_error("cannot pause domain " + quoted(domain.name()) + " to write its images back");
+    if (virDomainResume(domain.get()) < 0)
+        throw_last_error("domain " + quoted(domain.name()) +
+                         " was paused to write its images back and does not resume; 'virsh resume " +
+                         domain.name() + "' resumes it");
+    return true;
+}
+
 } // namespace virtsnap::virt

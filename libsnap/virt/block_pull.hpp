@@ -30,4 +30,15 @@ void start_pull(const Domain& domain, const std::string& target, unsigned long b
 void wait_for_pulls(const Domain& domain, BlockJobEvents& events, const std::vector<std::string>& targets,
                     util::Progress& progress);
 
+// When a pull ends, QEMU has written the image's new header (no backing
+// file) but may hold its cluster tables in its cache: until they reach the
+// storage, a host crash would leave an image without its data and without
+// the backing file that held it. Stopping the VM makes QEMU write back and
+// flush every block device; a domain that runs is paused and resumed at
+// once for that (a pause as long as the flush: the caller syncs the files
+// first so little is left). False when the domain was not running (not
+// paused then: a paused domain stays paused, and its caches are written
+// back when it resumes or stops).
+bool flush_by_pause(const Domain& domain);
+
 } // namespace virtsnap::virt
