@@ -84,7 +84,7 @@ class Rollback {
     Rollback& operator=(const Rollback&) = delete;
 
     void file(const std::string& path) { files_.push_back(path); }
-    void searchable(const std::vector<std::string>& dirs) { searchable_ = dirs; }
+    void searchable(const std::string& dir) { searchable_.push_back(dir); }
     void record() { record_ = true; }
     void domain(const virt::Domain* domain) { domain_ = domain; }
     void keep() { done_ = true; }
@@ -179,9 +179,11 @@ void instant_restore(const store::BackupSet& set, const InstantSettings& setting
     // happens to this process, the record names what --finish completes.
     store::save_instant_record(settings.state_dir, record);
     rollback.record();
-    rollback.searchable(record.searchable);
+    // Undone on failure only where this restore granted it, not where it
+    // shares another's.
     for (const std::string& searchable : record.searchable)
-        store::grant_search(searchable);
+        if (store::grant_search(searchable))
+            rollback.searchable(searchable);
     rollback.file(xml_path);
     store::write_durable(xml_path, *definition);
     util::throw_if_interrupted();
