@@ -9,8 +9,9 @@
 # restore killed with SIGKILL mid-pull is completed by --finish (a second
 # one has nothing to do) and retention keeps the sets meanwhile; one stopped
 # with SIGTERM exits 130 naming --finish, which completes it offline once
-# the domain is shut off. Refused: a name already defined, a DIR inside the
-# set's storage.
+# the domain is shut off. A set that does not match its checksums ends in
+# exit 4 with the domain left running. Refused: a name already defined, a
+# DIR inside the set's storage.
 . "$(dirname "$0")/../functions.sh"
 tb_init
 
@@ -170,5 +171,21 @@ for set in "$set1" "$set2"; do
 done
 cmp -s <(grep "^[0-9a-f]* *$set2/" "$TB_DIR/sums.before") <(set_sums | grep " $set2/") || tb_fail "set 2's content changed"
 tb_tool verify -q "$set2" >/dev/null || tb_fail "the restore point does not verify at the end"
-[ -n "$set3" ] || true
-tb_pass "instant restore: agent after ${instant_ms} ms (plain ${plain_ms} ms), pull ${total_ms} ms; SIGKILL and SIGTERM completed by --finish"
+
+# A set that does not match its checksums: found beside the pull, reported
+# at the end (exit 4) with the domain left running on standalone images.
+mkdir -p "$TB_DIR/damaged"
+cp -a "$dest/vm" "$TB_DIR/damaged/vm"
+damaged="$TB_DIR/damaged/vm/$(basename "$set3")"
+offset=$(qemu-img map -f qcow2 --output=json "$damaged/vdb.qcow2" | jq '[.[] | select(.data)][0].offset')
+printf '\xff' | dd of="$damaged/vdb.qcow2" bs=1 seek=$((offset + 1000)) conv=notrunc status=none
+TB_DOMAINS+=(vm-damaged)
+status=0
+restore "$TB_DIR/damaged/vm" --until latest -o "$TB_DIR/from-damaged" --define vm-damaged --instant \
+    2>"$TB_DIR/damaged.err" || status=$?
+[ "$status" -eq 4 ] || tb_fail "a damaged set: exit $status, expected 4: $(cat "$TB_DIR/damaged.err")"
+grep -q "RUNS ON DATA FROM A DAMAGED SET" "$TB_DIR/damaged.err" || tb_fail "no loud message: $(cat "$TB_DIR/damaged.err")"
+virsh_ domstate vm-damaged | grep -q running || tb_fail "the domain on a damaged set was not left running"
+still_backed "$TB_DIR/from-damaged/vdb.qcow2" && tb_fail "vdb from a damaged set still has a backing file"
+[ ! -e "$state/vm-damaged.instant" ] || tb_fail "the record of a completed restore from a damaged set is left"
+tb_pass "instant restore: agent after ${instant_ms} ms (plain ${plain_ms} ms), pull ${total_ms} ms; SIGKILL and SIGTERM completed by --finish; a damaged set reported"
