@@ -5,6 +5,7 @@
 #include "job/synthetic_full.hpp"
 #include "store/domain_lock.hpp"
 #include "store/durable_file.hpp"
+#include "store/instant_record.hpp"
 #include "store/set_layout.hpp"
 #include "store/tracking_record.hpp"
 #include "util/duration.hpp"
@@ -82,6 +83,16 @@ SetSummary backup_domain(const virt::Connection& conn, const std::string& name,
         if (std::optional<store::TrackingRecord> record = store::load_tracking(state_dir, domain.uuid()))
             if (record->domain_dir == domain_dir)
                 pinned.push_back(record->set_id);
+        // A domain restored with --instant may still read sets of this
+        // directory (its record outlives the restore's process and pin).
+        const store::InstantPins instant = store::instant_pins(state_dir, domain_dir);
+        for (const std::string& warning : instant.warnings)
+            log.warn(warning);
+        for (size_t i = 0; i < instant.set_ids.size(); ++i) {
+            log.info("keeping backup set " + util::quoted(domain_dir + "/" + instant.set_ids[i]) +
+                     " and the sets below it: " + instant.reasons[i]);
+            pinned.push_back(instant.set_ids[i]);
+        }
         // A synthetic full that failed left every set as it was: retention
         // still runs (keeping the chain), then the run fails with its error.
         std::exception_ptr merge_error;

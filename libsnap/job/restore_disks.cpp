@@ -47,38 +47,38 @@ std::string image_name(const xml::ManifestDisk& disk, const RestoreSettings& set
     return store::disk_file_names(disk.target, restored_format(disk, settings), 1).front();
 }
 
-// The definition saved with the set: the persistent one, else the live one.
-// The first of disks that the domain XML text has no disk for; null when
-// it has all.
-const xml::ManifestDisk* first_missing(const std::string& text, const std::string& what,
-                                       const std::vector<const xml::ManifestDisk*>& disks) {
+// The first of targets that the domain XML text has no disk for; empty
+// when it has all.
+std::string first_missing(const std::string& text, const std::string& what,
+                          const std::vector<std::string>& targets) {
     const std::vector<xml::Disk> held = xml::parse_domain_disks(xml::Document::parse(text, what));
-    for (const xml::ManifestDisk* disk : disks)
-        if (std::none_of(held.begin(), held.end(),
-                         [&](const xml::Disk& d) { return d.target == disk->target; }))
-            return disk;
-    return nullptr;
+    for (const std::string& target : targets)
+        if (std::none_of(held.begin(), held.end(), [&](const xml::Disk& d) { return d.target == target; }))
+            return target;
+    return "";
 }
 
 // The definition saved with the set: the persistent one (the live one of a
 // transient domain), unless it lacks a disk being restored that the live
 // one holds: a disk attached to the running domain only (virsh attach-disk
-// --live) is backed up, and only the live definition describes it.
+// --live) is backed up, and only the live definition describes it. log:
+// where to say that the live one is used; null: nowhere.
 std::optional<std::string> saved_definition(const store::BackupSet& set,
-                                            const std::vector<const xml::ManifestDisk*>& disks,
-                                            const util::Log& log) {
+                                            const std::vector<std::string>& targets, const util::Log* log) {
     std::optional<std::string> persistent = store::read_set_definition(set, store::set_domain_xml_file);
     std::optional<std::string> live = store::read_set_definition(set, store::set_live_domain_xml_file);
     if (!persistent || !live)
         return persistent ? persistent : live;
     const std::string where = quoted(set.path + "/" + store::set_domain_xml_file);
-    const xml::ManifestDisk* missing = first_missing(*persistent, "saved definition " + where, disks);
-    if (!missing ||
-        first_missing(*live, "saved definition " + quoted(set.path + "/" + store::set_live_domain_xml_file),
-                      disks))
+    const std::string missing = first_missing(*persistent, "saved definition " + where, targets);
+    if (missing.empty() ||
+        !first_missing(*live, "saved definition " + quoted(set.path + "/" + store::set_live_domain_xml_file),
+                       targets)
+             .empty())
         return persistent;
-    log.warn("the saved persistent definition " + where + " has no disk " + quoted(missing->target) +
-             " (attached to the running domain only); the saved live definition is used");
+    if (log)
+        log->warn("the saved persistent definition " + where + " has no disk " + quoted(missing) +
+                  " (attached to the running domain only); the saved live definition is used");
     return live;
 }
 
@@ -125,6 +125,47 @@ std::set<std::string> trusted_boot_files(const virt::Connection& conn) {
 
 } // namespace
 
+void refuse_defined_name(const virt::Connection& conn, const std::string& name) {
+    bool exists = true;
+    try {
+        conn.lookup(name);
+    } catch (const util::LibvirtError&) {
+        exists = false;
+    }
+    if (exists)
+        throw util::RefusedError("domain " + quoted(name) +
+                                 " already exists; nothing was restored (choose another --define name)");
+}
+
+std::optional<std::string> restored_definition(const store::BackupSet& set,
+                                               const std::vector<RestoredDisk>& images,
+                                               const std::string& define_name, const virt::Connection* conn,
+                                               const std::string& dir, const util::Log& log) {
+    std::vector<std::string> targets;
+    for (const RestoredDisk& image : images)
+        targets.push_back(image.target);
+    std::optional<std::string> definition = saved_definition(set, targets, &log);
+    if (!definition)
+        return definition;
+    xml::DefinitionLimits limits;
+    limits.files_dir = dir;
+    for (const RestoredDisk& image : images) {
+        limits.disks[image.target] = {image.path, image.format};
+        *definition = xml::with_disk_source(*definition, image.target, "file", image.path, image.format,
+                                            "the saved definition");
+    }
+    if (define_name.empty())
+        return definition;
+    *definition = xml::as_new_domain(*definition, define_name, "the saved definition");
+    if (conn)
+        limits.trusted_boot_files = trusted_boot_files(*conn);
+    xml::RestrictedDefinition restricted =
+        xml::restrict_definition(*definition, limits, "the saved definition");
+    for (const std::string& item : restricted.left_out)
+        log.warn("left out of domain " + quoted(define_name) + ": " + item);
+    return restricted.xml;
+}
+
 void rebuild_disk(const store::DiskChain& chain, const std::string& format, copy::OutputFiles& outputs,
                   const util::Log& log) {
     const xml::DiskBackup whole = chain.backup();
@@ -138,10 +179,9 @@ void rebuild_disk(const store::DiskChain& chain, const std::string& format, copy
     for (size_t i = 0; i < paths.size(); ++i)
         request.chain.push_back({paths[i], i == 0 ? whole.format : "qcow2"});
 
-    // Each set's files against its own manifest, as verifying that set
-    // would check them. It runs beside the copy, which reads the same files
-    // (once from the storage, mostly); the images are published only once
-    // every check has passed.
+    // Each set's files against its own manifest (chain_damage). It runs
+    // beside the copy, which reads the same files (once from the storage,
+    // mostly); the images are published only once every check has passed.
     std::string damage;
     std::exception_ptr check_failed;
     auto check_layers = [&] {
@@ -219,30 +259,25 @@ std::vector<std::string> restore_disks(const store::BackupSet& set, const Restor
             throw;
         log.warn(std::string(error.what()) + "; going on without libvirt");
     }
-    if (conn && define) {
-        bool exists = true;
-        try {
-            conn->lookup(settings.define_name);
-        } catch (const util::LibvirtError&) {
-            exists = false;
-        }
-        if (exists)
-            throw util::RefusedError("domain " + quoted(settings.define_name) +
-                                     " already exists; nothing was restored (choose another --define name)");
-    }
+    if (conn && define)
+        refuse_defined_name(*conn, settings.define_name);
     // Pinned while read, so a backup's retention running meanwhile leaves
     // the restore point and the sets below it alone.
     const store::SetPin pinned = store::pin_chain(set.path, *set.manifest);
     // An incremental set's disks through every set below it, each image
     // checked before QEMU opens it.
     const std::vector<store::DiskChain> chains = store::check_set_images(set, disks);
-    std::optional<std::string> definition = saved_definition(set, disks, log);
+    std::vector<std::string> targets;
+    for (const xml::ManifestDisk* disk : disks)
+        targets.push_back(disk->target);
+    const std::optional<std::string> saved = saved_definition(set, targets, nullptr);
     // Before hours of copying, not after.
-    if (definition)
-        if (const xml::ManifestDisk* missing = first_missing(*definition, "the saved definition", disks))
+    if (saved)
+        if (const std::string missing = first_missing(*saved, "the saved definition", targets);
+            !missing.empty())
             throw util::InputError("the saved definition of backup set " + quoted(set.path) +
-                                   " has no disk " + quoted(missing->target) + "; nothing was restored");
-    if (define && !definition)
+                                   " has no disk " + quoted(missing) + "; nothing was restored");
+    if (define && !saved)
         throw util::RefusedError(
             "backup set " + quoted(set.path) +
             " holds no domain definition, so --define has nothing to define; nothing was restored");
@@ -263,8 +298,7 @@ std::vector<std::string> restore_disks(const store::BackupSet& set, const Restor
     check_outputs(paths, settings, conn);
 
     copy::OutputFiles outputs(dir);
-    xml::DefinitionLimits limits;
-    limits.files_dir = dir;
+    std::vector<RestoredDisk> images;
     for (size_t i = 0; i < disks.size(); ++i) {
         const xml::ManifestDisk* disk = disks[i];
         util::throw_if_interrupted();
@@ -272,11 +306,10 @@ std::vector<std::string> restore_disks(const store::BackupSet& set, const Restor
         const std::string path = dir + "/" + image_name(*disk, settings);
         rebuild_disk(chains[i], format, outputs, log);
         log.info("disk " + disk->target + " restored to " + quoted(path) + " (checksums match the backup)");
-        limits.disks[disk->target] = {path, format};
-        if (definition)
-            *definition = xml::with_disk_source(*definition, disk->target, "file", path, format,
-                                                "the saved definition");
+        images.push_back({disk->target, path, format});
     }
+    std::optional<std::string> definition =
+        restored_definition(set, images, settings.define_name, conn ? &*conn : nullptr, dir, log);
     paths.pop_back(); // domain.xml, when there is one
     if (!definition) {
         log.warn("backup set " + quoted(set.path) +
@@ -284,15 +317,7 @@ std::vector<std::string> restore_disks(const store::BackupSet& set, const Restor
         outputs.publish_all(settings.force);
         return paths;
     }
-    if (define) {
-        *definition = xml::as_new_domain(*definition, settings.define_name, "the saved definition");
-        limits.trusted_boot_files = trusted_boot_files(*conn);
-        xml::RestrictedDefinition restricted =
-            xml::restrict_definition(*definition, limits, "the saved definition");
-        for (const std::string& item : restricted.left_out)
-            log.warn("left out of domain " + quoted(settings.define_name) + ": " + item);
-        *definition = restricted.xml;
-    } else if (disks.size() < set.manifest->disks.size()) {
+    if (!define && disks.size() < set.manifest->disks.size()) {
         log.info("disks not restored keep their original sources in " +
                  quoted(dir + "/" + store::set_domain_xml_file));
     }

@@ -10,7 +10,9 @@
 #include "store/backup_set.hpp"
 #include "store/set_chain.hpp"
 #include "util/log.hpp"
+#include "virt/connection.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,27 @@ struct RestoreSettings {
 // does not have.
 std::vector<const xml::ManifestDisk*> chosen_disks(const store::BackupSet& set,
                                                    const std::vector<std::string>& targets);
+
+// Refuses (RefusedError) a --define name that a domain already has.
+void refuse_defined_name(const virt::Connection& conn, const std::string& name);
+
+struct RestoredDisk {
+    std::string target;
+    std::string path;   // the image the domain will run on
+    std::string format; // "qcow2" or "raw"
+};
+
+// The definition saved with the set (persistent, else live; the live one
+// when only it holds every restored disk) pointed at
+// images; with define_name, given a new identity (xml/domain_identity.hpp)
+// and restricted to what the restore made (xml/restricted_definition.hpp),
+// each element left out logged; console files go into dir. nullopt when
+// the set holds no definition. conn, when there is one, says which boot
+// files domains on this host already use.
+std::optional<std::string> restored_definition(const store::BackupSet& set,
+                                               const std::vector<RestoredDisk>& images,
+                                               const std::string& define_name, const virt::Connection* conn,
+                                               const std::string& dir, const util::Log& log);
 
 // Rebuilds one disk as a standalone image of format into outputs
 // (unpublished), from its chain (store::check_set_images, which checked

@@ -28,26 +28,6 @@ extern "C" void free_shared(void* opaque) {
     delete static_cast<std::shared_ptr<BlockJobEvents::Shared>*>(opaque);
 }
 
-struct JobState {
-    bool exists = false;
-    int type = 0;
-    unsigned long long cur = 0, end = 0;
-};
-
-JobState job_state(const Domain& domain, const std::string& target) {
-    virDomainBlockJobInfo info{};
-    int found = virDomainGetBlockJobInfo(domain.get(), target.c_str(), &info, 0);
-    if (found < 0)
-        throw_last_error("cannot read the block job of disk " + quoted(target) + " of domain " +
-                         quoted(domain.name()));
-    JobState state;
-    state.exists = found == 1;
-    state.type = info.type;
-    state.cur = info.cur;
-    state.end = info.end;
-    return state;
-}
-
 // The pivot; false when libvirt says the job is not ready yet.
 bool try_pivot(const Domain& domain, const std::string& target) {
     if (virDomainBlockJobAbort(domain.get(), target.c_str(), VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT) == 0)
@@ -66,6 +46,20 @@ std::string left_on_overlay(const Domain& domain, const CommitRequest& request) 
 }
 
 } // namespace
+
+BlockJobState block_job_state(const Domain& domain, const std::string& target) {
+    virDomainBlockJobInfo info{};
+    int found = virDomainGetBlockJobInfo(domain.get(), target.c_str(), &info, 0);
+    if (found < 0)
+        throw_last_error("cannot read the block job of disk " + quoted(target) + " of domain " +
+                         quoted(domain.name()));
+    BlockJobState state;
+    state.exists = found == 1;
+    state.type = info.type;
+    state.cur = info.cur;
+    state.end = info.end;
+    return state;
+}
 
 BlockJobEvents::BlockJobEvents(const Connection& conn, const Domain& domain)
     : conn_(conn.get()), shared_(std::make_shared<Shared>()) {
@@ -109,7 +103,7 @@ ActiveCommit::ActiveCommit(const Domain& domain, BlockJobEvents& events, CommitR
                            util::Progress& progress)
     : domain_(domain), events_(events), request_(std::move(request)), progress_(progress),
       start_(std::chrono::steady_clock::now()) {
-    JobState job = job_state(domain_, request_.target);
+    BlockJobState job = block_job_state(domain_, request_.target);
     if (job.exists && job.type != VIR_DOMAIN_BLOCK_JOB_TYPE_ACTIVE_COMMIT)
         throw util::RefusedError("disk " + quoted(request_.target) + " of domain " + quoted(domain_.name()) +
                                  " is busy with another block job (type " + std::to_string(job.type) +
@@ -131,7 +125,7 @@ bool ActiveCommit::poll() {
         throw util::Error("the block commit of disk " + quoted(request_.target) + " " +
                           (status == VIR_DOMAIN_BLOCK_JOB_FAILED ? "failed" : "was cancelled") + "; " +
                           left_on_overlay(domain_, request_));
-    JobState job = job_state(domain_, request_.target);
+    BlockJobState job = block_job_state(domain_, request_.target);
     if (!job.exists) {
         // Without the job, either a pivot happened (ours before a crash, or
         // someone's by hand) or the job ended without one; the caller checks

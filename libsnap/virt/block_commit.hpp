@@ -55,6 +55,14 @@ class BlockJobEvents {
     std::shared_ptr<Shared> shared_;
 };
 
+// The block job of one disk, as libvirt reports it now.
+struct BlockJobState {
+    bool exists = false;
+    int type = 0; // VIR_DOMAIN_BLOCK_JOB_TYPE_*
+    unsigned long long cur = 0, end = 0;
+};
+BlockJobState block_job_state(const Domain& domain, const std::string& target);
+
 struct CommitRequest {
     std::string target;                   // "vda"
     std::string top;                      // the overlay, the disk's active image

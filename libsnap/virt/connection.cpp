@@ -103,6 +103,11 @@ bool Domain::is_persistent() const {
     return persistent == 1;
 }
 
+void Domain::start() const {
+    if (virDomainCreate(dom_.get()) < 0)
+        throw_last_error("cannot start domain " + quoted(name_));
+}
+
 std::string Domain::xml() const {
     CString xml(virDomainGetXMLDesc(dom_.get(), 0));
     if (!xml)

@@ -45,6 +45,8 @@ class Domain {
     const std::string& uuid() const noexcept { return uuid_; }
     bool is_active() const;
     bool is_persistent() const;
+    // Starts the defined domain (virDomainCreate); LibvirtError naming it.
+    void start() const;
 
     // The live definition (of a running domain) or the persistent one.
     std::string xml() const;

@@ -15,6 +15,10 @@ struct Options {
     job::RestoreSettings restore;
     std::string guest_path; // --file
     std::string host_path;  // --to
+    bool instant = false;   // --instant
+    std::string finish;     // --finish NAME
+    std::string state_dir;  // --state-dir
+    unsigned long bandwidth_mib = 0;
 };
 
 // nullopt when --help or --version was answered.

@@ -1,5 +1,6 @@
 #include "restore.hpp"
 
+#include "job/instant_restore.hpp"
 #include "job/restore_disks.hpp"
 #include "job/restore_file.hpp"
 #include "job/restore_point.hpp"
@@ -36,6 +37,14 @@ cli::ExitStatus run_restore(int argc, char** argv) {
     const Options& options = *parsed;
     util::Log log("virtsnap-restore", options.common.verbosity());
     util::InterruptGuard interrupts;
+    job::InstantSettings instant;
+    instant.restore = options.restore;
+    instant.state_dir = options.state_dir;
+    instant.bandwidth_mib = options.bandwidth_mib;
+    if (!options.finish.empty()) {
+        job::finish_instant(options.finish, instant, log);
+        return cli::ExitStatus::ok;
+    }
 
     // --until: the set is found in the domain's directory, then read
     // exactly as when given directly.
@@ -46,6 +55,10 @@ cli::ExitStatus run_restore(int argc, char** argv) {
         job::restore_file(set, job::chosen_disks(set, options.restore.disks), options.guest_path,
                           options.host_path, options.restore.force, log);
         log.info(quoted(options.guest_path) + " restored to " + quoted(options.host_path));
+        return cli::ExitStatus::ok;
+    }
+    if (options.instant) {
+        job::instant_restore(set, instant, log);
         return cli::ExitStatus::ok;
     }
     for (const std::string& path : job::restore_disks(set, options.restore, log))
