@@ -21,7 +21,8 @@ stop_mounts() {
     for pid in "${mount_pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
     for pid in "${mount_pids[@]}"; do wait "$pid" 2>/dev/null; done
 }
-trap 'status=$?; stop_mounts; (exit $status); tb_cleanup' EXIT
+# (set +e: under errexit the trap would stop at the status it passes on.)
+trap 'status=$?; set +e; stop_mounts; (exit $status); tb_cleanup' EXIT
 
 state="$TB_DIR/state"
 dest="$TB_DIR/backups"
@@ -54,11 +55,11 @@ wait_ready() {
     done
     tb_fail "virtsnap-mount ($name) was not ready after three minutes: $(cat "$TB_DIR/$name.err")"
 }
-# end_status: waits for the background virtsnap-mount; prints its status.
+# end_status: waits for the background virtsnap-mount (in this shell: a
+# subshell cannot wait for it); its status in $ended.
 end_status() {
-    local status=0
-    wait "$mount_pid" || status=$?
-    echo "$status"
+    ended=0
+    wait "$mount_pid" || ended=$?
 }
 no_mount_left() {
     ! grep -q "virtsnap-mount:" /proc/self/mountinfo || tb_fail "a virtsnap-mount mount is left: $(grep virtsnap-mount: /proc/self/mountinfo)"
@@ -94,7 +95,7 @@ touch "$mnt/sda/new" 2>/dev/null && tb_fail "the mount is writable"
 tb_tool mount -u "$mnt" || tb_fail "virtsnap-mount -u failed"
 # -u returns once the mounting process has ended.
 kill -0 "$mount_pid" 2>/dev/null && tb_fail "virtsnap-mount still runs after -u returned"
-[ "$(end_status)" -eq 0 ] || tb_fail "virtsnap-mount ended -u with a failure: $(cat "$TB_DIR/full.err")"
+end_status; [ "$ended" -eq 0 ] || tb_fail "virtsnap-mount ended -u with a failure: $(cat "$TB_DIR/full.err")"
 no_mount_left "$mnt"
 
 # 3. The incremental point through --until: both files; SIGTERM ends it
@@ -104,7 +105,7 @@ wait_ready inc mountpoint -q "$mnt"
 [ "$(cat "$mnt/sda/known-full.txt")" = before-full ] || tb_fail "the inc point lacks the full's file"
 [ "$(cat "$mnt/sda/known-inc.txt")" = after-full ] || tb_fail "the inc point lacks its own file"
 kill -TERM "$mount_pid"
-[ "$(end_status)" -eq 0 ] || tb_fail "SIGTERM did not end in 0: $(cat "$TB_DIR/inc.err")"
+end_status; [ "$ended" -eq 0 ] || tb_fail "SIGTERM did not end in 0: $(cat "$TB_DIR/inc.err")"
 grep -q "unmounted .* on SIGTERM" "$TB_DIR/inc.err" || tb_fail "no unmount line: $(cat "$TB_DIR/inc.err")"
 no_mount_left "$mnt"
 
@@ -123,7 +124,7 @@ qemu-img compare -f raw "$restored" "nbd+unix:///?socket=$sock" >/dev/null ||
 qemu-img info "nbd+unix:///?socket=$sock" >/dev/null || tb_fail "a second client was refused"
 qemu-io -c "write 0 4k" "nbd+unix:///?socket=$sock" >/dev/null 2>&1 && tb_fail "the NBD export is writable"
 kill -TERM "$mount_pid"
-[ "$(end_status)" -eq 0 ] || tb_fail "--nbd did not end in 0 on SIGTERM: $(cat "$TB_DIR/nbd.err")"
+end_status; [ "$ended" -eq 0 ] || tb_fail "--nbd did not end in 0 on SIGTERM: $(cat "$TB_DIR/nbd.err")"
 [ ! -e "$sock" ] || tb_fail "the socket is left"
 tb_expect_error 2 "holds several disks\|one disk" mount "$set2" --nbd "$sock" -d vda -d vdb
 touch "$sock"
@@ -155,7 +156,7 @@ wait_ready forced mountpoint -q "$mnt"
 grep -q "warning: mounted although damaged (--force): disk 'vda' of backup set '$copy/vm/$id2'" "$TB_DIR/forced.err" ||
     tb_fail "no warning naming the damage: $(cat "$TB_DIR/forced.err")"
 tb_tool mount -u "$mnt" || tb_fail "-u of the forced mount failed"
-[ "$(end_status)" -eq 0 ] || tb_fail "the forced mount did not end in 0: $(cat "$TB_DIR/forced.err")"
+end_status; [ "$ended" -eq 0 ] || tb_fail "the forced mount did not end in 0: $(cat "$TB_DIR/forced.err")"
 
 # 8. While the incremental point is mounted, --keep 1 keeps it and the
 # full below it, saying why; once unmounted, a later run removes them.
@@ -167,7 +168,7 @@ set3=$(tb_tool backup --state-dir "$state" -o "$dest" --level full --keep 1 vm 2
 grep -q "$id2.* is in use" "$TB_DIR/keep.err" || tb_fail "retention does not say why set 2 stays: $(cat "$TB_DIR/keep.err")"
 grep -q "$id1.*\(is in use\|depends on it\)" "$TB_DIR/keep.err" || tb_fail "retention does not say why set 1 stays: $(cat "$TB_DIR/keep.err")"
 kill -TERM "$mount_pid"
-[ "$(end_status)" -eq 0 ] || tb_fail "the pinned mount did not end in 0: $(cat "$TB_DIR/pinned.err")"
+end_status; [ "$ended" -eq 0 ] || tb_fail "the pinned mount did not end in 0: $(cat "$TB_DIR/pinned.err")"
 no_mount_left "$mnt"
 set4=$(backup --level full --keep 1) || tb_fail "the backup after the unmount failed"
 [ ! -e "$set1" ] && [ ! -e "$set2" ] && [ ! -e "$set3" ] ||
