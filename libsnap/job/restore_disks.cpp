@@ -142,6 +142,7 @@ std::optional<std::string> restored_definition(const store::BackupSet& set,
                                                const std::string& define_name, const virt::Connection* conn,
                                                const std::string& dir, const util::Log& log) {
     std::vector<std::string> targets;
+    targets.reserve(images.size());
     for (const RestoredDisk& image : images)
         targets.push_back(image.target);
     std::optional<std::string> definition = saved_definition(set, targets, &log);
@@ -268,6 +269,7 @@ std::vector<std::string> restore_disks(const store::BackupSet& set, const Restor
     // checked before QEMU opens it.
     const std::vector<store::DiskChain> chains = store::check_set_images(set, disks);
     std::vector<std::string> targets;
+    targets.reserve(disks.size());
     for (const xml::ManifestDisk* disk : disks)
         targets.push_back(disk->target);
     const std::optional<std::string> saved = saved_definition(set, targets, nullptr);
