@@ -7,6 +7,7 @@
 #include "store/set_images.hpp"
 #include "store/set_layout.hpp"
 #include "store/set_pin.hpp"
+#include "util/background_priority.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 #include "util/joined_thread.hpp"
@@ -203,11 +204,14 @@ void instant_restore(const store::BackupSet& set, const InstantSettings& setting
     util::pause_point("instant-started");
 
     // The set's checksums, read beside the pulls (the same files, mostly
-    // once from the storage); a mismatch is reported at the end.
+    // once from the storage); a mismatch is reported at the end. The guest
+    // booting meanwhile comes first: the check runs at the lowest CPU and
+    // I/O priority, and only the end waits for it.
     std::string damage;
     std::exception_ptr check_failed;
     std::optional<util::JoinedThread> checking;
     checking.emplace([&] {
+        util::lower_thread_priority();
         try {
             for (const store::DiskChain& chain : chains) {
                 std::string found = verify::chain_damage(chain);
