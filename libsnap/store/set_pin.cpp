@@ -79,13 +79,17 @@ void SetPin::add(const std::string& set_dir) {
 SetPin pin_chain(const std::string& set_dir, const xml::Manifest& manifest) {
     SetPin pin({set_dir});
     // What was read before the pin must be what is pinned: a synthetic full
-    // may have replaced the set (same id, now a full) in between.
-    const BackupSet now = read_set(set_dir);
-    if (now.manifest->snapshot_id != manifest.snapshot_id || now.manifest->level != manifest.level ||
-        now.manifest->parent != manifest.parent)
-        throw util::RefusedError("the backup set " + quoted(set_dir) +
-                                 " was replaced while it was being opened (--synthetic-full made it a full); "
-                                 "run the command again");
+    // may have replaced the set (same id, now a full) in between. Only a
+    // complete set is ever replaced; a virtsnap-copy backup directory has
+    // no marker and is pinned as it is.
+    if (has_marker(set_dir)) {
+        const BackupSet now = read_set(set_dir);
+        if (now.manifest->snapshot_id != manifest.snapshot_id || now.manifest->level != manifest.level ||
+            now.manifest->parent != manifest.parent)
+            throw util::RefusedError("the backup set " + quoted(set_dir) +
+                                     " was replaced while it was being opened (--synthetic-full made it a "
+                                     "full); run the command again");
+    }
     // Read after the set is pinned: a parent removed meanwhile is missing
     // here, and one being removed refuses its pin.
     for (const BackupSet& parent : parent_sets(set_dir, manifest))

@@ -88,3 +88,13 @@ TEST_CASE("pin_chain pins a restore point and every set below it") {
     }
     CHECK_FALSE(store::set_pinned(sets.set_dir(test::chain_set_id(1)).string()));
 }
+
+TEST_CASE("pin_chain pins a backup directory that is no set (virtsnap-copy's, without a marker)") {
+    test::TempDir tmp;
+    test::ChainSets sets(tmp);
+    const xml::Manifest full = sets.add_full(test::chain_set_id(1), {"write -P 0x61 0 64k"});
+    const fs::path dir = sets.set_dir(test::chain_set_id(1));
+    fs::remove(dir / store::set_marker_file);
+    const store::SetPin pin = store::pin_chain(dir.string(), full);
+    CHECK(store::set_pinned(dir.string()));
+}
