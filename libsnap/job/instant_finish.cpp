@@ -2,6 +2,7 @@
 
 #include "image/qemu_img.hpp"
 #include "store/file_owner.hpp"
+#include "store/instant_output.hpp"
 #include "store/set_pin.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
@@ -129,6 +130,8 @@ void rebase_offline(const store::InstantRecord& record, const util::Log& log) {
 
 void complete_instant(const store::InstantRecord& record, const virt::Connection& conn,
                       const InstantSettings& settings, const util::Log& log) {
+    for (const store::InstantRecord::Disk& disk : record.disks)
+        store::check_instant_image(disk);
     std::optional<virt::Domain> domain = find_domain(conn, record.domain_name);
     try {
         if (domain && domain->is_active())
@@ -158,9 +161,11 @@ void complete_instant(const store::InstantRecord& record, const virt::Connection
         if (domain->is_persistent())
             refuse_set_references(domain->inactive_xml(), record, "the persistent definition");
     }
-    for (const std::string& path : store::restore_owners(record.owners))
-        log.info("gave " + quoted(path) + " its owner and mode back");
+    // Files another instant restore still runs on keep QEMU's user: the
+    // last restore to end gives them back.
     const std::vector<store::InstantRecord> others = store::instant_records(settings.state_dir);
+    for (const std::string& path : store::restore_owners(store::owners_to_restore(others, record)))
+        log.info("gave " + quoted(path) + " its owner and mode back");
     for (const std::string& dir : record.searchable) {
         if (store::searchable_elsewhere(others, record.domain_name, dir))
             continue; // another instant restore still needs it

@@ -1,6 +1,7 @@
 #include "job/instant_restore.hpp"
 
 #include "copy/disk_copy.hpp"
+#include "image/backed_image.hpp"
 #include "store/durable_file.hpp"
 #include "store/file_owner.hpp"
 #include "store/instant_output.hpp"
@@ -12,7 +13,6 @@
 #include "util/interrupt.hpp"
 #include "util/joined_thread.hpp"
 #include "util/pause_point.hpp"
-#include "util/subprocess.hpp"
 #include "verify/chain_checksums.hpp"
 
 #include <algorithm>
@@ -21,6 +21,7 @@
 #include <climits>
 #include <cstdlib>
 #include <exception>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,27 +38,6 @@ std::string real(const std::string& path) {
     return buffer;
 }
 
-// qemu-img -o separates options by commas; a comma in a value is doubled.
-std::string option_value(const std::string& value) {
-    std::string out;
-    for (char c : value) {
-        out += c;
-        if (c == ',')
-            out += ',';
-    }
-    return out;
-}
-
-// The new image of a disk: empty, backed by the set's image by absolute
-// path with its format given (never probed), mode 0600 (libvirt hands it to
-// the QEMU user).
-void create_image(const std::string& path, const std::string& backing, const std::string& backing_format) {
-    util::run_checked({"qemu-img", "create", "-q", "-f", "qcow2", "-o",
-                       "backing_file=" + option_value(backing) + ",backing_fmt=" + backing_format, path});
-    if (::chmod(path.c_str(), 0600) != 0)
-        throw util::SystemError("cannot make " + quoted(path) + " private", errno);
-}
-
 // What was made before the domain started, undone when a later step fails:
 // nothing of the restore is left but an error.
 class Rollback {
@@ -69,6 +49,11 @@ class Rollback {
             return;
         if (domain_)
             virDomainUndefine(domain_->get());
+        // A start that failed may leave the sets' files with QEMU's user
+        // (libvirt gives back only the images it writes to).
+        try {
+            store::restore_owners(owners_);
+        } catch (const util::Error&) {}
         for (const std::string& path : files_)
             ::unlink(path.c_str());
         for (const std::string& dir : searchable_) {
@@ -88,6 +73,7 @@ class Rollback {
     void file(const std::string& path) { files_.push_back(path); }
     void searchable(const std::string& dir) { searchable_.push_back(dir); }
     void record() { record_ = true; }
+    void owners(std::vector<store::FileOwner> owners) { owners_ = std::move(owners); }
     void domain(const virt::Domain* domain) { domain_ = domain; }
     void keep() { done_ = true; }
 
@@ -96,6 +82,7 @@ class Rollback {
     std::string name_;
     std::vector<std::string> files_;
     std::vector<std::string> searchable_;
+    std::vector<store::FileOwner> owners_;
     bool record_ = false;
     const virt::Domain* domain_ = nullptr;
     bool done_ = false;
@@ -127,7 +114,11 @@ void instant_restore(const store::BackupSet& set, const InstantSettings& setting
                 record.set_dirs.push_back(dir);
         }
     store::refuse_output_on_set_storage(settings.restore.output_dir, record.set_dirs);
+    // Other instant restores under way, of these sets or others.
+    const std::vector<store::InstantRecord> others = store::instant_records(settings.state_dir);
 
+    struct stat before {};
+    const bool dir_existed = ::lstat(settings.restore.output_dir.c_str(), &before) == 0;
     const std::string dir = copy::prepare_backup_directory(settings.restore.output_dir, 0711);
     record.output_dir = real(dir);
     std::vector<RestoredDisk> images;
@@ -138,8 +129,27 @@ void instant_restore(const store::BackupSet& set, const InstantSettings& setting
         record.disks.push_back({disks[i]->target, path, backing, chains[i].backup().format});
         images.push_back({disks[i]->target, path, "qcow2"});
         // QEMU opens every file of the chain; libvirt hands each to its user.
-        for (const std::string& file : chains[i].paths())
-            record.owners.push_back(store::file_owner(real(file)));
+        // Another instant restore of the set may have handed them over
+        // already: what it found is what they go back to.
+        for (const std::string& file : chains[i].paths()) {
+            const std::string set_file = real(file);
+            record.owners.push_back(
+                store::owner_elsewhere(others, name, set_file).value_or(store::file_owner(set_file)));
+        }
+    }
+    // What --finish and retention will read must be what is meant: a path
+    // the record cannot carry (a control character, bytes that are not
+    // UTF-8) would leave the sets unprotected once this process is gone.
+    try {
+        if (store::to_xml(store::parse_instant_record(store::to_xml(record), "the record")) !=
+            store::to_xml(record))
+            throw util::InputError("it reads back otherwise");
+    } catch (const util::Error& error) {
+        if (!dir_existed)
+            ::rmdir(dir.c_str());
+        throw util::RefusedError("the record of this restore cannot hold its paths (" +
+                                 std::string(error.what()) +
+                                 "); choose an output directory with a plainer name; nothing was restored");
     }
     const std::string xml_path = record.output_dir + "/" + store::set_domain_xml_file;
     for (const std::string& path : [&] {
@@ -161,15 +171,14 @@ void instant_restore(const store::BackupSet& set, const InstantSettings& setting
 
     Rollback rollback(settings.state_dir, name);
     for (const store::InstantRecord::Disk& disk : record.disks) {
+        image::create_backed_image(disk.image, disk.backing, disk.backing_format);
         rollback.file(disk.image);
-        create_image(disk.image, disk.backing, disk.backing_format);
     }
     // QEMU's user must reach the images through the sets' directories and
     // those above them (a backup makes its directories 0700): search
     // permission, recorded first so that --finish takes it away again.
     // Another instant restore of these sets may have granted it already:
     // then this one shares it, so that the last to end takes it away.
-    const std::vector<store::InstantRecord> others = store::instant_records(settings.state_dir);
     for (const std::string& set_dir : record.set_dirs)
         for (std::string up = set_dir; up.size() > 1;
              up = up.substr(0, std::max<std::size_t>(up.rfind('/'), 1))) {
@@ -183,6 +192,7 @@ void instant_restore(const store::BackupSet& set, const InstantSettings& setting
     // happens to this process, the record names what --finish completes.
     store::save_instant_record(settings.state_dir, record);
     rollback.record();
+    rollback.owners(store::owners_to_restore(others, record));
     // Undone on failure only where this restore granted it, not where it
     // shares another's.
     for (const std::string& searchable : record.searchable)

@@ -1,9 +1,14 @@
 #include "store/instant_output.hpp"
 
+#include "image/qcow2_header.hpp"
 #include "util/error.hpp"
+#include "util/unique_fd.hpp"
 
 #include <climits>
 #include <cstdlib>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace virtsnap::store {
 
@@ -56,6 +61,23 @@ void refuse_output_on_set_storage(const std::string& output_dir, const std::vect
                                      quoted(real_set) +
                                      "); choose a directory outside it; nothing was restored");
     }
+}
+
+void check_instant_image(const store::InstantRecord::Disk& disk) {
+    util::UniqueFd fd(::open(disk.image.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+        throw util::InputError("image " + quoted(disk.image) + " of disk " + disk.target +
+                               " is not a regular file (or cannot be read); the record is kept");
+    const image::Qcow2Header header = image::read_qcow2_header(fd.get(), quoted(disk.image));
+    if (header.external_data_file ||
+        (!header.backing_file.empty() &&
+         (header.backing_file != disk.backing || header.backing_format != disk.backing_format)))
+        throw util::InputError("image " + quoted(disk.image) + " of disk " + disk.target + " names " +
+                               (header.external_data_file ? std::string("an external data file")
+                                                          : "backing file " + quoted(header.backing_file)) +
+                               ", not the set's image " + quoted(disk.backing) +
+                               " it was created on; nothing was done, the record is kept");
 }
 
 } // namespace virtsnap::store

@@ -213,6 +213,27 @@ bool searchable_elsewhere(const std::vector<InstantRecord>& records, const std::
     });
 }
 
+std::optional<FileOwner> owner_elsewhere(const std::vector<InstantRecord>& records,
+                                         const std::string& domain_name, const std::string& path) {
+    for (const InstantRecord& record : records) {
+        if (record.domain_name == domain_name)
+            continue;
+        for (const FileOwner& owner : record.owners)
+            if (owner.path == path)
+                return owner;
+    }
+    return std::nullopt;
+}
+
+std::vector<FileOwner> owners_to_restore(const std::vector<InstantRecord>& records,
+                                         const InstantRecord& record) {
+    std::vector<FileOwner> owners;
+    for (const FileOwner& owner : record.owners)
+        if (!owner_elsewhere(records, record.domain_name, owner.path))
+            owners.push_back(owner);
+    return owners;
+}
+
 InstantPins instant_pins(const std::string& state_dir, const std::string& domain_dir) {
     InstantPins pins;
     const std::vector<std::string> names = record_names(state_dir);

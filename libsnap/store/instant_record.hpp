@@ -68,6 +68,18 @@ std::vector<InstantRecord> instant_records(const std::string& state_dir);
 bool searchable_elsewhere(const std::vector<InstantRecord>& records, const std::string& domain_name,
                           const std::string& dir);
 
+// Two instant restores of one set: the second finds its files already
+// handed to QEMU's user by the first. owner_elsewhere is the owner another
+// record than domain_name's holds for path (what the first found), to be
+// recorded instead of what the file has now. owners_to_restore is what
+// record's restore puts back when it ends: its owners that no other record
+// lists (the last to end puts back the rest; until then QEMU's user must
+// keep them).
+std::optional<FileOwner> owner_elsewhere(const std::vector<InstantRecord>& records,
+                                         const std::string& domain_name, const std::string& path);
+std::vector<FileOwner> owners_to_restore(const std::vector<InstantRecord>& records,
+                                         const InstantRecord& record);
+
 // The set ids in domain_dir that instant-restore records in state_dir name:
 // the sets retention and a synthetic full must keep. A record that cannot
 // be read is named in warnings (each with why it was skipped).

@@ -7,11 +7,13 @@
 # plain restore of the same point, the domain names no set, and every set
 # file is as it was (content, owner, mode), its checksums verify. A
 # restore killed with SIGKILL mid-pull is completed by --finish (a second
-# one has nothing to do) and retention keeps the sets meanwhile; one stopped
+# one has nothing to do) and retention keeps the sets meanwhile; a second
+# instant restore of the same point, ending last, puts back the owners the
+# set had before both; one stopped
 # with SIGTERM exits 130 naming --finish, which completes it offline once
 # the domain is shut off. A set that does not match its checksums ends in
 # exit 4 with the domain left running. Refused: a name already defined, a
-# DIR inside the set's storage.
+# DIR inside the set's storage, a DIR whose name the record cannot hold.
 . "$(dirname "$0")/../functions.sh"
 tb_init
 
@@ -49,12 +51,15 @@ set_sums >"$TB_DIR/sums.before"
 set_dirs >"$TB_DIR/dirs.before"
 
 # Refused before any change.
-TB_DOMAINS+=(vm-instant vm-killed vm-stopped vm-plain)
+TB_DOMAINS+=(vm-instant vm-killed vm-second vm-stopped vm-plain)
 tb_expect_error 5 "domain 'vm' already exists" restore -q "$dest/vm" --until latest -o "$TB_DIR/r0" --define vm --instant
 tb_expect_error 5 "the backup's own storage" restore -q "$dest/vm" --until latest -o "$set2/r" --define vm-instant --instant
 tb_expect_error 5 "the backup's own storage" restore -q "$set2" -o "$dest/vm/elsewhere" --define vm-instant --instant
 tb_expect_error 2 "--instant needs -o DIR and --define" restore -q "$set2" -o "$TB_DIR/r0" --instant
 tb_expect_error 2 "--format raw" restore -q "$set2" -o "$TB_DIR/r0" --define vm-instant --instant --format raw
+ctl_dir="$TB_DIR/r$(printf '\001')x"
+tb_expect_error 5 "cannot hold its paths" restore -q "$set2" -o "$ctl_dir" --define vm-instant --instant
+[ ! -e "$ctl_dir" ] || tb_fail "a restore refused for its output directory's name left it made"
 [ ! -e "$TB_DIR/r0" ] && [ ! -e "$set2/r" ] && [ ! -e "$dest/vm/elsewhere" ] || tb_fail "a refused restore made a directory"
 virsh_ dominfo vm-instant >/dev/null 2>&1 && tb_fail "a refused restore defined the domain"
 cmp -s "$TB_DIR/files.before" <(set_files) || tb_fail "a refused restore changed the sets"
@@ -132,7 +137,26 @@ set3=$(tb_tool backup --state-dir "$state" -o "$dest" --level full --keep 1 vm 2
 grep -q "restored with --instant still reads it" "$TB_DIR/keep.err" ||
     tb_fail "retention does not say why it keeps the sets: $(cat "$TB_DIR/keep.err")"
 virsh_ destroy vm >/dev/null
+# A second instant restore of the same point while the first still runs on
+# it: it finds the set's files with QEMU's user and records what the first
+# found. The first, completed meanwhile, leaves them to the second; the
+# second, completed last, puts back the owners they had before both.
+owner_before=$(stat -c %U:%G "$set2/vda.qcow2")
+"$TB_BUILD_DIR/tools/virtsnap-restore" --state-dir "$state" "$dest/vm" --until latest -o "$TB_DIR/second" --define vm-second --instant --bandwidth 1 2>"$TB_DIR/second.err" &
+pid=$!
+tb_wait_agent vm-second
+owner_running=$(stat -c %U:%G "$set2/vda.qcow2")
+[ "$owner_running" != "$owner_before" ] || tb_fail "libvirt did not hand the set's files to QEMU's user ($owner_running)"
 restore --finish vm-killed --bandwidth 50 2>"$TB_DIR/finish.err" || tb_fail "--finish failed: $(cat "$TB_DIR/finish.err")"
+[ "$(stat -c %U:%G "$set2/vda.qcow2")" = "$owner_running" ] ||
+    tb_fail "the first restore to end took the set's files from QEMU while another restore runs on them"
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null || true
+restore --finish vm-second --bandwidth 50 2>"$TB_DIR/second-finish.err" ||
+    tb_fail "--finish of the second restore failed: $(cat "$TB_DIR/second-finish.err")"
+[ "$(stat -c %U:%G "$set2/vda.qcow2")" = "$owner_before" ] ||
+    tb_fail "the last restore to end did not put back the owner the set had before both: $(stat -c %U:%G "$set2/vda.qcow2")"
+virsh_ destroy vm-second >/dev/null
 still_backed "$TB_DIR/killed/vda.qcow2" && tb_fail "vda still has a backing file after --finish"
 still_backed "$TB_DIR/killed/vdb.qcow2" && tb_fail "vdb still has a backing file after --finish"
 [ ! -e "$state/vm-killed.instant" ] || tb_fail "the record is left after --finish"

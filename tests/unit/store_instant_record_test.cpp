@@ -156,3 +156,31 @@ TEST_CASE("retention keeps the sets an instant-restore record names, and the set
     CHECK(job::apply_retention(domain_dir.string(), 1, f2, quiet,
                                store::instant_pins(state, domain_dir.string()).set_ids) == 2);
 }
+
+TEST_CASE(
+    "two instant restores of one set: the second records what the first found, the last to end restores it") {
+    store::InstantRecord first = sample();
+    store::InstantRecord second = sample();
+    second.domain_name = "web-2";
+    // The second found the set's vda handed to QEMU's user by the first.
+    const std::string vda = second.owners.front().path;
+    second.owners.front() = {vda, 64055, 107, 0600};
+    const std::vector<store::InstantRecord> both{first, second};
+
+    const std::optional<store::FileOwner> found = store::owner_elsewhere({first}, "web-2", vda);
+    REQUIRE(found);
+    CHECK(found->uid == 0);
+    CHECK(found->mode == 0600);
+    CHECK_FALSE(store::owner_elsewhere({first}, first.domain_name, vda)); // its own record does not count
+    CHECK_FALSE(store::owner_elsewhere({first}, "web-2", "/backup/web/other/vda.qcow2"));
+
+    // While both run, neither gives back a shared file; a file only one
+    // record lists is its own to give back.
+    CHECK(store::owners_to_restore(both, first).empty());
+    second.owners.push_back({"/backup/web/" + f2 + "/vda.qcow2", 0, 0, 0600});
+    const std::vector<store::FileOwner> own = store::owners_to_restore({first, second}, second);
+    REQUIRE(own.size() == 1);
+    CHECK(own.front().path == "/backup/web/" + f2 + "/vda.qcow2");
+    // The last to end gives back everything it recorded.
+    CHECK(store::owners_to_restore({second}, second).size() == second.owners.size());
+}
