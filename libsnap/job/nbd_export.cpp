@@ -59,27 +59,42 @@ void export_restore_point(const PinnedPoint& point, const NbdSettings& settings,
     const std::vector<std::string> command =
         qemu_nbd_command(chain.paths().front(), whole.format, settings.socket);
     std::atomic<bool> ended{false};
+    std::atomic<bool> ready{false};
     util::ProcessResult result;
     bool interrupted = false;
     {
         util::JoinedThread announce([&] {
             while (!ended && !is_socket(settings.socket))
                 std::this_thread::sleep_for(std::chrono::milliseconds(50));
-            if (!ended)
-                log.info("disk " + quoted(chain.target) + " of backup set " + quoted(point.set.path) +
-                         " exported read-only on nbd+unix:///?socket=" + settings.socket +
-                         "; stop with a signal");
+            if (ended)
+                return;
+            ready = true;
+            log.info("disk " + quoted(chain.target) + " of backup set " + quoted(point.set.path) +
+                     " exported read-only on nbd+unix:///?socket=" + settings.socket +
+                     "; stop with a signal");
         });
+        // The socket is root's alone (qemu-nbd makes it under the umask it
+        // inherits): it serves a whole disk of the backup to whoever connects.
+        const mode_t old_umask = ::umask(077);
         try {
             result = util::run_process(command, util::OnInterrupt::stop_child);
+            ::umask(old_umask);
         } catch (const util::Interrupted&) {
+            ::umask(old_umask);
             interrupted = true;
+        } catch (...) {
+            ::umask(old_umask);
+            ended = true;
+            throw;
         }
         ended = true;
     }
     // qemu-nbd removes its socket when it ends cleanly; not when killed.
     if (is_socket(settings.socket))
         ::unlink(settings.socket.c_str());
+    if (interrupted && !ready)
+        throw util::Interrupted("interrupted before the export of disk " + quoted(chain.target) +
+                                " was ready; qemu-nbd is stopped");
     if (interrupted) {
         log.info("export of disk " + quoted(chain.target) + " stopped on " +
                  util::signal_name(util::interrupt_signal()));

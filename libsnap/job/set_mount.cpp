@@ -16,26 +16,40 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
 namespace virtsnap::job {
 
-using util::quoted;
-
 namespace {
 
 std::string canonical_directory(const std::string& path) {
     char resolved[PATH_MAX];
     if (!::realpath(path.c_str(), resolved))
-        throw util::InputError("cannot use " + quoted(path) + " as a mount point: " + std::strerror(errno));
+        throw util::InputError("cannot use " + util::quoted(path) +
+                               " as a mount point: " + std::strerror(errno));
     struct stat st {};
     if (::stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode))
-        throw util::InputError("cannot use " + quoted(path) + " as a mount point: not a directory");
+        throw util::InputError("cannot use " + util::quoted(path) + " as a mount point: not a directory");
     return resolved;
+}
+
+// The mount point -u names. A mount whose virtsnap-mount was killed
+// answers every look with ENOTCONN: its path is then taken as written,
+// made absolute and normalised, for the mount table to say what it is.
+std::string mounted_directory(const std::string& path) {
+    char resolved[PATH_MAX];
+    if (::realpath(path.c_str(), resolved) || errno != ENOTCONN)
+        return canonical_directory(path);
+    std::string normal = std::filesystem::absolute(path).lexically_normal().string();
+    while (normal.size() > 1 && normal.back() == '/')
+        normal.pop_back();
+    return normal;
 }
 
 // fusermount unmounts a FUSE mount for its owner as for root; the result
@@ -58,17 +72,32 @@ class SignalUnmounter {
         bool warned = false;
         while (!done_) {
             if (util::interrupted()) {
-                const util::ProcessResult result = fuse_unmount(mount_point_);
-                if (result.succeeded())
+                const std::string failure = unmount();
+                if (failure.empty())
                     return;
                 if (!warned)
-                    log_.warn("cannot unmount " + quoted(mount_point_) + " yet (" +
-                              result.describe_failure() + "); trying again every second");
+                    log_.warn("cannot unmount " + util::quoted(mount_point_) + " yet (" + failure +
+                              "); trying again every second");
                 warned = true;
                 std::this_thread::sleep_for(std::chrono::seconds(1));
                 continue;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+
+    // Empty when unmounted, else why not. An exception must not end this
+    // thread (that would abort with the mount left): without fusermount3
+    // (fuse3 is only recommended), root unmounts with umount(2).
+    std::string unmount() const {
+        try {
+            const util::ProcessResult result = fuse_unmount(mount_point_);
+            return result.succeeded() ? std::string() : result.describe_failure();
+        } catch (const util::Error& error) {
+            if (::umount2(mount_point_.c_str(), 0) == 0)
+                return {};
+            const int umount_error = errno;
+            return std::string(error.what()) + "; umount: " + std::strerror(umount_error);
         }
     }
 
@@ -142,7 +171,7 @@ void mount_restore_point(const PinnedPoint& point, const MountSettings& settings
     const std::string mount_point = canonical_directory(settings.mount_point);
     if (std::optional<util::MountEntry> there = util::find_mount(mount_point);
         there && mount_owner(there->fstype, there->source) != 0)
-        throw util::RefusedError(quoted(mount_point) + " is already a virtsnap-mount mount");
+        throw util::RefusedError(util::quoted(mount_point) + " is already a virtsnap-mount mount");
 
     verify::GuestfsSession session;
     // The appliance in a process group of its own: a Ctrl-C reaches
@@ -179,36 +208,38 @@ void mount_restore_point(const PinnedPoint& point, const MountSettings& settings
                                 ",subtype=" + mount_fsname;
     if (guestfs_mount_local(session.get(), mount_point.c_str(), GUESTFS_MOUNT_LOCAL_READONLY, 1,
                             GUESTFS_MOUNT_LOCAL_OPTIONS, options.c_str(), -1) == -1)
-        session.fail("mount on " + quoted(mount_point));
+        session.fail("mount on " + util::quoted(mount_point));
     {
         SignalUnmounter unmounter(mount_point, log);
-        log.info("backup set " + quoted(point.set.path) + " mounted read-only on " + quoted(mount_point) +
-                 "; unmount with virtsnap-mount -u " + quoted(mount_point) + " or a signal");
+        log.info("backup set " + util::quoted(point.set.path) + " mounted read-only on " +
+                 util::quoted(mount_point) + "; unmount with virtsnap-mount -u " + util::quoted(mount_point) +
+                 " or a signal");
         const int served = guestfs_mount_local_run(session.get());
         unmounter.stop();
         if (served == -1)
-            session.fail("serve the mount on " + quoted(mount_point));
+            session.fail("serve the mount on " + util::quoted(mount_point));
     }
     session.shutdown();
-    log.info("unmounted " + quoted(mount_point) +
+    log.info("unmounted " + util::quoted(mount_point) +
              (util::interrupted() ? std::string(" on ") + util::signal_name(util::interrupt_signal()) : ""));
 }
 
 void unmount_restore_point(const std::string& mount_point, const util::Log& log) {
-    const std::string path = canonical_directory(mount_point);
+    const std::string path = mounted_directory(mount_point);
     const std::optional<util::MountEntry> entry = util::find_mount(path);
     if (!entry)
-        throw util::InputError("nothing is mounted on " + quoted(path));
+        throw util::InputError("nothing is mounted on " + util::quoted(path));
     const long owner = mount_owner(entry->fstype, entry->source);
     if (owner == 0)
-        throw util::RefusedError(quoted(path) + " is not a virtsnap-mount mount (it is " +
-                                 quoted(entry->fstype) + " from " + quoted(entry->source) +
+        throw util::RefusedError(util::quoted(path) + " is not a virtsnap-mount mount (it is " +
+                                 util::quoted(entry->fstype) + " from " + util::quoted(entry->source) +
                                  "); nothing was unmounted");
     const util::ProcessResult result = fuse_unmount(path);
     if (!result.succeeded())
-        throw util::Error("cannot unmount " + quoted(path) + ": fusermount3 " + result.describe_failure());
-    log.debug("unmounted " + quoted(path) + "; waiting for virtsnap-mount (process " + std::to_string(owner) +
-              ") to end");
+        throw util::Error("cannot unmount " + util::quoted(path) + ": fusermount3 " +
+                          result.describe_failure());
+    log.debug("unmounted " + util::quoted(path) + "; waiting for virtsnap-mount (process " +
+              std::to_string(owner) + ") to end");
     // Bounded: the PID may have been reused by a process that stays.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
     while (process_running(owner)) {

@@ -2,11 +2,12 @@
 # virtsnap-mount on the sets of a running guest: the full and an
 # incremental restore point mounted read-only (--until), each holding the
 # guest's files as of its backup; -u and SIGTERM both end in a clean
-# unmount with exit 0 and no mount left; the sets unchanged to the byte and
-# time stamp afterwards, and verifying; --nbd serves exactly the disk
-# virtsnap-restore rebuilds; a damaged set refused with exit 4 and mounted
-# with --force and a warning; a mounted set kept by --keep, saying why, and
-# removed by a later run once unmounted.
+# unmount with exit 0 and no mount left, and -u unmounts a mount left stale
+# by a SIGKILL; the sets unchanged to the byte and time stamp afterwards,
+# and verifying; --nbd serves exactly the disk virtsnap-restore rebuilds,
+# on a socket only root may use; a damaged set refused with exit 4 and
+# mounted with --force and a warning; a mounted set kept by --keep, saying
+# why, and removed by a later run once unmounted.
 . "$(dirname "$0")/../functions.sh"
 tb_init
 export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg
@@ -109,6 +110,16 @@ end_status; [ "$ended" -eq 0 ] || tb_fail "SIGTERM did not end in 0: $(cat "$TB_
 grep -q "unmounted .* on SIGTERM" "$TB_DIR/inc.err" || tb_fail "no unmount line: $(cat "$TB_DIR/inc.err")"
 no_mount_left "$mnt"
 
+# 3b. A mount whose virtsnap-mount was killed is stale (ENOTCONN to every
+# look): -u still unmounts it.
+mount_bg killed "$set1" "$mnt"
+wait_ready killed mountpoint -q "$mnt"
+kill -KILL "$mount_pid"
+end_status
+grep -q " $mnt .* fuse.virtsnap-mount " /proc/self/mountinfo || tb_fail "SIGKILL left no stale mount to test -u on"
+tb_tool mount -u "$mnt" || tb_fail "virtsnap-mount -u failed on a stale mount"
+no_mount_left "$mnt"
+
 # 4. -u refuses what virtsnap-mount did not mount.
 tb_expect_error 5 "is not a virtsnap-mount mount" mount -u /proc
 tb_expect_error 3 "nothing is mounted" mount -u "$mnt"
@@ -119,6 +130,7 @@ restored=$(tb_tool restore -q "$dest/vm" --until "$id2" -o "$TB_DIR/restored" --
 sock="$TB_DIR/vda.sock"
 mount_bg nbd "$dest/vm" --until "$id2" --nbd "$sock"
 wait_ready nbd test -S "$sock"
+[ "$(stat -c %a "$sock")" = 700 ] || tb_fail "the socket is not root's alone: $(stat -c %A "$sock")"
 qemu-img compare -f raw "$restored" "nbd+unix:///?socket=$sock" >/dev/null ||
     tb_fail "the NBD export differs from the restored disk"
 qemu-img info "nbd+unix:///?socket=$sock" >/dev/null || tb_fail "a second client was refused"
