@@ -21,18 +21,30 @@ namespace {
 util::UniqueFd open_set_dir(const std::string& set_dir, bool follow) {
     util::UniqueFd fd(
         ::open(set_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW)));
-    if (!fd)
+    if (!fd) {
+        // Read a moment ago: removed since by a retention or a --force run.
+        if (follow && errno == ENOENT)
+            throw util::RefusedError("the backup set " + quoted(set_dir) +
+                                     " was removed while it was being opened");
         throw util::SystemError("cannot open the backup set " + quoted(set_dir), errno);
+    }
     return fd;
 }
 
-// flock without waiting; false when another holder conflicts.
+// flock without waiting; false when another holder conflicts. A file
+// system that cannot take the lock at all counts as no conflict: NFS
+// emulates flock with byte-range locks, and an exclusive one needs a file
+// open for writing, which a directory never is (EBADF). Pins are not seen
+// there (virtsnap-backup(1) says so); failing instead would stop every
+// retention on such a destination.
 bool try_lock(int fd, int operation, const std::string& set_dir) {
     while (::flock(fd, operation | LOCK_NB) != 0) {
         if (errno == EINTR)
             continue;
         if (errno == EWOULDBLOCK)
             return false;
+        if (errno == EBADF || errno == ENOLCK || errno == EINVAL || errno == EOPNOTSUPP)
+            return true;
         throw util::SystemError("cannot lock the backup set " + quoted(set_dir), errno);
     }
     return true;

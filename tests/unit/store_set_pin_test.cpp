@@ -60,6 +60,14 @@ TEST_CASE("a set being removed cannot be pinned") {
     CHECK_THROWS_AS(store::SetPin(std::vector<std::string>{dir.string()}), util::RefusedError);
 }
 
+TEST_CASE("a set removed after it was read is refused as removed, not failed on") {
+    test::TempDir tmp;
+    const fs::path dir = make_set(tmp, "20261101-000000-000-0001");
+    store::remove_set(dir.string());
+    CHECK_THROWS_WITH_AS(store::SetPin(std::vector<std::string>{dir.string()}),
+                         doctest::Contains("was removed while it was being opened"), util::RefusedError);
+}
+
 TEST_CASE("a link names what a reader pins, and is never followed by remove_set") {
     test::TempDir tmp;
     const fs::path target = make_set(tmp, "elsewhere");
