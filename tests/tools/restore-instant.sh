@@ -141,15 +141,16 @@ virsh_ destroy vm >/dev/null
 # it: it finds the set's files with QEMU's user and records what the first
 # found. The first, completed meanwhile, leaves them to the second; the
 # second, completed last, puts back the owners they had before both.
-owner_before=$(stat -c %U:%G "$set2/vda.qcow2")
-"$TB_BUILD_DIR/tools/virtsnap-restore" --state-dir "$state" "$dest/vm" --until latest -o "$TB_DIR/second" --define vm-second --instant --bandwidth 1 2>"$TB_DIR/second.err" &
+owner_before=$(awk -v f="$set2/vda.qcow2" '$1 == f { print $4 ":" $5 }' "$TB_DIR/files.before")
+[ -n "$owner_before" ] || tb_fail "no recorded owner of $set2/vda.qcow2"
+"$TB_BUILD_DIR/tools/virtsnap-restore" --state-dir "$state" "$set2" -o "$TB_DIR/second" --define vm-second --instant --bandwidth 1 2>"$TB_DIR/second.err" &
 pid=$!
 tb_wait_agent vm-second
 owner_running=$(stat -c %U:%G "$set2/vda.qcow2")
 [ "$owner_running" != "$owner_before" ] || tb_fail "libvirt did not hand the set's files to QEMU's user ($owner_running)"
 restore --finish vm-killed --bandwidth 50 2>"$TB_DIR/finish.err" || tb_fail "--finish failed: $(cat "$TB_DIR/finish.err")"
 [ "$(stat -c %U:%G "$set2/vda.qcow2")" = "$owner_running" ] ||
-    tb_fail "the first restore to end took the set's files from QEMU while another restore runs on them"
+    tb_fail "the first restore to end took the set's files from QEMU while another restore runs on them ($(stat -c %U:%G "$set2/vda.qcow2"), was $owner_running): $(cat "$TB_DIR/finish.err")"
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null || true
 restore --finish vm-second --bandwidth 50 2>"$TB_DIR/second-finish.err" ||
