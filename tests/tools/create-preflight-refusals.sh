@@ -15,9 +15,12 @@ loop=$(tb_loop "$TB_DIR/block.img")
 tb_disk_file vda "$TB_DIR/disk.qcow2" qcow2
 tb_disk_block vdb "$loop"
 # Mounted before the guest starts: QEMU may run in a mount namespace that
-# does not see later mounts.
+# does not see later mounts. "small" is short of the 64 MiB an overlay may
+# need, yet holds what the guest's workload writes while --overlay-space
+# puts overlays there (at 1 MiB, QEMU paused the guest on ENOSPC, and the
+# later steps failed on a paused domain).
 mkdir -p "$TB_DIR/ov" "$TB_DIR/small" "$TB_DIR/ro"
-mount -t tmpfs -o size=1M,mode=755 tmpfs "$TB_DIR/small" || tb_skip "cannot mount a tmpfs"
+mount -t tmpfs -o size=16M,mode=755 tmpfs "$TB_DIR/small" || tb_skip "cannot mount a tmpfs"
 mount -t tmpfs -o ro,size=1M tmpfs "$TB_DIR/ro"
 tb_start_domain vm
 tb_wait_agent vm
@@ -44,7 +47,7 @@ refused 2 "block device; name a directory" --state-dir "$state" vm
 refused 2 "no domain given" --state-dir "$state"
 refused 5 "does not exist" --state-dir "$state" --overlay-dir "$TB_DIR/missing" vm
 refused 5 "is not writable" --state-dir "$state" --overlay-dir "$TB_DIR/ro" vm
-refused 5 "has 1.0 MiB free, less than the 64 MiB" --state-dir "$state" --overlay-dir "$TB_DIR/small" vm
+refused 5 "MiB free, less than the 64 MiB" --state-dir "$state" --overlay-dir "$TB_DIR/small" vm
 no_record preflight
 # --overlay-space states the figure; the check then passes (and the snapshot is undone).
 tb_tool create --state-dir "$state" --overlay-dir "$TB_DIR/small" --overlay-space 512K vm >"$TB_DIR/m" ||
