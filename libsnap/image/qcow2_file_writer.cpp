@@ -160,9 +160,12 @@ void Qcow2FileWriter::write_zeroes(std::uint64_t length, std::uint64_t offset) {
             // (The image's last cluster may end before a whole cluster.)
             e = flag_zero;
         } else {
-            // Only a whole cluster can read as zeros over a backing image.
-            throw util::Error("internal error: zero range at " + std::to_string(offset) +
-                              " covers part of a cluster of " + quoted(path_));
+            // Only a whole cluster can be a zero cluster; part of one reads
+            // as zeros once it is allocated (a new cluster holds zeros and
+            // hides the backing image whole). The caller writes the rest of
+            // it: a layer's plan covers whole clusters, and its zeros (holes
+            // of a raw source, 4 KiB apart) may come before its data.
+            e = allocate(1) | flag_copied;
         }
         offset += n;
         length -= n;

@@ -34,7 +34,9 @@ class Qcow2FileWriter : public ImageWriter {
     Qcow2FileWriter(util::UniqueFd fd, std::string path, Qcow2Layout layout);
     void write(const char* data, std::uint64_t length, std::uint64_t offset) override;
     // Whole clusters become zero clusters, which hide a backing image;
-    // within a written cluster the range becomes a hole.
+    // within a written cluster the range becomes a hole; part of a cluster
+    // not yet written allocates it (zeros, the backing hidden whole), for
+    // the caller to write the rest of it.
     void write_zeroes(std::uint64_t length, std::uint64_t offset) override;
     void finish() override;
 

@@ -237,6 +237,57 @@ TEST_CASE("copy engine: a layer with zero clusters over a backing image reads, t
     CHECK(std::filesystem::file_size(layer) <= 8 * 65536);
 }
 
+TEST_CASE(
+    "copy engine: a changed cluster holding a raw source's 4 KiB hole, zero clusters on, reads as the disk") {
+    // Seen in CI (backup-content-inc): an inc by content of a raw disk whose
+    // guest had trimmed 4 KiB inside a changed block. The hole's zeros went
+    // to the writer before the data of their cluster, and the writer took
+    // part of an unwritten cluster for an internal error.
+    test::TempDir dir;
+    const std::string base = (dir / "base.qcow2").string();
+    const std::string layer = (dir / "layer.qcow2").string();
+    std::string disk = sample_disk();
+    util::run_checked({"qemu-img", "create", "-q", "-f", "qcow2", base, "8M"});
+    util::run_checked({"qemu-io", "-f", "qcow2", "-c", "write -P 0xab 0 8M", base});
+    const std::uint64_t cluster = 65536;
+    std::vector<image::Extent> map;
+    map.push_back(data_extent(0, cluster + 4096));
+    image::Extent hole;
+    hole.start = cluster + 4096;
+    hole.length = 4096;
+    hole.zero = true;
+    map.push_back(hole);
+    map.push_back(data_extent(cluster + 8192, disk.size() - cluster - 8192));
+    for (std::uint64_t i = 0; i < disk.size(); ++i)
+        if (i < cluster + 4096 || i >= cluster + 8192)
+            disk[i] = static_cast<char>('a' + i % 7);
+        else
+            disk[i] = '\0';
+    const std::vector<image::Extent> changed =
+        copy::whole_clusters({data_extent(cluster, 1)}, cluster, disk.size());
+    copy::CopyPlan plan = copy::plan_changed(map, changed, disk.size());
+    plan.zero_clusters = cluster;
+    REQUIRE(plan.zeroes.size() == 1);
+    CHECK(plan.zeroes[0].start == cluster + 4096);
+
+    image::Qcow2Layout layout;
+    layout.virtual_size = disk.size();
+    layout.cluster_size = cluster;
+    layout.backing = "base.qcow2";
+    layout.backing_format = "qcow2";
+    util::UniqueFd fd(::open(layer.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    REQUIRE(fd);
+    image::Qcow2FileWriter writer(std::move(fd), layer, layout);
+    MemoryReader reader(disk);
+    copy::copy_content(plan, reader, &writer, nullptr, nullptr);
+    util::run_checked({"qemu-img", "check", "-q", "-f", "qcow2", layer});
+    const std::string raw = (dir / "layer.raw").string();
+    util::run_checked({"qemu-img", "convert", "-f", "qcow2", "-O", "raw", layer, raw});
+    std::string expected(disk.size(), '\xab'); // the backing shows outside the changed cluster
+    expected.replace(cluster, cluster, disk, cluster, cluster);
+    CHECK(test::read_file(raw) == expected);
+}
+
 TEST_CASE("copy engine: a diff layer holds every changed range as the whole chain reads there") {
     const std::string disk = sample_disk();
     std::vector<image::Extent> map;
