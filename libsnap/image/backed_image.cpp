@@ -1,5 +1,6 @@
 #include "image/backed_image.hpp"
 
+#include "image/qemu_option.hpp"
 #include "util/error.hpp"
 #include "util/subprocess.hpp"
 #include "util/unique_fd.hpp"
@@ -12,21 +13,6 @@
 namespace virtsnap::image {
 
 using util::quoted;
-
-namespace {
-
-// qemu-img -o separates options by commas; a comma in a value is doubled.
-std::string option_value(const std::string& value) {
-    std::string out;
-    for (char c : value) {
-        out += c;
-        if (c == ',')
-            out += ',';
-    }
-    return out;
-}
-
-} // namespace
 
 void create_backed_image(const std::string& path, const std::string& backing,
                          const std::string& backing_format) {
@@ -45,7 +31,7 @@ void create_backed_image(const std::string& path, const std::string& backing,
         const std::string through_fd =
             "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd.get());
         util::run_checked({"qemu-img", "create", "-q", "-f", "qcow2", "-o",
-                           "backing_file=" + option_value(backing) + ",backing_fmt=" + backing_format,
+                           "backing_file=" + escape_commas(backing) + ",backing_fmt=" + backing_format,
                            through_fd});
     } catch (...) {
         ::unlink(path.c_str());

@@ -1,5 +1,6 @@
 #include "image/nbd_image.hpp"
 
+#include "image/qemu_option.hpp"
 #include "util/error.hpp"
 
 #include <dlfcn.h>
@@ -75,21 +76,6 @@ const Libnbd& libnbd() {
 void NbdHandleDeleter::operator()(nbd_handle* handle) const noexcept {
     libnbd().close(handle);
 }
-
-namespace {
-
-// QEMU's option syntax doubles a comma that belongs to a value.
-std::string escape_commas(const std::string& value) {
-    std::string escaped;
-    for (char c : value) {
-        escaped += c;
-        if (c == ',')
-            escaped += ',';
-    }
-    return escaped;
-}
-
-} // namespace
 
 NbdImage::NbdImage(const std::vector<std::string>& qemu_nbd_args, std::string what)
     : handle_(libnbd().create()), what_(std::move(what)) {
