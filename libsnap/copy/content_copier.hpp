@@ -59,9 +59,10 @@ std::vector<image::Extent> whole_clusters(std::vector<image::Extent> ranges, std
 using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
 struct CopyStats {
-    // Time spent finding zero blocks and hashing, on the reading thread: an
-    // upper bound of what checksums add to the copy, as the kernel's
-    // read-ahead and the writer thread go on meanwhile.
+    // Time spent finding zero blocks and hashing (on the reading thread, or
+    // on the writing thread when the reader reads past the page cache): an
+    // upper bound of what checksums add to the copy, as reading or writing
+    // goes on meanwhile.
     std::chrono::nanoseconds hashing{0};
     // Time spent finishing the image (its metadata, and the fsync that
     // waits for the data still being written back).

@@ -122,7 +122,7 @@ xml::BackupFile copy_layer(const SourceChain& source, const LayerJob& job, const
     const auto took = std::chrono::steady_clock::now() - begin;
     log.debug(label + ": copied in " + std::to_string(util::to_ms(took)) + " ms, of which " +
               std::to_string(util::to_ms(stats.hashing)) +
-              " ms finding zero blocks and hashing (on the reading thread) and " +
+              " ms finding zero blocks and hashing (beside the reads or the writes) and " +
               std::to_string(util::to_ms(stats.finishing)) + " ms finishing the image (metadata, fsync)");
 
     struct stat st {};

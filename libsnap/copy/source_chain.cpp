@@ -20,6 +20,7 @@ SourceChain SourceChain::open(std::vector<SourceImage> images, image::ImageOrigi
         throw util::Error("internal error: " + what + " has no image to read");
     SourceChain chain;
     chain.images_ = std::move(images);
+    chain.origin_ = origin;
     std::vector<std::string> formats;
     for (const SourceImage& source : chain.images_) {
         chain.files_.push_back(image::ImageFile::open(source.path, origin));
@@ -81,7 +82,12 @@ std::unique_ptr<SourceReader> SourceChain::reader(std::size_t layer,
     std::vector<const image::ImageFile*> below;
     for (std::size_t i = layer; i < files_.size(); ++i)
         below.push_back(&files_[i]);
-    return open_source_reader(below, images_.at(layer).format, map, through_qemu_);
+    // A domain's image is read past the page cache: a backup reads it once,
+    // and filling the host's cache with it would evict what the host's
+    // guests use. A backup set's files are read through the cache: a
+    // restore or a verification may read them again.
+    return open_source_reader(below, images_.at(layer).format, map, through_qemu_,
+                              origin_ == image::ImageOrigin::host);
 }
 
 } // namespace virtsnap::copy

@@ -54,6 +54,7 @@ class SourceChain {
     SourceChain() = default;
 
     std::vector<SourceImage> images_;
+    image::ImageOrigin origin_ = image::ImageOrigin::host;
     std::vector<image::ImageFile> files_;
     std::vector<image::ImageInfo> info_;
     bool plain_ = false;        // a raw file alone: no qemu-img needed at all

@@ -21,6 +21,9 @@ class SourceReader {
     // inside extent (a data extent of the map the reader was made for).
     virtual void read(const image::Extent& extent, std::uint64_t offset, char* buffer,
                       std::uint64_t length) = 0;
+    // Whether it reads past the page cache (no read-ahead: each read waits
+    // for the storage).
+    virtual bool uncached() const { return false; }
 };
 
 // files: the layer the map was made of, then the layers below it (depth n
@@ -28,9 +31,11 @@ class SourceReader {
 // through their descriptors. The direct reader when every data extent has a
 // plain offset in them; else, or with through_qemu (an external data file,
 // whose offsets map elsewhere), qemu-nbd reading files[0] as format.
+// uncached: the direct reader reads what is aligned to 4 KiB with O_DIRECT,
+// past the page cache (a backup's source: read once, by nobody else).
 std::unique_ptr<SourceReader> open_source_reader(const std::vector<const image::ImageFile*>& files,
                                                  const std::string& format,
-                                                 const std::vector<image::Extent>& extents,
-                                                 bool through_qemu);
+                                                 const std::vector<image::Extent>& extents, bool through_qemu,
+                                                 bool uncached = false);
 
 } // namespace virtsnap::copy

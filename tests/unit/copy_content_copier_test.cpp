@@ -18,16 +18,21 @@ namespace {
 // A disk held in memory: the reader serves guest offsets from it.
 class MemoryReader : public copy::SourceReader {
   public:
-    explicit MemoryReader(std::string content) : content_(std::move(content)) {}
+    // uncached: as a reader past the page cache says it is, so the engine
+    // finds zero blocks and hashes on the writing thread.
+    explicit MemoryReader(std::string content, bool uncached = false)
+        : content_(std::move(content)), uncached_(uncached) {}
     void read(const image::Extent&, std::uint64_t offset, char* buffer, std::uint64_t length) override {
         REQUIRE(offset + length <= content_.size());
         std::memcpy(buffer, content_.data() + offset, length);
         ++reads;
     }
+    bool uncached() const override { return uncached_; }
     int reads = 0;
 
   private:
     std::string content_;
+    bool uncached_;
 };
 
 // Records what the engine writes, and the image it would produce.
@@ -70,12 +75,31 @@ struct Result {
     std::uint64_t data_bytes;
 };
 
-Result run(const copy::CopyPlan& plan, const std::string& disk, MemoryWriter* writer,
-           std::uint64_t chunk = MiB) {
-    MemoryReader reader(disk);
+Result run_once(const copy::CopyPlan& plan, const std::string& disk, MemoryWriter* writer,
+                std::uint64_t chunk, bool uncached) {
+    MemoryReader reader(disk, uncached);
     image::ContentHasher hasher(disk.size(), chunk);
     copy::copy_content(plan, reader, writer, &hasher, nullptr);
     return {hasher.chunks(), hasher.checksum(), hasher.data_bytes()};
+}
+
+// The copy as the engine makes it reading through the page cache; the same
+// copy, hashed on the writing thread as after a read past the cache, must
+// write and hash exactly the same.
+Result run(const copy::CopyPlan& plan, const std::string& disk, MemoryWriter* writer,
+           std::uint64_t chunk = MiB) {
+    const Result result = run_once(plan, disk, writer, chunk, false);
+    if (writer) {
+        MemoryWriter other(disk.size());
+        const Result uncached = run_once(plan, disk, &other, chunk, true);
+        CHECK(other.image == writer->image);
+        CHECK(other.writes == writer->writes);
+        CHECK(other.zeroes == writer->zeroes);
+        CHECK(uncached.checksum == result.checksum);
+        CHECK(uncached.data_bytes == result.data_bytes);
+        CHECK(uncached.chunks.size() == result.chunks.size());
+    }
+    return result;
 }
 
 } // namespace
@@ -211,30 +235,35 @@ TEST_CASE("copy engine: a layer whose writer has zero clusters stores whole clus
 TEST_CASE("copy engine: a layer with zero clusters over a backing image reads, through QEMU, as the disk") {
     test::TempDir dir;
     const std::string base = (dir / "base.qcow2").string();
-    const std::string layer = (dir / "layer.qcow2").string();
     const std::string disk = sample_disk(); // 8 MiB, mostly zeros
     util::run_checked({"qemu-img", "create", "-q", "-f", "qcow2", base, "8M"});
     util::run_checked({"qemu-io", "-f", "qcow2", "-c", "write -P 0xab 0 8M", base});
-    image::Qcow2Layout layout;
-    layout.virtual_size = disk.size();
-    layout.cluster_size = 65536;
-    layout.backing = "base.qcow2";
-    layout.backing_format = "qcow2";
-    util::UniqueFd fd(::open(layer.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    REQUIRE(fd);
-    image::Qcow2FileWriter writer(std::move(fd), layer, layout);
-    // The layer holds the whole disk: every zero must hide the backing.
-    copy::CopyPlan plan = copy::plan_layer({data_extent(0, disk.size())}, disk.size(), true);
-    plan.zero_clusters = layout.cluster_size;
-    MemoryReader reader(disk);
-    copy::copy_content(plan, reader, &writer, nullptr, nullptr);
-    util::run_checked({"qemu-img", "check", "-q", "-f", "qcow2", layer});
-    const std::string raw = (dir / "layer.raw").string();
-    util::run_checked({"qemu-img", "convert", "-f", "qcow2", "-O", "raw", layer, raw});
-    CHECK(test::read_file(raw) == disk);
-    // Three clusters of data (blocks 'a', 'b', 'c') and the metadata, not
-    // 8 MiB of zeros.
-    CHECK(std::filesystem::file_size(layer) <= 8 * 65536);
+    // Hashed on the reading thread, and on the writing one.
+    for (const bool uncached : {false, true}) {
+        CAPTURE(uncached);
+        const std::string name = uncached ? "uncached" : "cached";
+        const std::string layer = (dir / (name + ".qcow2")).string();
+        image::Qcow2Layout layout;
+        layout.virtual_size = disk.size();
+        layout.cluster_size = 65536;
+        layout.backing = "base.qcow2";
+        layout.backing_format = "qcow2";
+        util::UniqueFd fd(::open(layer.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+        REQUIRE(fd);
+        image::Qcow2FileWriter writer(std::move(fd), layer, layout);
+        // The layer holds the whole disk: every zero must hide the backing.
+        copy::CopyPlan plan = copy::plan_layer({data_extent(0, disk.size())}, disk.size(), true);
+        plan.zero_clusters = layout.cluster_size;
+        MemoryReader reader(disk, uncached);
+        copy::copy_content(plan, reader, &writer, nullptr, nullptr);
+        util::run_checked({"qemu-img", "check", "-q", "-f", "qcow2", layer});
+        const std::string raw = (dir / (name + ".raw")).string();
+        util::run_checked({"qemu-img", "convert", "-f", "qcow2", "-O", "raw", layer, raw});
+        CHECK(test::read_file(raw) == disk);
+        // Three clusters of data (blocks 'a', 'b', 'c') and the metadata, not
+        // 8 MiB of zeros.
+        CHECK(std::filesystem::file_size(layer) <= 8 * 65536);
+    }
 }
 
 TEST_CASE(
