@@ -334,6 +334,20 @@ tb_gapless() {
         tb_fail "the workload log on $1 is not a clean sequence"
 }
 
+# tb_verified_by_default SET: each disk of SET was verified as
+# virtsnap-backup verifies by default and every check passed: its files
+# hashed as QEMU maps them; a layer of a chain (not flattened) also compared
+# with its frozen image, a flattened copy not.
+tb_verified_by_default() {
+    awk '/<disk / { n++; flat = 0; q = 0; s = 0 }
+         /<backup / { flat = ($0 ~ /flattened="yes"/) }
+         /<verification kind="qemu-checksums" result="ok"/ { q = 1 }
+         /<verification kind="source" result="ok"/ { s = 1 }
+         /<verification [^>]*result="mismatch"/ { bad = 1 }
+         /<\/disk>/ { if (!q || flat == s) bad = 1 }
+         END { exit (bad || n == 0) }' "$1/manifest.xml"
+}
+
 # tb_sources DOMAIN [--inactive]: "TARGET SOURCE" per disk, as libvirt has it.
 tb_sources() {
     virsh_ domblklist "$@" --details | awk '{ t = $3; sub(/^ *[^ ]+ +[^ ]+ +[^ ]+ +/, ""); print t, $0 }'

@@ -33,7 +33,8 @@ struct BackupSettings {
     virt::SnapshotSettings snapshot;
     copy::CopySettings copy; // format, compress, jobs
     bool verify = true;      // verify each copy (and qemu-img check a qcow2) before the commit
-    Verification verification = Verification::source;
+    // The default reads each copy once (verify/qemu_checksum_check.hpp).
+    Verification verification = Verification::qemu_checksums;
     unsigned keep = 0; // 0: keep every set
     // With keep: once the chain's full is no restore point kept, make the
     // oldest kept incremental set a full of its own (job/synthetic_full.hpp).
@@ -57,7 +58,7 @@ struct SetSummary {
     bool quiesced = false;
     std::int64_t freeze_ms = -1;
     bool verified = false;
-    Verification verification = Verification::source;
+    Verification verification = Verification::qemu_checksums;
     std::size_t removed_sets = 0; // by --keep
     std::string synthetic_full;   // the set --synthetic-full made a full of its own, or empty
     Level level = Level::copy;    // the level the set was taken at

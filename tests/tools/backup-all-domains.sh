@@ -70,6 +70,7 @@ tb_tool backup -q --state-dir "$state" -o "$dest" netdisk >/dev/null 2>&1 || net
 for dom in running shutoff; do
     set=$(grep "/$dom/" "$TB_DIR/out2") || tb_fail "no second set for $dom: $(cat "$TB_DIR/out2")"
     id=$(basename "$set")
+    tb_verified_by_default "$set" || tb_fail "$dom: not verified by default: $(cat "$set/manifest.xml")"
     taken=$(date -u -d "${id:0:4}-${id:4:2}-${id:6:2} ${id:9:2}:${id:11:2}:${id:13:2}" +%s)
     data=$(grep -o 'data-bytes="[0-9]*"' "$set/manifest.xml" | grep -o '[0-9]*' | awk '{ s += $1 } END { print s }')
     [ "$(sample last_run_exit_status "$dom")" = 0.0 ] || tb_fail "$dom: exit status metric $(sample last_run_exit_status "$dom")"
@@ -85,7 +86,7 @@ for dom in running shutoff; do
 done
 awk -v s="$(sample last_run_freeze_seconds running)" 'BEGIN { exit !(s > 0) }' || tb_fail "running: no freeze window"
 [ "$(sample last_run_freeze_seconds shutoff)" = "0.0" ] || tb_fail "shutoff: a freeze window"
-grep -q '^virtsnap_backup_last_run_info{domain="shutoff",type="full",consistency="offline",verification="source"} 1$' "$prom" ||
+grep -q '^virtsnap_backup_last_run_info{domain="shutoff",type="full",consistency="offline",verification="qemu-checksums"} 1$' "$prom" ||
     tb_fail "shutoff: no info series: $(cat "$prom")"
 # A metrics file that could not be written at the end is refused first.
 status=0
@@ -106,6 +107,9 @@ keep = 1
 [domain:shutoff]
 no-verify = true
 keep = 5
+
+[domain:running]
+verify-with = source
 CONF
 status=0
 tb_tool backup --config "$TB_DIR/virtsnap.conf" --all >"$TB_DIR/out3" 2>"$TB_DIR/err3" || status=$?
@@ -113,7 +117,9 @@ tb_tool backup --config "$TB_DIR/virtsnap.conf" --all >"$TB_DIR/out3" 2>"$TB_DIR
 grep -q "netdisk: left out (--exclude-domain)" "$TB_DIR/err3" || tb_fail "the excluded domain was not left out: $(cat "$TB_DIR/err3")"
 [ "$(wc -l <"$TB_DIR/out3")" -eq 2 ] || tb_fail "--config --all: expected two sets: $(cat "$TB_DIR/out3")"
 running_set=$(grep /running/ "$TB_DIR/out3") shutoff_set=$(grep /shutoff/ "$TB_DIR/out3")
-grep -q 'kind="source" result="ok"' "$running_set/manifest.xml" || tb_fail "running was not verified against its source"
+grep -q 'kind="source" result="ok"' "$running_set/manifest.xml" ||
+    tb_fail "running was not compared with its source as its section says: $(cat "$running_set/manifest.xml")"
+grep -q 'kind="qemu-checksums"' "$running_set/manifest.xml" && tb_fail "running was verified by default despite its section"
 grep -q '<verification ' "$shutoff_set/manifest.xml" && tb_fail "shutoff was verified despite its section's no-verify"
 # keep: the file's 1 for running, its section's 5 for shutoff; then the
 # command line's 2 over the file's 1.

@@ -46,7 +46,7 @@ sets=() expected=() set=""
 take() { # LEVEL NAME: a backup at LEVEL into $set; its stderr in $TB_DIR/NAME.err
     expected+=("$(sums)")
     set=$(backup --level "$1" 2>"$TB_DIR/$2.err") || tb_fail "$2: --level $1 failed: $(cat "$TB_DIR/$2.err")"
-    grep -q 'kind="source" result="ok"' "$set/manifest.xml" || tb_fail "$2 was not verified against its source"
+    tb_verified_by_default "$set" || tb_fail "$2 was not verified: $(cat "$set/manifest.xml")"
     sets+=("$set")
 }
 # by_content SET PARENT WHY NAME: SET is an inc by content on PARENT, saying WHY.

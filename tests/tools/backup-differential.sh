@@ -37,7 +37,7 @@ point() { # LEVEL SCRIPT
     expected+=("$(sums)")
     local set
     set=$(backup --level "$1" 2>"$TB_DIR/err") || tb_fail "--level $1 failed: $(cat "$TB_DIR/err")"
-    grep -q 'kind="source" result="ok"' "$set/manifest.xml" || tb_fail "the $1 was not verified against its source"
+    tb_verified_by_default "$set" || tb_fail "the $1 was not verified: $(cat "$set/manifest.xml")"
     sets+=("$set")
     ids+=("$(basename "$set")")
 }

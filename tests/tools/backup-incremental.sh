@@ -53,7 +53,7 @@ set2=$(backup --level inc 2>"$TB_DIR/err2") || tb_fail "the second inc failed: $
 id2=$(basename "$set2")
 [ "$(level_of "$set2")" = inc ] && [ "$(parent_of "$set2")" = "$id1" ] ||
     tb_fail "set 2 is $(level_of "$set2") on $(parent_of "$set2"): $(cat "$TB_DIR/err2")"
-grep -q 'kind="source" result="ok"' "$set2/manifest.xml" || tb_fail "the inc was not verified against its source"
+tb_verified_by_default "$set2" || tb_fail "the inc was not verified: $(cat "$set2/manifest.xml")"
 for disk in vda vdb; do
     qemu-img info -U "$set2/$disk.qcow2" | grep -q "backing file: ../$id1/$disk.qcow2" ||
         tb_fail "set 2's $disk does not name set 1's image: $(qemu-img info -U "$set2/$disk.qcow2")"

@@ -2,7 +2,9 @@
 # virtsnap-backup on the running test guest with its workload: one run makes
 # a complete set (manifest, both definitions, one image per disk, the marker)
 # holding one instant across disks, and leaves the guest on its original
-# chains; a second backup of the domain while one runs is refused; --keep 2
+# chains, each copy hashed as QEMU maps it (or with --verify-with source
+# compared with its frozen image); a second backup of the domain while one
+# runs is refused; --keep 2
 # after five sets keeps the newest two.
 . "$(dirname "$0")/../functions.sh"
 tb_init
@@ -25,8 +27,11 @@ done
 [ "$(stat -c %a "$set")" = 700 ] || tb_fail "the set directory is not private"
 [ "$(stat -c %a "$set/vda.qcow2")" = 600 ] || tb_fail "an image in the set is not private"
 grep -q "quiesced, frozen for" "$TB_DIR/err" || tb_fail "no summary with the freeze window: $(cat "$TB_DIR/err")"
-grep -q "verified against the source" "$TB_DIR/err" || tb_fail "the summary does not say it verified"
-grep -q 'kind="source" result="ok"' "$set/manifest.xml" || tb_fail "the set's manifest records no source verification"
+grep -q "verified as QEMU maps it against the checksums of the source" "$TB_DIR/err" ||
+    tb_fail "the summary does not say it verified: $(cat "$TB_DIR/err")"
+[ "$(grep -c 'kind="qemu-checksums" result="ok"' "$set/manifest.xml")" -eq 2 ] ||
+    tb_fail "the set's manifest does not record both disks hashed as QEMU maps them: $(cat "$set/manifest.xml")"
+grep -q 'kind="source"' "$set/manifest.xml" && tb_fail "a flattened copy was compared with its source by default"
 grep -q "$TB_DIR/top.qcow2" "$set/domain-live.xml" || tb_fail "the live definition was taken after the snapshot"
 grep -q "\.virtsnap-" "$set/domain.xml" && tb_fail "the saved persistent definition names an overlay"
 [ "$(tb_sources vm)" = "$before" ] || tb_fail "not back on the original chains: $(tb_sources vm)"
@@ -51,7 +56,13 @@ wait "$TB_STOPPED_PID" || tb_fail "the first backup failed after the refused one
 [ "$(tb_sources vm)" = "$before" ] || tb_fail "not back on the original chains after two runs"
 
 # Retention: five complete sets, then --keep 2 leaves the newest two.
-for _ in 1 2; do backup -q vm >/dev/null || tb_fail "a backup for retention failed"; done
+backup -q vm >/dev/null || tb_fail "a backup for retention failed"
+# --verify-with source: each copy compared with its frozen image instead.
+compared=$(backup --verify-with source vm 2>"$TB_DIR/err") || tb_fail "--verify-with source failed: $(cat "$TB_DIR/err")"
+grep -q "verified against the source" "$TB_DIR/err" || tb_fail "--verify-with source: wrong summary: $(cat "$TB_DIR/err")"
+[ "$(grep -c 'kind="source" result="ok"' "$compared/manifest.xml")" -eq 2 ] ||
+    tb_fail "--verify-with source: not both disks compared: $(cat "$compared/manifest.xml")"
+grep -q 'kind="qemu-checksums"' "$compared/manifest.xml" && tb_fail "--verify-with source also hashed as QEMU maps"
 all=$(ls "$dest/vm")
 [ "$(echo "$all" | wc -l)" -eq 4 ] || tb_fail "expected 4 sets, found: $all"
 newest=$(backup -q --keep 2 vm) || tb_fail "the backup with --keep 2 failed"

@@ -81,37 +81,48 @@ for point in before-snapshot before-copy before-complete commit-started; do
     check_clean "SIGKILL at $point"
 done
 
-# A copy damaged on the destination after it was written: the comparison
-# with the frozen image (made while the next disk is copied) finds it,
-# exit 4 naming the disk, the set is discarded and the overlays merged.
-n=$(sets)
-tb_stop_at disk-copied backup --state-dir "$state" -o "$dest" vm
-copied=""
-for set in "$dest"/vm/*/; do
-    [ -f "$set/complete" ] || copied=$(find "$set" -name '*.qcow2' | head -n 1)
+# A copy damaged on the destination after it was written: the verification
+# (made while the next disk is copied) finds it, exit 4 naming the disk, the
+# set is discarded and the overlays merged. By default the copy is hashed as
+# QEMU maps it; with --verify-with source it is compared with its frozen
+# image.
+for mode in qemu-checksums source; do
+    n=$(sets)
+    with=()
+    [ "$mode" = qemu-checksums ] || with=(--verify-with "$mode")
+    tb_stop_at disk-copied backup --state-dir "$state" -o "$dest" "${with[@]}" vm
+    copied=""
+    for set in "$dest"/vm/*/; do
+        [ -f "$set/complete" ] || copied=$(find "$set" -name '*.qcow2' | head -n 1)
+    done
+    [ -n "$copied" ] || tb_fail "$mode: no copied disk at disk-copied: $(find "$dest/vm")"
+    # A byte of the first data cluster (the writer puts data right after the
+    # header cluster), inverted.
+    offset=$((65536 + 1000))
+    byte=$(od -An -tu1 -j "$offset" -N 1 "$copied" | tr -d ' ')
+    printf "\\$(printf %o $((byte ^ 255)))" | dd of="$copied" bs=1 seek="$offset" conv=notrunc status=none
+    # The second disk's copy may stop at the same point: let it go on each time.
+    for _ in $(seq 1 600); do
+        case $(ps -o stat= -p "$TB_STOPPED_PID" 2>/dev/null) in
+        "" | Z*) break ;;
+        T*) kill -CONT "$TB_STOPPED_PID" ;;
+        esac
+        sleep 0.1
+    done
+    status=0
+    wait "$TB_STOPPED_PID" || status=$?
+    [ "$status" -eq 4 ] || tb_fail "$mode: a damaged copy: exit $status, expected 4: $(cat "$TB_DIR/stopped.err")"
+    target=$(basename "$copied" .qcow2)
+    if [ "$mode" = source ]; then
+        found="disk '$target'.*differs from the frozen image"
+    else
+        found="disk '$target': as QEMU maps it: checksum mismatch: 1 damaged chunk"
+    fi
+    grep -q "$found" "$TB_DIR/stopped.err" ||
+        tb_fail "$mode: a damaged copy: the error does not name disk $target: $(cat "$TB_DIR/stopped.err")"
+    [ "$(sets)" -eq "$n" ] || tb_fail "$mode: a damaged copy: the set was kept: $(ls "$dest/vm")"
+    check_clean "damaged copy ($mode)"
 done
-[ -n "$copied" ] || tb_fail "no copied disk at disk-copied: $(find "$dest/vm")"
-# A byte of the first data cluster (the writer puts data right after the
-# header cluster), inverted.
-offset=$((65536 + 1000))
-byte=$(od -An -tu1 -j "$offset" -N 1 "$copied" | tr -d ' ')
-printf "\\$(printf %o $((byte ^ 255)))" | dd of="$copied" bs=1 seek="$offset" conv=notrunc status=none
-# The second disk's copy may stop at the same point: let it go on each time.
-for _ in $(seq 1 600); do
-    case $(ps -o stat= -p "$TB_STOPPED_PID" 2>/dev/null) in
-    "" | Z*) break ;;
-    T*) kill -CONT "$TB_STOPPED_PID" ;;
-    esac
-    sleep 0.1
-done
-status=0
-wait "$TB_STOPPED_PID" || status=$?
-[ "$status" -eq 4 ] || tb_fail "a damaged copy: exit $status, expected 4: $(cat "$TB_DIR/stopped.err")"
-target=$(basename "$copied" .qcow2)
-grep -q "disk '$target'.*differs from the frozen image" "$TB_DIR/stopped.err" ||
-    tb_fail "a damaged copy: the error does not name disk $target: $(cat "$TB_DIR/stopped.err")"
-[ "$(sets)" -eq "$n" ] || tb_fail "a damaged copy: the set was kept: $(ls "$dest/vm")"
-check_clean "damaged copy"
 
 # A destination that fills up.
 mkdir "$TB_DIR/small"

@@ -46,7 +46,7 @@ TEST_CASE("metrics: a success and a failure, each metric introduced once") {
     CHECK(text.find("virtsnap_backup_last_run_read_bytes{domain=\"db\\\"1\"} 0\n") != std::string::npos);
     CHECK(text.find("virtsnap_backup_last_run_freeze_seconds{domain=\"web\"} 0.042\n") != std::string::npos);
     CHECK(text.find("virtsnap_backup_last_run_info{domain=\"web\",type=\"full\",consistency=\"quiesced\","
-                    "verification=\"source\"} 1\n") != std::string::npos);
+                    "verification=\"qemu-checksums\"} 1\n") != std::string::npos);
     CHECK(text.find("virtsnap_backup_last_run_info{domain=\"db") == std::string::npos);
     // Nothing under DEST: no sets, no last success.
     CHECK(text.find("virtsnap_backup_complete_sets{domain=\"web\"} 0\n") != std::string::npos);
@@ -64,6 +64,7 @@ TEST_CASE("an incremental set is reported as type inc") {
     run.set = job::SetSummary{};
     run.set->level = job::Level::inc;
     run.set->verified = true;
+    run.set->verification = job::Verification::source;
     const std::string text = job::render_metrics({run}, dest.path().string(), 1796040002);
     CHECK(text.find("virtsnap_backup_last_run_info{domain=\"web\",type=\"inc\",consistency=\"crash\","
                     "verification=\"source\"} 1\n") != std::string::npos);

@@ -74,12 +74,12 @@ void check_options(Options& options, const std::vector<std::string>& domains, co
     options.backup.verify = !no_verify;
     if (no_verify && !verify_with.empty())
         throw util::UsageError("--no-verify and --verify-with exclude each other");
-    if (verify_with.empty() || verify_with == "source")
-        options.backup.verification = job::Verification::source;
-    else if (verify_with == "qemu-checksums")
+    if (verify_with.empty() || verify_with == "qemu-checksums")
         options.backup.verification = job::Verification::qemu_checksums;
+    else if (verify_with == "source")
+        options.backup.verification = job::Verification::source;
     else
-        throw util::UsageError("--verify-with must be source or qemu-checksums, not " +
+        throw util::UsageError("--verify-with must be qemu-checksums or source, not " +
                                util::quoted(verify_with));
     options.backup.merge.timeout = util::parse_duration(commit_timeout, "commit-timeout");
     options.backup.merge.bandwidth_mib =
@@ -154,10 +154,10 @@ std::optional<Options> parse_options(int argc, char** argv, const std::string& s
         ("no-verify", po::bool_switch(&no_verify),
          "do not verify the copies before the commit") //
         ("verify-with", po::value(&verify_with)->value_name("MODE"),
-         "source (default): compare each copy with its frozen image (qemu-img compare); "
-         "qemu-checksums: hash each copy where qemu-img map places its content against the checksums taken "
-         "while copying, "
-         "one read instead of two") //
+         "qemu-checksums (default): hash each copy where qemu-img map places its content against the "
+         "checksums taken while copying (one read); source: compare each copy with its frozen image "
+         "(qemu-img compare, two reads); layers of a chain are compared with their frozen image either "
+         "way") //
         ("level", po::value(&level)->value_name("LEVEL"),
          "copy (default: a standalone set, the domain left on its own images), full (a standalone set "
          "whose overlays stay as the domain's change record) or inc (only what changed since the "
