@@ -3,6 +3,7 @@
 #include "image/nbd_image.hpp"
 #include "util/error.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <fcntl.h>
@@ -40,9 +41,12 @@ class DirectReader : public SourceReader {
         // busy between reads. A WILLNEED hint after each read (tried) walked
         // the next 16 MiB of page cache every 2 MiB and took a third of the
         // copy's CPU time (perf), for no gain.
+        // Read past the cache, only an unaligned head or tail goes through
+        // it, and read-ahead there would only cache the pages the next
+        // uncached read reads again.
         for (const image::ImageFile* file : files_) {
-            ::posix_fadvise(file->fd(), 0, 0, POSIX_FADV_SEQUENTIAL);
             uncached_.push_back(uncached ? reopen_uncached(*file) : util::UniqueFd());
+            ::posix_fadvise(file->fd(), 0, 0, uncached_.back() ? POSIX_FADV_RANDOM : POSIX_FADV_SEQUENTIAL);
         }
     }
 
@@ -59,17 +63,23 @@ class DirectReader : public SourceReader {
             // The aligned part straight from the storage into the buffer (no
             // copy through the page cache, which a backup would only fill
             // with data nobody reads again); an unaligned head or tail, and
-            // everything after a refused read, through the page cache.
-            const bool direct = uncached && aligned(position) &&
-                                aligned(reinterpret_cast<std::uintptr_t>(buffer)) &&
-                                length >= uncached_alignment;
-            const std::uint64_t want = direct ? length - length % uncached_alignment : length;
+            // everything after a refused read, through the page cache. A
+            // head that ends where both file and buffer are aligned is read
+            // alone, so that the rest can go past the cache.
+            const std::uint64_t address = reinterpret_cast<std::uintptr_t>(buffer);
+            const bool direct =
+                uncached && aligned(position) && aligned(address) && length >= uncached_alignment;
+            std::uint64_t want = direct ? length - length % uncached_alignment : length;
+            const std::uint64_t head = position % uncached_alignment;
+            if (uncached && !direct && head != 0 && head == address % uncached_alignment)
+                want = std::min(length, uncached_alignment - head);
             ssize_t n =
                 ::pread(direct ? uncached.get() : file.fd(), buffer, want, static_cast<off_t>(position));
             if (n < 0 && errno == EINTR)
                 continue;
             if (n < 0 && direct && errno == EINVAL) {
                 uncached.reset();
+                ::posix_fadvise(file.fd(), 0, 0, POSIX_FADV_SEQUENTIAL);
                 continue;
             }
             if (n < 0)

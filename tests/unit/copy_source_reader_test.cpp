@@ -68,6 +68,7 @@ void check_aligned_and_unaligned_reads(bool uncached) {
              Case{4096, content.size() - 4096, 0}, // an unaligned tail
              Case{512, 3 * 4096, 0},               // an unaligned file offset
              Case{8192, 5 * 4096, 100},            // an unaligned buffer
+             Case{512, 3 * 4096 + 100, 512},       // file and buffer unaligned alike
              Case{4096, 4096 + 17, 4096},          // aligned head, short tail
              Case{content.size() - 100, 100, 0},   // the last bytes only
              Case{0, 100, 0},                      // less than one block
@@ -163,6 +164,12 @@ TEST_CASE("source reader: an uncached reader leaves the page cache as it found i
     CHECK(std::string(buffer.get(), content.size()) == content);
     // Only the unaligned tail came through the cache.
     CHECK(cached_pages(path, content.size()) <= 1);
+    // A head unaligned as the buffer is: only its page through the cache.
+    const std::uint64_t head = 1000, length = 2 * 1024 * 1024;
+    copy::open_source_reader({&file}, "raw", {whole}, false, true)
+        ->read(whole, head, buffer.get() + head, length);
+    CHECK(std::string(buffer.get() + head, length) == content.substr(head, length));
+    CHECK(cached_pages(path, content.size()) <= 3);
     // The page cache's reader fills it.
     copy::open_source_reader({&file}, "raw", {whole}, false, false)
         ->read(whole, 0, buffer.get(), content.size());
