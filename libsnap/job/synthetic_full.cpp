@@ -201,9 +201,10 @@ bool make_synthetic_full(const store::DomainLock& /*lock*/, const std::string& s
     }
     util::pause_point("synthetic-copied");
 
-    // Verified as virtsnap-backup verifies a new set: each image compared
-    // with what it was copied from (the chain), its structure checked by
-    // qemu-img check, and every header as the manifest records it.
+    // Verified as virtsnap-backup --verify-with source verifies a new set:
+    // each image compared with what it was copied from (the chain), its
+    // structure checked by qemu-img check, and every header as the manifest
+    // records it.
     verify::Mismatches found;
     verify::VerifySettings checks;
     checks.dir = work.path();

@@ -95,21 +95,20 @@ tb_tool backup -q --state-dir "$state" -o "$dest" --metrics-file "$TB_DIR/nowher
 [ "$(ls "$dest/running" | wc -l)" -eq 2 ] || tb_fail "a refused --metrics-file still made a set"
 
 # --config: the job from a file whose keys are the long options. A domain's
-# section overrides the defaults, the command line overrides both, and a bad
-# value fails only the domain whose section holds it, naming file and line.
+# section overrides the defaults (its no-verify the defaults' verify-with),
+# the command line overrides both, and a bad value fails only the domain
+# whose section holds it, naming file and line.
 cat >"$TB_DIR/virtsnap.conf" <<CONF
 # the job's defaults
 output = $dest
 state-dir = $state   # a comment after a value
 exclude-domain = netdisk
 keep = 1
+verify-with = source
 
 [domain:shutoff]
 no-verify = true
 keep = 5
-
-[domain:running]
-verify-with = source
 CONF
 status=0
 tb_tool backup --config "$TB_DIR/virtsnap.conf" --all >"$TB_DIR/out3" 2>"$TB_DIR/err3" || status=$?
@@ -118,8 +117,8 @@ grep -q "netdisk: left out (--exclude-domain)" "$TB_DIR/err3" || tb_fail "the ex
 [ "$(wc -l <"$TB_DIR/out3")" -eq 2 ] || tb_fail "--config --all: expected two sets: $(cat "$TB_DIR/out3")"
 running_set=$(grep /running/ "$TB_DIR/out3") shutoff_set=$(grep /shutoff/ "$TB_DIR/out3")
 grep -q 'kind="source" result="ok"' "$running_set/manifest.xml" ||
-    tb_fail "running was not compared with its source as its section says: $(cat "$running_set/manifest.xml")"
-grep -q 'kind="qemu-checksums"' "$running_set/manifest.xml" && tb_fail "running was verified by default despite its section"
+    tb_fail "running was not compared with its source as the file says: $(cat "$running_set/manifest.xml")"
+grep -q 'kind="qemu-checksums"' "$running_set/manifest.xml" && tb_fail "running was verified by default despite the file"
 grep -q '<verification ' "$shutoff_set/manifest.xml" && tb_fail "shutoff was verified despite its section's no-verify"
 # keep: the file's 1 for running, its section's 5 for shutoff; then the
 # command line's 2 over the file's 1.
@@ -131,7 +130,7 @@ printf '[domain:running]\nbandwidth = lots\n' >>"$TB_DIR/virtsnap.conf"
 status=0
 tb_tool backup --config "$TB_DIR/virtsnap.conf" --all >"$TB_DIR/out4" 2>"$TB_DIR/err4" || status=$?
 [ "$status" -eq 6 ] || tb_fail "--config with a bad value in one section: exit $status, expected 6: $(cat "$TB_DIR/err4")"
-grep -q "running: $TB_DIR/virtsnap.conf:11: 'bandwidth': --bandwidth" "$TB_DIR/err4" ||
+grep -q "running: $TB_DIR/virtsnap.conf:12: 'bandwidth': --bandwidth" "$TB_DIR/err4" ||
     tb_fail "the bad value is not named with its file and line: $(cat "$TB_DIR/err4" "$TB_DIR/virtsnap.conf")"
 grep -q /shutoff/ "$TB_DIR/out4" || tb_fail "the other domain was not backed up: $(cat "$TB_DIR/err4")"
 # A run of one domain warns of a mistake in another domain's section (that
@@ -139,7 +138,7 @@ grep -q /shutoff/ "$TB_DIR/out4" || tb_fail "the other domain was not backed up:
 status=0
 tb_tool backup --config "$TB_DIR/virtsnap.conf" --no-verify shutoff >/dev/null 2>"$TB_DIR/err4b" || status=$?
 [ "$status" -eq 0 ] || tb_fail "a mistake in another domain's section failed this one: exit $status: $(cat "$TB_DIR/err4b")"
-grep -q "warning: \[domain:running\]: $TB_DIR/virtsnap.conf:11: 'bandwidth': --bandwidth" "$TB_DIR/err4b" ||
+grep -q "warning: \[domain:running\]: $TB_DIR/virtsnap.conf:12: 'bandwidth': --bandwidth" "$TB_DIR/err4b" ||
     tb_fail "the mistake in another domain's section was not said: $(cat "$TB_DIR/err4b")"
 # An empty --log-file or --metrics-file is not "none": a usage error.
 for option in --log-file --metrics-file; do

@@ -220,10 +220,22 @@ std::optional<Options> parse_options(int argc, char** argv, const std::string& s
         if (!domain.empty())
             note(config->domain(domain));
         note(config->global());
+        // --no-verify and --verify-with set one thing under two names: where
+        // one was given (on the command line, or in the domain's section),
+        // the other is left out of what comes after, not a conflict.
+        auto given = [&](const char* key) { return vm.count(key) > 0 && !vm[key].defaulted(); };
+        auto not_overridden = [&](const std::vector<cli::ConfigEntry>& entries) {
+            std::vector<cli::ConfigEntry> kept;
+            for (const cli::ConfigEntry& entry : entries)
+                if (!(entry.key == "no-verify" && given("verify-with")) &&
+                    !(entry.key == "verify-with" && given("no-verify")))
+                    kept.push_back(entry);
+            return kept;
+        };
         if (!domain.empty())
-            cli::store_config_entries(*config, config->domain(domain), line.visible, vm,
+            cli::store_config_entries(*config, not_overridden(config->domain(domain)), line.visible, vm,
                                       [](const std::string& key) { return refused_in_file(key, true); });
-        cli::store_config_entries(*config, config->global(), line.visible, vm,
+        cli::store_config_entries(*config, not_overridden(config->global()), line.visible, vm,
                                   [](const std::string& key) { return refused_in_file(key, false); });
     };
 
