@@ -108,7 +108,7 @@ xml::BackupFile copy_layer(const SourceChain& source, const LayerJob& job, const
             plan.write_unit = job.options ? job.options->cluster_size : default_cluster_size;
     }
 
-    std::unique_ptr<SourceReader> reader = source.reader(job.layer, job.map);
+    std::unique_ptr<SourceReader> reader = source.reader(job.layer, job.map, settings.source_read_again);
     image::ContentHasher hasher(plan.virtual_size, image::default_chunk_size);
     hasher.set_block_sums(sums);
     util::Progress progress(log, label, true);

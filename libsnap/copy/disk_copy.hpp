@@ -56,6 +56,11 @@ struct CopySettings {
     // Compute checksums while copying. Only bench/copy turns this off, to
     // measure their cost; a backup without them cannot be verified later.
     bool checksums = true;
+    // A domain's image is read past the page cache (copy/source_reader.hpp)
+    // unless something reads it again right after the copy: the comparison
+    // with the frozen image (virtsnap-backup --verify-with source) then
+    // finds it in the cache instead of reading the storage a second time.
+    bool source_read_again = false;
     // Disks copied at the same time (copy_disks).
     unsigned jobs = 1;
     // copy_disks publishes each disk's files as soon as they are complete

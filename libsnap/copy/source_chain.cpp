@@ -77,17 +77,18 @@ std::vector<image::Extent> SourceChain::qemu_map(std::size_t layer) const {
                                   util::OnInterrupt::stop_child);
 }
 
-std::unique_ptr<SourceReader> SourceChain::reader(std::size_t layer,
-                                                  const std::vector<image::Extent>& map) const {
+std::unique_ptr<SourceReader> SourceChain::reader(std::size_t layer, const std::vector<image::Extent>& map,
+                                                  bool cached) const {
     std::vector<const image::ImageFile*> below;
     for (std::size_t i = layer; i < files_.size(); ++i)
         below.push_back(&files_[i]);
-    // A domain's image is read past the page cache: a backup reads it once,
-    // and filling the host's cache with it would evict what the host's
-    // guests use. A backup set's files are read through the cache: a
-    // restore or a verification may read them again.
+    // A domain's image is read past the page cache: a backup reads it once
+    // (unless the caller says otherwise), and filling the host's cache with
+    // it would evict what the host's guests use. A backup set's files are
+    // read through the cache: a restore or a verification may read them
+    // again.
     return open_source_reader(below, images_.at(layer).format, map, through_qemu_,
-                              origin_ == image::ImageOrigin::host);
+                              origin_ == image::ImageOrigin::host && !cached);
 }
 
 } // namespace virtsnap::copy

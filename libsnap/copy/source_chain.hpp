@@ -47,8 +47,10 @@ class SourceChain {
     std::vector<image::Extent> map(std::size_t layer) const;
     // The same, always as qemu-img map says, a plain raw file included.
     std::vector<image::Extent> qemu_map(std::size_t layer) const;
-    // A reader of that content, through the opened files.
-    std::unique_ptr<SourceReader> reader(std::size_t layer, const std::vector<image::Extent>& map) const;
+    // A reader of that content, through the opened files: a domain's image
+    // past the page cache unless cached (it is read again soon).
+    std::unique_ptr<SourceReader> reader(std::size_t layer, const std::vector<image::Extent>& map,
+                                         bool cached = false) const;
 
   private:
     SourceChain() = default;

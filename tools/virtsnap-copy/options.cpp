@@ -45,6 +45,9 @@ std::optional<Options> parse_options(int argc, char** argv) {
         throw util::UsageError("no destination: name one with -o DIR");
     cli::finish_copy_options(copy);
     options.copy = copy.settings;
+    // The pipeline's next step, virtsnap-verify, compares each copy with its
+    // frozen image: read through the page cache, it finds it there.
+    options.copy.source_read_again = true;
     return options;
 }
 
