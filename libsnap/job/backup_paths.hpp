@@ -39,10 +39,10 @@ HookEnvironment hook_environment(const BackupSettings& settings, const std::stri
 Definitions read_definitions(const virt::Domain& domain);
 
 // Copies the disks into the set and, unless settings.verify is off,
-// compares each with its frozen image while the next is being copied; each
-// disk's files are published as soon as its copy is done. done, when set,
-// is called (from another thread) with each disk whose frozen image nothing
-// reads any more: copied, and verified when that is asked.
+// verifies each while the next is being copied; each disk's files are
+// published as soon as its copy is done. done, when set, is called (from
+// another thread) with each disk whose frozen image nothing reads any more:
+// copied, and verified when its verification compares with that image.
 void copy_and_verify(xml::Manifest& manifest, copy::CopySettings copy_settings,
                      const BackupSettings& settings, const SetDirectory& set, const util::Log& log,
                      const std::function<void(std::size_t)>& done = {});

@@ -75,8 +75,21 @@ void copy_and_verify(xml::Manifest& manifest, copy::CopySettings copy_settings,
     verify_settings.source = settings.verification == Verification::source;
     verify_settings.qemu_checksums = settings.verification == Verification::qemu_checksums;
     verify_settings.source_for_kept_chains = verify_settings.qemu_checksums;
-    verify::VerifyQueue verifications(manifest, verify_settings, log, done);
-    copy_settings.copied = [&](size_t disk) { verifications.push(disk); };
+    // A disk whose verification never reads its frozen image again (the
+    // checksums alone) lets it go as soon as it is copied: its overlay is
+    // merged while the copy is verified, not after.
+    auto reads_source = [&](size_t disk) {
+        return verify::reads_source(manifest.disks.at(disk), verify_settings);
+    };
+    verify::VerifyQueue verifications(manifest, verify_settings, log, [&](size_t disk) {
+        if (done && reads_source(disk))
+            done(disk);
+    });
+    copy_settings.copied = [&](size_t disk) {
+        if (done && !reads_source(disk))
+            done(disk);
+        verifications.push(disk);
+    };
     // A failed check fails the set: the disks still to copy would be wasted.
     copy_settings.check = [&, check = copy_settings.check] {
         if (check)

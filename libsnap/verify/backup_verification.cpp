@@ -157,6 +157,11 @@ void check_parent_sets(const xml::Manifest& manifest, const VerifySettings& sett
 
 } // namespace
 
+bool reads_source(const xml::ManifestDisk& disk, const VerifySettings& settings) {
+    require_backup(disk);
+    return settings.source || (settings.source_for_kept_chains && !disk.backup->flattened);
+}
+
 void verify_disk(xml::Manifest& manifest, std::size_t index, const VerifySettings& settings,
                  Mismatches& found, const util::Log& log) {
     xml::ManifestDisk& disk = manifest.disks.at(index);
@@ -167,7 +172,7 @@ void verify_disk(xml::Manifest& manifest, std::size_t index, const VerifySetting
     for (const xml::BackupFile& file : disk.backup->files)
         file_path(settings.dir, file.name);
     const store::DiskChain chain = store::check_backup_files(settings.dir, manifest, disk);
-    if (settings.source || (settings.source_for_kept_chains && !disk.backup->flattened))
+    if (reads_source(disk, settings))
         check_source(disk, manifest.offline, manifest.level == "diff" || manifest.by_content, settings.dir,
                      found, log);
     check_files(disk, chain, settings, found, log);

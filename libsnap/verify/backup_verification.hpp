@@ -32,6 +32,11 @@ struct VerifySettings {
     bool chain = false;
 };
 
+// Whether verify_disk reads the disk's frozen image (compares the copy with
+// it); else it reads the backup alone, and the frozen image may change
+// meanwhile. disk.backup must be set.
+bool reads_source(const xml::ManifestDisk& disk, const VerifySettings& settings);
+
 // Throws VerificationMismatch naming the first failed check (and how many
 // more) when any check fails; InputError when the manifest records no backup.
 void verify_backup(xml::Manifest& manifest, const VerifySettings& settings, const util::Log& log);

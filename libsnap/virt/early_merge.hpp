@@ -1,9 +1,10 @@
 #pragma once
-// Merges a disk's overlay back as soon as that disk is copied and verified,
-// while the other disks are still being copied: a domain's merge then costs
-// a backup little more than its last disk's, instead of every disk's after
-// the copying. On a thread of its own; the disks waiting when it starts a
-// merge are merged together, side by side.
+// Merges a disk's overlay back as soon as nothing reads its frozen image
+// any more (copied, and verified when the verification compares with that
+// image), while the other disks are still being copied or verified: a
+// domain's merge then costs a backup little more than its last disk's,
+// instead of every disk's after the copying. On a thread of its own; the
+// disks waiting when it starts a merge are merged together, side by side.
 //
 // Only ever an early start: a merge that fails here is logged and left to
 // the PendingCommit that must outlive this object, whose finish() (or
