@@ -12,7 +12,7 @@
 
 namespace virtsnap::job {
 
-// What each copy is verified against before the commit.
+// What each copy is verified against before the set is complete.
 enum class Verification {
     source,         // qemu-img compare with its frozen image: reads both again
     qemu_checksums, // hashed where QEMU maps its content, against the checksums taken while copying
@@ -32,7 +32,7 @@ struct BackupSettings {
     std::string dest; // absolute: sets go to DEST/DOMAIN/SET_ID
     virt::SnapshotSettings snapshot;
     copy::CopySettings copy; // format, compress, jobs
-    bool verify = true;      // verify each copy (and qemu-img check a qcow2) before the commit
+    bool verify = true;      // verify each copy (and qemu-img check a qcow2) before the set is complete
     // The default reads each copy once (verify/qemu_checksum_check.hpp).
     Verification verification = Verification::qemu_checksums;
     unsigned keep = 0; // 0: keep every set

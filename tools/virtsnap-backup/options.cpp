@@ -152,7 +152,7 @@ std::optional<Options> parse_options(int argc, char** argv, const std::string& s
         ("all", po::bool_switch(&options.all),
          "back up every domain of the connection, running and shut off, one after another") //
         ("no-verify", po::bool_switch(&no_verify),
-         "do not verify the copies before the commit") //
+         "do not verify the copies before the set is complete") //
         ("verify-with", po::value(&verify_with)->value_name("MODE"),
          "qemu-checksums (default): hash each copy where qemu-img map places its content against the "
          "checksums taken while copying (one read); source: compare each copy with its frozen image "
