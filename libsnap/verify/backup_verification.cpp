@@ -1,5 +1,7 @@
 #include "verify/backup_verification.hpp"
 
+#include "copy/disk_copy.hpp"
+#include "copy/source_chain.hpp"
 #include "store/set_block_sums.hpp"
 #include "store/set_chain.hpp"
 #include "store/set_images.hpp"
@@ -48,6 +50,12 @@ void check_source(xml::ManifestDisk& disk, bool offline, bool whole, const std::
         throw util::RefusedError("disk " + quoted(disk.target) + ": its overlay " + quoted(disk.overlay) +
                                  " is gone, so its frozen image has changed since the snapshot; verify "
                                  "the backup with --checksums instead");
+    // The frozen image and the chain below it are opened and proven to be
+    // the chain the manifest records, as a copy proves them, before
+    // qemu-img opens them by name: a manifest naming a FIFO, or an image
+    // whose header names a host file, is refused rather than followed.
+    copy::SourceChain::open(copy::request_for(disk).chain, image::ImageOrigin::host, disk.virtual_size,
+                            "disk " + quoted(disk.target));
     const xml::DiskBackup& backup = *disk.backup;
     const std::string copy = file_path(dir, backup.files.front().name);
     // An incremental layer against the kept overlay it was copied from: the

@@ -30,6 +30,7 @@ xml::Manifest offline_manifest(const test::TempDir& dir, std::vector<std::string
         disk.target = target;
         disk.format = "raw";
         disk.frozen = (dir / (target + ".img")).string();
+        disk.virtual_size = content.size();
         disk.backup = xml::DiskBackup{};
         disk.backup->format = "raw";
         disk.backup->files.push_back({target + ".raw", "", 0, 0, "", {}, ""});
