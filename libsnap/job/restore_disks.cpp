@@ -284,6 +284,7 @@ std::vector<std::string> restore_disks(const store::BackupSet& set, const Restor
             "backup set " + quoted(set.path) +
             " holds no domain definition, so --define has nothing to define; nothing was restored");
 
+    store::refuse_set_as_output(settings.output_dir, set, chains);
     // QEMU runs as its own user and must reach the images (libvirt hands it
     // the files themselves, which stay 0600): others may pass, not list.
     const std::string dir = copy::prepare_backup_directory(settings.output_dir, 0711);

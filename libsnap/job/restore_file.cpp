@@ -56,7 +56,7 @@ void restore_file(const store::BackupSet& set, const std::vector<const xml::Mani
         throw util::RefusedError(quoted(host_path) +
                                  " already exists; nothing was restored (--force replaces it)");
     const store::SetPin pinned = store::pin_chain(set.path, *set.manifest);
-    store::check_set_images(set, disks);
+    store::refuse_set_as_output(util::dirname_of(host_path), set, store::check_set_images(set, disks));
     verify::GuestfsSession session;
     for (const xml::ManifestDisk* disk : disks)
         session.add_read_only(set.path + "/" + disk->backup->files.front().name, disk->backup->format);

@@ -4,6 +4,8 @@
 #include "image/qcow2_header.hpp"
 #include "util/error.hpp"
 
+#include <optional>
+
 namespace virtsnap::store {
 
 using util::InputError;
@@ -63,6 +65,23 @@ std::vector<DiskChain> check_set_images(const BackupSet& set,
         chains.push_back(check_backup_files(set.path, *set.manifest, *disk));
     }
     return chains;
+}
+
+void refuse_set_as_output(const std::string& dir, const BackupSet& set,
+                          const std::vector<DiskChain>& chains) {
+    const std::optional<image::FileIdentity> output = image::identity_at(dir);
+    if (!output)
+        return; // made new, so no set's
+    std::vector<std::string> set_dirs{set.path};
+    for (const DiskChain& chain : chains)
+        for (const BackupSet& below : chain.sets)
+            set_dirs.push_back(below.path);
+    for (const std::string& set_dir : set_dirs)
+        if (image::identity_at(set_dir) == output)
+            throw util::RefusedError("output directory " + quoted(dir) + " is the backup set " +
+                                     quoted(set_dir) +
+                                     "; a restore never writes into a backup set (choose another "
+                                     "directory); nothing was restored");
 }
 
 } // namespace virtsnap::store

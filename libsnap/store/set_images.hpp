@@ -14,6 +14,7 @@
 #include "store/backup_set.hpp"
 #include "store/set_chain.hpp"
 
+#include <string>
 #include <vector>
 
 namespace virtsnap::store {
@@ -30,5 +31,12 @@ DiskChain check_backup_files(const std::string& dir, const xml::Manifest& manife
 
 // Every file of a resolved chain.
 void check_chain_images(const DiskChain& chain);
+
+// A restore never writes into a backup set: new images and a new
+// domain.xml there would change a complete set (under --force, replace its
+// saved definition or its images), whatever names they take. Throws
+// RefusedError when dir (as given; not there yet is fine) is set's
+// directory or that of a set below it in chains.
+void refuse_set_as_output(const std::string& dir, const BackupSet& set, const std::vector<DiskChain>& chains);
 
 } // namespace virtsnap::store

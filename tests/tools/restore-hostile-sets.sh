@@ -12,6 +12,10 @@
 # - a hard link, or another user's file, planted at DIR/domain.xml.partial:
 #   the restore writes a fresh file, the linked file is untouched;
 # - a restore --force from a damaged set over existing files leaves them;
+# - verify --source of a manifest whose frozen image names a host file as
+#   its backing file, or is a FIFO: exit 3 at once, nothing opened by QEMU;
+# - a restore --force into the set itself, of images or of one file: exit 5,
+#   its domain.xml and manifest kept;
 # - list escapes a newline and terminal codes in a directory name, gives a
 #   non-UTF-8 name in JSON with its bytes, and marks sizes that pass 2^64;
 # - bad command lines: one error line, exit 2 or 3, nothing made.
@@ -50,11 +54,11 @@ make_set() {
     echo "$set"
 }
 
-# verify_refused SET TEXT: virtsnap-verify exits 3 saying TEXT on one line
-# (it passes the manifest on, marked, on stdout).
+# verify_refused SET TEXT [OPTIONS...]: virtsnap-verify exits 3 saying TEXT
+# on one line (it passes the manifest on, marked, on stdout).
 verify_refused() {
     local status=0
-    tb_tool verify "$1" >/dev/null 2>"$TB_DIR/verify.err" || status=$?
+    tb_tool verify "${@:3}" "$1" >/dev/null 2>"$TB_DIR/verify.err" || status=$?
     [ "$status" -eq 3 ] || tb_fail "verify $1: exit $status, expected 3: $(cat "$TB_DIR/verify.err")"
     [ "$(wc -l <"$TB_DIR/verify.err")" -eq 1 ] || tb_fail "verify $1: not one error line: $(cat "$TB_DIR/verify.err")"
     grep -q -- "$2" "$TB_DIR/verify.err" || tb_fail "verify $1 does not say '$2': $(cat "$TB_DIR/verify.err")"
@@ -177,6 +181,33 @@ open(p, 'w').write(s)
 PY
 grep -q "damaged: its manifest records sizes that cannot add up" <<<"$(tb_tool list "$TB_DIR/list" wrap)" ||
     tb_fail "sizes past 2^64 are not marked: $(tb_tool list "$TB_DIR/list" wrap)"
+
+# 9. The frozen image a manifest names, compared by verify --source: proven
+# to be the recorded chain first, as a copy proves it; never followed into
+# a host file, never waited on as a FIFO.
+frozen=$(make_set 17 "$src/secret.raw" raw 4194304 "" --format raw)
+qemu-img create -q -f qcow2 -F raw -b "$src/secret.raw" "$dest/vm/guess.qcow2" 4M
+sed -i "s|<frozen path=\"$src/secret.raw\"/>|<frozen path=\"$dest/vm/guess.qcow2\"/>|; s|type=\"file\" format=\"raw\"|type=\"file\" format=\"qcow2\"|" \
+    "$frozen/manifest.xml"
+grep -q "guess.qcow2" "$frozen/manifest.xml" || tb_fail "the test did not rewrite the frozen image"
+verify_refused "$frozen" "has 2 image(s), not the 1 recorded" --source
+mkfifo "$TB_DIR/frozen.fifo"
+sed -i "s|<frozen path=\"$dest/vm/guess.qcow2\"/>|<frozen path=\"$TB_DIR/frozen.fifo\"/>|; s|type=\"file\" format=\"qcow2\"|type=\"file\" format=\"raw\"|" \
+    "$frozen/manifest.xml"
+start=$SECONDS
+timeout 20 "$TB_BUILD_DIR/tools/virtsnap-verify" --source "$frozen" >/dev/null 2>"$TB_DIR/err" && tb_fail "verify --source of a FIFO passed"
+grep -q "not a regular file or a block device" "$TB_DIR/err" || tb_fail "verify --source of a FIFO: $(cat "$TB_DIR/err")"
+[ $((SECONDS - start)) -lt 15 ] || tb_fail "verify --source waited $((SECONDS - start)) s on a FIFO"
+
+# 10. A restore into a backup set, under any image name and with --force,
+# is refused: the set's saved definition is never replaced.
+cp "$good/domain.xml" "$TB_DIR/definition.before"
+tb_expect_error 5 "a restore never writes into a backup set" restore --force --format raw "$good" -o "$good"
+cmp -s "$good/domain.xml" "$TB_DIR/definition.before" || tb_fail "a restore into the set replaced its domain.xml"
+[ -e "$good/vda.raw" ] && tb_fail "a refused restore into the set wrote an image there"
+cp "$good/manifest.xml" "$TB_DIR/manifest.before"
+tb_expect_error 5 "a restore never writes into a backup set" restore --force "$good" --file /etc/hostname --to "$good/manifest.xml"
+cmp -s "$good/manifest.xml" "$TB_DIR/manifest.before" || tb_fail "a file restore into the set replaced its manifest"
 
 # 8. Bad command lines: one line, a documented status, nothing made.
 long="$TB_DIR/$(printf 'd%.0s' $(seq 1 200))"
