@@ -135,8 +135,10 @@ xml::BackupFile copy_layer(const SourceChain& source, const LayerJob& job, const
                          hasher.checksum(),
                          hasher.chunks(),
                          {}};
-    progress.finish(util::format_size(file.data_bytes) + " of data for " +
-                    quoted(outputs.dir() + "/" + job.name));
+    // Without checksums nothing counted the non-zero blocks: the data
+    // ranges read say it instead (a restore of a chain).
+    progress.finish(util::format_size(settings.checksums ? file.data_bytes : plan.data_length()) +
+                    " of data for " + quoted(outputs.dir() + "/" + job.name));
     return file;
 }
 
