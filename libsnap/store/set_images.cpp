@@ -3,8 +3,13 @@
 #include "image/image_file.hpp"
 #include "image/qcow2_header.hpp"
 #include "util/error.hpp"
+#include "util/path.hpp"
 
+#include <climits>
+#include <cstdlib>
+#include <memory>
 #include <optional>
+#include <utility>
 
 namespace virtsnap::store {
 
@@ -69,19 +74,34 @@ std::vector<DiskChain> check_set_images(const BackupSet& set,
 
 void refuse_set_as_output(const std::string& dir, const BackupSet& set,
                           const std::vector<DiskChain>& chains) {
-    const std::optional<image::FileIdentity> output = image::identity_at(dir);
-    if (!output)
-        return; // made new, so no set's
-    std::vector<std::string> set_dirs{set.path};
+    std::vector<std::pair<image::FileIdentity, std::string>> set_dirs;
+    auto add = [&](const std::string& path) {
+        if (std::optional<image::FileIdentity> id = image::identity_at(path))
+            set_dirs.emplace_back(*id, path);
+    };
+    add(set.path);
     for (const DiskChain& chain : chains)
         for (const BackupSet& below : chain.sets)
-            set_dirs.push_back(below.path);
-    for (const std::string& set_dir : set_dirs)
-        if (image::identity_at(set_dir) == output)
-            throw util::RefusedError("output directory " + quoted(dir) + " is the backup set " +
-                                     quoted(set_dir) +
-                                     "; a restore never writes into a backup set (choose another "
-                                     "directory); nothing was restored");
+            add(below.path);
+    // The directory and every one above it: a directory made inside a set
+    // would go when retention removes the set, the restored images with it.
+    std::string at = dir;
+    while (!image::identity_at(at) && util::dirname_of(at) != at)
+        at = util::dirname_of(at); // not there yet: the first that is
+    std::unique_ptr<char, decltype(&std::free)> real(::realpath(at.c_str(), nullptr), &std::free);
+    if (!real)
+        return; // nothing of it exists: made new, so in no set
+    for (std::string up = real.get();; up = util::dirname_of(up)) {
+        const std::optional<image::FileIdentity> id = image::identity_at(up);
+        for (const auto& [set_id, set_dir] : set_dirs)
+            if (id && *id == set_id)
+                throw util::RefusedError("output directory " + quoted(dir) + " is in the backup set " +
+                                         quoted(set_dir) +
+                                         "; a restore never writes into a backup set (choose another "
+                                         "directory); nothing was restored");
+        if (up == "/")
+            return;
+    }
 }
 
 } // namespace virtsnap::store

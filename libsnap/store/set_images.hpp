@@ -35,7 +35,7 @@ void check_chain_images(const DiskChain& chain);
 // A restore never writes into a backup set: new images and a new
 // domain.xml there would change a complete set (under --force, replace its
 // saved definition or its images), whatever names they take. Throws
-// RefusedError when dir (as given; not there yet is fine) is set's
+// RefusedError when dir (not there yet is fine) is, or is inside, set's
 // directory or that of a set below it in chains.
 void refuse_set_as_output(const std::string& dir, const BackupSet& set, const std::vector<DiskChain>& chains);
 

@@ -199,12 +199,15 @@ timeout 20 "$TB_BUILD_DIR/tools/virtsnap-verify" --source "$frozen" >/dev/null 2
 grep -q "not a regular file or a block device" "$TB_DIR/err" || tb_fail "verify --source of a FIFO: $(cat "$TB_DIR/err")"
 [ $((SECONDS - start)) -lt 15 ] || tb_fail "verify --source waited $((SECONDS - start)) s on a FIFO"
 
-# 10. A restore into a backup set, under any image name and with --force,
-# is refused: the set's saved definition is never replaced.
+# 10. A restore into a backup set, or into a directory inside one, under
+# any image name and with --force, is refused: the set's saved definition
+# is never replaced, and retention never removes restored images with it.
 cp "$good/domain.xml" "$TB_DIR/definition.before"
 tb_expect_error 5 "a restore never writes into a backup set" restore --force --format raw "$good" -o "$good"
 cmp -s "$good/domain.xml" "$TB_DIR/definition.before" || tb_fail "a restore into the set replaced its domain.xml"
 [ -e "$good/vda.raw" ] && tb_fail "a refused restore into the set wrote an image there"
+tb_expect_error 5 "a restore never writes into a backup set" restore "$good" -o "$good/restored/deeper"
+[ -e "$good/restored" ] && tb_fail "a refused restore made a directory inside the set"
 cp "$good/manifest.xml" "$TB_DIR/manifest.before"
 tb_expect_error 5 "a restore never writes into a backup set" restore --force "$good" --file /etc/hostname --to "$good/manifest.xml"
 cmp -s "$good/manifest.xml" "$TB_DIR/manifest.before" || tb_fail "a file restore into the set replaced its manifest"
